@@ -1,0 +1,5 @@
+"""controls room (public API)."""
+
+from controls.errors import ControlsError
+
+__all__ = ["ControlsError"]

@@ -1,0 +1,5 @@
+"""identity room (public API)."""
+
+from identity.errors import IdentityError
+
+__all__ = ["IdentityError"]

@@ -1,0 +1,5 @@
+"""policies room (public API)."""
+
+from policies.errors import PolicyError
+
+__all__ = ["PolicyError"]

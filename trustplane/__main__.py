@@ -1,0 +1,5 @@
+"""``python -m trustplane`` runs the CLI."""
+
+from trustplane.cli import app
+
+app()

@@ -1,0 +1,210 @@
+"""The one typed settings tree (env prefix ``TRUSTPLANE_``, nested sections with ``__``).
+
+Examples::
+
+    TRUSTPLANE_MODE=prod
+    TRUSTPLANE_DATA_DIR=/var/lib/trustplane
+    TRUSTPLANE_DATABASE_URL=postgresql+psycopg://tp@db/trustplane
+    TRUSTPLANE_IDENTITY__TOKEN_TTL_SECONDS=600
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = frozenset(
+    {"", "changeme", "change-me", "secret", "password", "placeholder", "dev", "test", "xxx"}
+)
+
+
+class Mode(StrEnum):
+    DEV = "dev"
+    PROD = "prod"
+
+
+class OidcIssuer(BaseModel):
+    """An external OpenID Connect issuer whose tokens are trusted."""
+
+    issuer: str
+    jwks_url: str
+    audience: str
+    roles_claim: str = "roles"
+
+
+class IdentitySettings(BaseModel):
+    issuer: str = "https://trustplane.local"
+    audience: str = "trustplane"
+    token_ttl_seconds: int = Field(default=900, ge=60, le=3600)
+    signing_key_path: Path | None = None
+    session_idle_seconds: int = Field(default=900, ge=60)
+    session_absolute_seconds: int = Field(default=28_800, ge=300)
+    lockout_threshold: int = Field(default=5, ge=1)
+    lockout_seconds: int = Field(default=900, ge=1)
+    totp_issuer: str = "trustplane"
+    oidc_issuers: list[OidcIssuer] = Field(default_factory=list)
+    leeway_seconds: int = Field(default=10, ge=0, le=120)
+
+
+class WebSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    rate_limit_per_second: float = Field(default=200.0, gt=0)
+    rate_limit_burst: int = Field(default=400, ge=1)
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    cookie_secure: bool | None = None  # None: Secure everywhere but dev mode
+
+
+class AuditSettings(BaseModel):
+    signing_key_path: Path | None = None
+    hmac_key: SecretStr | None = None
+    origin: str = "trustplane.finsolve.example/audit"
+    sensitive_keys: list[str] = Field(
+        default_factory=lambda: [
+            "password",
+            "secret",
+            "client_secret",
+            "token",
+            "access_token",
+            "totp",
+            "code",
+            "email",
+            "phone",
+            "pan",
+            "account_number",
+            "card_number",
+            "aadhaar",
+            "name",
+            "address",
+            "ip",
+        ]
+    )
+    checkpoint_every_events: int = Field(default=1000, ge=1)
+    checkpoint_every_seconds: float = Field(default=60.0, gt=0)
+    hot_retention_days: int = Field(default=90, ge=1)
+    archive_retention_days: int = Field(default=366, ge=365)
+
+
+class PolicySettings(BaseModel):
+    engine: str = "embedded"
+    bundle_dir: Path | None = None
+    opa_url: str | None = None
+    opa_token: SecretStr | None = None
+    timeout_ms: float = Field(default=50.0, gt=0)
+
+
+class VaultSettings(BaseModel):
+    provider: str = "local"
+    keyring_path: Path | None = None
+
+
+class ControlsSettings(BaseModel):
+    evidence_dir: Path | None = None
+    checkov_bin: str | None = None
+
+
+class PrivacySettings(BaseModel):
+    dsr_sla_days: int = Field(default=30, ge=1)
+
+
+class Settings(BaseSettings):
+    """Effective configuration of one trustplane process."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TRUSTPLANE_",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    mode: Mode = Mode.DEV
+    data_dir: Path = Path(".trustplane-data")
+    database_url: str | None = None
+    log_level: str = "INFO"
+    log_json: bool | None = None  # None: JSON unless stderr is a TTY
+    identity: IdentitySettings = Field(default_factory=IdentitySettings)
+    web: WebSettings = Field(default_factory=WebSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
+    policy: PolicySettings = Field(default_factory=PolicySettings)
+    vault: VaultSettings = Field(default_factory=VaultSettings)
+    controls: ControlsSettings = Field(default_factory=ControlsSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError(f"unknown log level {value!r}")
+        return level
+
+    @model_validator(mode="after")
+    def _production_is_explicit(self) -> Settings:
+        if self.mode is Mode.PROD:
+            problems = production_problems(self)
+            if problems:
+                raise ValueError("production mode refuses to start: " + "; ".join(problems))
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'trustplane.db').resolve()}"
+
+    @property
+    def is_dev(self) -> bool:
+        return self.mode is Mode.DEV
+
+    @property
+    def cookie_secure(self) -> bool:
+        if self.web.cookie_secure is not None:
+            return self.web.cookie_secure
+        return not self.is_dev
+
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+    def redacted(self) -> dict[str, Any]:
+        """The effective configuration with every secret hidden (``config show``)."""
+        dumped = self.model_dump(mode="json")
+        dumped["effective_database_url"] = _hide_url_password(self.effective_database_url)
+        if dumped.get("database_url"):
+            dumped["database_url"] = _hide_url_password(str(dumped["database_url"]))
+        return dumped
+
+
+def _hide_url_password(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:**********@{host}"
+
+
+def _is_placeholder(secret: SecretStr | None) -> bool:
+    return secret is None or secret.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """Every reason the settings are unfit for production (empty when fit)."""
+    problems: list[str] = []
+    url = settings.database_url or ""
+    if not url or url.startswith("sqlite"):
+        problems.append("TRUSTPLANE_DATABASE_URL must point at PostgreSQL (SQLite is dev-only)")
+    if _is_placeholder(settings.audit.hmac_key):
+        problems.append("TRUSTPLANE_AUDIT__HMAC_KEY is missing or a placeholder")
+    if settings.identity.signing_key_path is None:
+        problems.append("TRUSTPLANE_IDENTITY__SIGNING_KEY_PATH must name a provisioned key file")
+    if settings.audit.signing_key_path is None:
+        problems.append("TRUSTPLANE_AUDIT__SIGNING_KEY_PATH must name a provisioned key file")
+    if settings.policy.engine == "opa" and _is_placeholder(settings.policy.opa_token):
+        problems.append("TRUSTPLANE_POLICY__OPA_TOKEN is missing or a placeholder")
+    if settings.vault.provider == "local":
+        problems.append("TRUSTPLANE_VAULT__PROVIDER must be 'vault' or 'aws-kms' in production")
+    return problems
