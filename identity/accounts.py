@@ -105,7 +105,7 @@ class AccountAdmin:
             totp_secret_sealed=self._box.seal(totp_secret, user_id),
             created_at=self._clock(),
         )
-        with Session(self._engine) as db:
+        with Session(self._engine, expire_on_commit=False) as db:
             if db.exec(select(IdentityUser.id).where(IdentityUser.email == address)).first():
                 raise ConflictError("a user with this email already exists")
             db.add(row)
@@ -142,7 +142,7 @@ class AccountAdmin:
             secret_rotated_at=now,
             created_at=now,
         )
-        with Session(self._engine) as db:
+        with Session(self._engine, expire_on_commit=False) as db:
             taken = select(IdentityServiceAccount.id).where(IdentityServiceAccount.name == name)
             if db.exec(taken).first():
                 raise ConflictError("a service account with this name already exists")
@@ -172,7 +172,7 @@ class AccountAdmin:
         if not 0 <= grace <= MAX_GRACE_SECONDS:
             raise InvalidInputError(f"grace_seconds must be between 0 and {MAX_GRACE_SECONDS}")
         secret, now = new_client_secret(), self._clock()
-        with Session(self._engine) as db:
+        with Session(self._engine, expire_on_commit=False) as db:
             query = select(IdentityServiceAccount).where(
                 IdentityServiceAccount.client_id == client_id
             )

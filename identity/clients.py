@@ -39,7 +39,7 @@ class ClientCredentials:
         scope: str | None = None,
         origin: Origin | None = None,
     ) -> IssuedToken:
-        with Session(self._engine) as db:
+        with Session(self._engine, expire_on_commit=False) as db:
             query = select(IdentityServiceAccount).where(
                 IdentityServiceAccount.client_id == client_id
             )

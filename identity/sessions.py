@@ -82,7 +82,7 @@ class SessionService:
         except InvalidInputError:
             address = None
         now = self._clock()
-        with Session(self._engine) as db:
+        with Session(self._engine, expire_on_commit=False) as db:
             user = None
             if address is not None:
                 query = select(IdentityUser).where(IdentityUser.email == address)
@@ -191,7 +191,7 @@ class SessionService:
 
     def authenticate(self, session_token: str) -> Caller:
         now = self._clock()
-        with Session(self._engine) as db:
+        with Session(self._engine, expire_on_commit=False) as db:
             query = (
                 select(IdentitySession, IdentityUser)
                 .join(IdentityUser, IdentityUser.id == IdentitySession.user_id)  # type: ignore[arg-type]
@@ -232,7 +232,7 @@ class SessionService:
     def logout(self, session_token: str, origin: Origin | None = None) -> None:
         """End the session the token names (idempotent for an already ended session)."""
         now = self._clock()
-        with Session(self._engine) as db:
+        with Session(self._engine, expire_on_commit=False) as db:
             query = select(IdentitySession).where(
                 IdentitySession.token_hash == token_hash(session_token)
             )
@@ -254,7 +254,7 @@ class SessionService:
     def purge_expired(self) -> int:
         """Delete sessions past their absolute expiry or revoked; returns how many."""
         now = self._clock()
-        with Session(self._engine) as db:
+        with Session(self._engine, expire_on_commit=False) as db:
             rows = db.exec(select(IdentitySession)).all()
             ended = [row for row in rows if not self._is_live(row, now)]
             for row in ended:

@@ -134,7 +134,7 @@ def test_unsigned_and_hmac_tokens_are_refused(keys: KeySet, clock: FakeClock) ->
     claims = jwt.decode(
         tokens.issue("tpc_abc", {"admin"}).access_token, options={"verify_signature": False}
     )
-    unsigned = jwt.encode(claims, None, algorithm="none", headers={"kid": keys.signing.kid})
+    unsigned = jwt.encode(claims, "", algorithm="none", headers={"kid": keys.signing.kid})
     hmac_signed = jwt.encode(claims, "k" * 32, algorithm="HS256", headers={"kid": keys.signing.kid})
     for token in (unsigned, hmac_signed):
         with pytest.raises(AuthenticationError, match="algorithm"):
@@ -142,7 +142,7 @@ def test_unsigned_and_hmac_tokens_are_refused(keys: KeySet, clock: FakeClock) ->
 
 
 def test_missing_claim_is_refused(keys: KeySet, clock: FakeClock) -> None:
-    claims = {"iss": "https://tp.test", "aud": "trustplane-test", "sub": "x"}
+    claims: dict[str, object] = {"iss": "https://tp.test", "aud": "trustplane-test", "sub": "x"}
     claims |= {"iat": int(clock().timestamp()), "exp": int(clock().timestamp()) + 60}
     token = jwt.encode(
         claims, keys.signing.private_key, algorithm="EdDSA", headers={"kid": keys.signing.kid}
