@@ -19,7 +19,7 @@ from tests.identity.conftest import Human
 
 def all_stored_text(engine: Engine, table: str) -> str:
     with engine.connect() as connection:
-        rows = connection.execute(text(f"SELECT * FROM {table}")).all()  # noqa: S608
+        rows = connection.execute(text(f"SELECT * FROM {table}")).all()
     return " ".join(str(value) for row in rows for value in row)
 
 
@@ -41,7 +41,9 @@ def test_only_argon2_hashes_are_stored(engine: Engine, human: Human) -> None:
     assert password_hash[0].startswith("$argon2id$")
 
 
-def test_service_account_secret_is_stored_as_argon2(engine: Engine, service: IdentityService) -> None:
+def test_service_account_secret_is_stored_as_argon2(
+    engine: Engine, service: IdentityService
+) -> None:
     created = service.create_service_account("payments-api", ["svc:payments"], SYSTEM_ACTOR)
     assert created.client_id.startswith("tpc_")
     assert created.client_secret.startswith("tps_")

@@ -25,7 +25,7 @@ def login(service: IdentityService, human: Human, clock: FakeClock, **overrides:
         "totp_code": human.code(clock),
     }
     values.update(overrides)
-    return service.login(**values)
+    return service.login(values["email"], values["password"], values["totp_code"])
 
 
 def test_login_gives_a_session_caller_with_csrf(
