@@ -24,6 +24,10 @@ SENSITIVE_KEY = re.compile(
 )
 # Things that look like secrets or PII wherever they appear in a string.
 SENSITIVE_VALUE_PATTERNS = (
+    re.compile(
+        r"(?i)\b(pass(word|wd)?|secret|client_secret|token|api[_-]?key|totp|otp)"
+        r"(\s*[=:]\s*)[^\s&,;\"']+"
+    ),
     re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),  # JWT
     re.compile(r"(?i)bearer\s+[A-Za-z0-9._~+/=-]{8,}"),
     re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"),  # email
@@ -119,3 +123,5 @@ def configure_logging(level: str = "INFO", json_output: bool | None = None) -> N
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").disabled = True  # our middleware logs each request
+    for chatty in ("httpx", "httpcore", "botocore", "urllib3"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLevelName(level)))

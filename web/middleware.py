@@ -6,12 +6,12 @@ import json
 import re
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from web.errors import PayloadTooLargeError
 from web.metrics import Metrics
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -35,24 +35,32 @@ class RequestContextMiddleware:
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
-        status_holder = {"status": 500}
+        state = {"status": 500, "started": False, "rejected": False}
 
         async def send_with_id(message: Message) -> None:
+            if state["rejected"]:
+                return  # the 413 already went out; drop whatever the app answers
             if message["type"] == "http.response.start":
-                status_holder["status"] = message["status"]
+                state["status"] = message["status"]
+                state["started"] = True
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
                 message["headers"] = headers
             await send(message)
 
+        async def reject() -> None:
+            if not state["started"]:
+                await _too_large(scope, send_with_id, request_id, self.max_body_bytes)
+            state["rejected"] = True
+
         declared = _content_length(scope)
         if declared is not None and declared > self.max_body_bytes:
-            await _too_large(scope, send_with_id, request_id, self.max_body_bytes)
+            await reject()
         else:
-            await self.app(scope, self._limited(receive), send_with_id)
-        self._finish(scope, status_holder["status"], time.perf_counter() - started)
+            await self.app(scope, self._limited(receive, reject), send_with_id)
+        self._finish(scope, int(state["status"]), time.perf_counter() - started)
 
-    def _limited(self, receive: Receive) -> Receive:
+    def _limited(self, receive: Receive, reject: Callable[[], Awaitable[None]]) -> Receive:
         seen = 0
         limit = self.max_body_bytes
 
@@ -62,7 +70,8 @@ class RequestContextMiddleware:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise PayloadTooLargeError(f"request body exceeds {limit} bytes")
+                    await reject()
+                    return {"type": "http.disconnect"}
             return message
 
         return limited_receive
