@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from audit import AuditRecorder, InMemoryAuditLog
@@ -43,6 +45,15 @@ class Container:
     gate: RouteGate
     limiter: TokenBucketLimiter
     extras: dict[str, Any] = field(default_factory=dict)
+    readiness: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
+    demo_seeders: list[Callable[[], list[str]]] = field(default_factory=list)
+
+    def readiness_checks(self) -> list[tuple[str, Callable[[], None]]]:
+        return [("database", self._database_reachable), *self.readiness]
+
+    def _database_reachable(self) -> None:
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
 
     def close(self) -> None:
         closer = getattr(self.audit, "close", None)

@@ -54,5 +54,7 @@ class RoleGate:
             return GateDecision(allow=True)
         return GateDecision(
             allow=False,
-            reasons=[f"action {action!r} on {resource_type!r} needs one of {sorted(allowed_roles)}"],
+            reasons=[
+                f"action {action!r} on {resource_type!r} needs one of {sorted(allowed_roles)}"
+            ],
         )
