@@ -15,6 +15,13 @@ class IdentityError(Exception):
 
     oauth_error: ClassVar[str | None] = None
 
+    @property
+    def problem_extra(self) -> dict[str, str]:
+        """Extra problem members: RFC 6749 ``error`` / ``error_description`` for OAuth."""
+        if self.oauth_error is None:
+            return {}
+        return {"error": self.oauth_error, "error_description": str(self)}
+
 
 class AuthenticationError(IdentityError):
     """The caller could not be authenticated (who are you?). Maps to 401."""

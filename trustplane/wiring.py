@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from sqlalchemy import text
@@ -27,6 +28,7 @@ from identity import (
     new_signing_key_pem,
 )
 from trustplane.db import make_engine
+from trustplane.identity_demo import seed_identity_demo
 from trustplane.keyfiles import load_or_create
 from trustplane.settings import Settings
 from web.deps import CallerAuthenticator
@@ -132,13 +134,16 @@ def build_container(settings: Settings, engine: Engine | None = None) -> Contain
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = engine or make_engine(settings.effective_database_url)
     audit = build_audit(settings, engine)
-    return Container(
+    identity = build_identity(settings, engine, audit)
+    container = Container(
         settings=settings,
         engine=engine,
         audit=audit,
-        authenticator=build_authenticator(settings, engine, audit),
+        authenticator=identity,
         gate=RoleGate(),
         limiter=TokenBucketLimiter(
             settings.web.rate_limit_per_second, settings.web.rate_limit_burst
         ),
     )
+    container.demo_seeders.append(partial(seed_identity_demo, identity))
+    return container

@@ -25,7 +25,12 @@ from identity import (
     CsrfError,
     IdentityError,
     InvalidClientError,
+    InvalidInputError,
+    InvalidScopeError,
+    NotFoundError,
+    OAuthRequestError,
     UnknownRoleError,
+    UnsupportedGrantTypeError,
 )
 from trustplane.errors import TrustplaneError
 from web.errors import (
@@ -63,6 +68,11 @@ PROBLEM_MAP: dict[type[BaseException], ProblemKind] = {
     CsrfError: ProblemKind(403, "csrf", "CSRF token missing or invalid"),
     ConflictError: ProblemKind(409, "conflict", "Already exists"),
     UnknownRoleError: ProblemKind(422, "unknown-role", "Unknown role"),
+    InvalidInputError: ProblemKind(422, "invalid-input", "Invalid account data"),
+    NotFoundError: ProblemKind(404, "not-found", "Not found"),
+    UnsupportedGrantTypeError: ProblemKind(400, "unsupported-grant-type", "Unsupported grant type"),
+    InvalidScopeError: ProblemKind(400, "invalid-scope", "Invalid scope"),
+    OAuthRequestError: ProblemKind(400, "invalid-request", "Invalid token request"),
     IdentityError: ProblemKind(400, "identity-error", "Identity error"),
     # audit
     AuditUnavailableError: ProblemKind(503, "audit-unavailable", "Audit log unavailable"),
