@@ -28,9 +28,23 @@ class AuthenticationError(IdentityError):
 
 
 class InvalidClientError(AuthenticationError):
-    """OAuth client authentication failed (RFC 6749 invalid_client). Maps to 401."""
+    """OAuth client authentication failed (RFC 6749 invalid_client). Maps to 401.
+
+    ``challenge`` names the scheme the client tried (``Basic``) so the answer's
+    ``WWW-Authenticate`` matches it, as RFC 6749 section 5.2 asks.
+    """
 
     oauth_error = "invalid_client"
+
+    def __init__(self, message: str, challenge: str | None = None) -> None:
+        super().__init__(message)
+        self.challenge = challenge
+
+    @property
+    def problem_headers(self) -> dict[str, str]:
+        if self.challenge is None:
+            return {}
+        return {"WWW-Authenticate": f'{self.challenge} realm="trustplane"'}
 
 
 class AccountLockedError(AuthenticationError):

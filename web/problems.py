@@ -126,6 +126,7 @@ def _room_error(request: Request, exc: Exception) -> JSONResponse:
         headers["Retry-After"] = str(exc.retry_after)
     if kind.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="trustplane"'
+    headers.update(getattr(exc, "problem_headers", {}))  # e.g. a Basic challenge (RFC 6749)
     if isinstance(exc, ForbiddenError) and exc.reasons:
         extra["reasons"] = exc.reasons
     for key, value in getattr(exc, "problem_extra", {}).items():

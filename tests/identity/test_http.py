@@ -178,6 +178,20 @@ def test_token_errors_are_problems_with_rfc6749_members(
     body = assert_problem(response, status)
     assert body["error"] == error
     assert body["error_description"]
+    if status == 401:
+        scheme = "Basic" if "Authorization" in headers else "Bearer"
+        assert response.headers["www-authenticate"].startswith(scheme)
+
+
+def test_wrong_basic_secret_is_challenged_with_basic(harness: Harness) -> None:
+    pair = f"{harness.reader.client_id}:wrong".encode()
+    response = harness.client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": "Basic " + base64.b64encode(pair).decode()},
+    )
+    assert assert_problem(response, 401, "invalid-client")["error"] == "invalid_client"
+    assert response.headers["www-authenticate"] == 'Basic realm="trustplane"'
 
 
 def test_scope_beyond_the_roles_is_invalid_scope(harness: Harness) -> None:

@@ -61,14 +61,14 @@ def basic_credentials(authorization: str) -> tuple[str, str]:
     """RFC 6749 section 2.3.1: Basic with form-urlencoded client id and secret."""
     scheme, _, encoded = authorization.partition(" ")
     if scheme.lower() != "basic":
-        raise InvalidClientError("unsupported client authentication scheme; use Basic")
+        raise InvalidClientError("unsupported client authentication scheme; use Basic", "Basic")
     try:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode()
     except (binascii.Error, UnicodeDecodeError) as exc:
-        raise InvalidClientError("malformed Basic credentials") from exc
+        raise InvalidClientError("malformed Basic credentials", "Basic") from exc
     client_id, sep, client_secret = decoded.partition(":")
     if not sep:
-        raise InvalidClientError("malformed Basic credentials")
+        raise InvalidClientError("malformed Basic credentials", "Basic")
     return unquote_plus(client_id), unquote_plus(client_secret)
 
 
@@ -109,7 +109,12 @@ def token(
     if grant_type != "client_credentials":
         raise UnsupportedGrantTypeError("only grant_type=client_credentials is supported")
     found_id, found_secret = client_credentials(authorization, client_id, client_secret)
-    issued = identity.issue_token(found_id, found_secret, scope, request_origin(request))
+    try:
+        issued = identity.issue_token(found_id, found_secret, scope, request_origin(request))
+    except InvalidClientError as exc:
+        if authorization:
+            exc.challenge = "Basic"
+        raise
     response.headers.update(NO_STORE)
     return TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in)
 
