@@ -76,6 +76,7 @@ class AccountAdmin:
         engine: Engine,
         audit: AuditRecorder,
         hasher: SecretHasher,
+        client_hasher: SecretHasher,
         box: SecretBox,
         *,
         totp_issuer: str,
@@ -85,6 +86,7 @@ class AccountAdmin:
         self._engine = engine
         self._audit = audit
         self._hasher = hasher
+        self._client_hasher = client_hasher
         self._box = box
         self._totp_issuer = totp_issuer
         self._grace_seconds = rotation_grace_seconds
@@ -138,7 +140,7 @@ class AccountAdmin:
             client_id=client_id,
             name=name,
             roles=dump_roles(role_set),
-            secret_hash=self._hasher.hash(secret),
+            secret_hash=self._client_hasher.hash(secret),
             secret_rotated_at=now,
             created_at=now,
         )
@@ -182,7 +184,7 @@ class AccountAdmin:
             valid_until = now + timedelta(seconds=grace) if grace else None
             account.previous_secret_hash = account.secret_hash if grace else None
             account.previous_secret_expires_at = valid_until
-            account.secret_hash = self._hasher.hash(secret)
+            account.secret_hash = self._client_hasher.hash(secret)
             account.secret_rotated_at = now
             db.add(account)
             record(

@@ -22,7 +22,11 @@ from identity.tokens import IssuedToken, TokenService, unverified_header
 
 
 class IdentityService:
-    """Implements ``web.deps.CallerAuthenticator`` and the account, token and login flows."""
+    """Implements ``web.deps.CallerAuthenticator`` and the account, token and login flows.
+
+    ``hasher`` hashes passwords; ``client_hasher`` (default: the same) hashes client secrets,
+    which are 256-bit random and may use a cheaper argon2id profile (ADR 0502).
+    """
 
     def __init__(
         self,
@@ -33,11 +37,13 @@ class IdentityService:
         config: IdentityConfig | None = None,
         *,
         hasher: SecretHasher | None = None,
+        client_hasher: SecretHasher | None = None,
         external: ExternalIssuers | None = None,
         clock: Clock = utc_now,
     ) -> None:
         config = config or IdentityConfig()
         hasher = hasher or SecretHasher()
+        client_hasher = client_hasher or hasher
         self.config = config
         self.tokens = TokenService(
             keys,
@@ -51,12 +57,13 @@ class IdentityService:
             engine,
             audit,
             hasher,
+            client_hasher,
             box,
             totp_issuer=config.totp_issuer,
             rotation_grace_seconds=config.secret_rotation_grace_seconds,
             clock=clock,
         )
-        self.clients = ClientCredentials(engine, audit, hasher, self.tokens, clock)
+        self.clients = ClientCredentials(engine, audit, client_hasher, self.tokens, clock)
         self.sessions = SessionService(engine, audit, hasher, box, config, clock=clock)
         self._external = external
 

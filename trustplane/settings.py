@@ -59,6 +59,10 @@ class IdentitySettings(BaseModel):
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65_536, ge=8)
     argon2_parallelism: int = Field(default=4, ge=1)
+    # client secrets are 256-bit random: OWASP's argon2id minimum profile suffices (ADR 0502)
+    client_secret_argon2_time_cost: int = Field(default=2, ge=1)
+    client_secret_argon2_memory_kib: int = Field(default=19_456, ge=8)
+    client_secret_argon2_parallelism: int = Field(default=1, ge=1)
 
 
 class WebSettings(BaseModel):

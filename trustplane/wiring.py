@@ -102,6 +102,13 @@ def build_identity(settings: Settings, engine: Engine, audit: AuditRecorder) -> 
             parallelism=section.argon2_parallelism,
         )
     )
+    client_hasher = SecretHasher(
+        Argon2Params(
+            time_cost=section.client_secret_argon2_time_cost,
+            memory_kib=section.client_secret_argon2_memory_kib,
+            parallelism=section.client_secret_argon2_parallelism,
+        )
+    )
     return IdentityService(
         engine,
         audit,
@@ -109,6 +116,7 @@ def build_identity(settings: Settings, engine: Engine, audit: AuditRecorder) -> 
         SecretBox(box_key),
         config,
         hasher=hasher,
+        client_hasher=client_hasher,
         external=_external_issuers(settings) if section.oidc_issuers else None,
     )
 

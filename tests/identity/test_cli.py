@@ -23,6 +23,7 @@ def migrated(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> st
     monkeypatch.delenv("TRUSTPLANE_MODE", raising=False)
     for name, value in (("TIME_COST", "1"), ("MEMORY_KIB", "8"), ("PARALLELISM", "1")):
         monkeypatch.setenv(f"TRUSTPLANE_IDENTITY__ARGON2_{name}", value)
+        monkeypatch.setenv(f"TRUSTPLANE_IDENTITY__CLIENT_SECRET_ARGON2_{name}", value)
     engine = make_engine(db_url)
     upgrade(engine)
     engine.dispose()

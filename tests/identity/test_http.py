@@ -24,7 +24,11 @@ from trustplane.settings import Settings
 from trustplane.wiring import build_container
 
 PROBLEM = "application/problem+json"
-CHEAP_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_kib": 8, "argon2_parallelism": 1}
+CHEAP_ARGON2 = {
+    f"{prefix}argon2_{name}": value
+    for prefix in ("", "client_secret_")
+    for name, value in (("time_cost", 1), ("memory_kib", 8), ("parallelism", 1))
+}
 
 
 @dataclass

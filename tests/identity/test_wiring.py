@@ -16,6 +16,39 @@ from trustplane.tables import metadata
 from trustplane.wiring import build_authenticator, build_identity
 
 
+def test_client_secrets_use_their_own_argon2_profile(tmp_path: Path, engine: Engine) -> None:
+    from sqlalchemy import text
+
+    from audit import SYSTEM_ACTOR
+
+    settings = Settings.model_validate(
+        {
+            "data_dir": tmp_path,
+            "identity": {
+                "argon2_time_cost": 1,
+                "argon2_memory_kib": 8,
+                "argon2_parallelism": 1,
+                "client_secret_argon2_time_cost": 2,
+                "client_secret_argon2_memory_kib": 16,
+                "client_secret_argon2_parallelism": 1,
+            },
+        }
+    )
+    service = build_identity(settings, engine, InMemoryAuditLog())
+    account = service.create_service_account("svc-profile", ["service"], SYSTEM_ACTOR)
+    service.create_user("p@finsolve.example", ["dpo"], SYSTEM_ACTOR)
+    with engine.connect() as connection:
+        (secret_hash,) = connection.execute(
+            text("SELECT secret_hash FROM identity_service_accounts")
+        ).one()
+        (password_hash,) = connection.execute(
+            text("SELECT password_hash FROM identity_users")
+        ).one()
+    assert "$m=16,t=2,p=1$" in secret_hash
+    assert "$m=8,t=1,p=1$" in password_hash
+    assert service.issue_token(account.client_id, account.client_secret).access_token
+
+
 def test_key_files_are_created_0600_and_reused(tmp_path: Path, engine: Engine) -> None:
     settings = Settings(data_dir=tmp_path)
     first = build_identity(settings, engine, InMemoryAuditLog())
