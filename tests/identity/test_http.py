@@ -183,7 +183,7 @@ def test_token_errors_are_problems_with_rfc6749_members(
     assert body["error"] == error
     assert body["error_description"]
     if status == 401:
-        scheme = "Basic" if "Authorization" in headers else "Bearer"
+        scheme = "Basic" if headers.get("Authorization", "").startswith("Basic") else "Bearer"
         assert response.headers["www-authenticate"].startswith(scheme)
 
 
@@ -308,12 +308,13 @@ def test_rotation_with_grace_and_admin_gate(harness: Harness) -> None:
     assert harness.token(harness.reader)  # the old secret still works during the grace
     missing = harness.client.post("/v1/service-accounts/tpc_nope/rotate-secret", headers=admin)
     assert_problem(missing, 404, "not-found")
-    bad = harness.client.post(
-        f"/v1/service-accounts/{harness.reader.client_id}/rotate-secret",
-        headers=admin,
-        json={"grace_seconds": -5},
-    )
-    assert_problem(bad, 422)
+    for grace in (-5, True, "soon"):
+        bad = harness.client.post(
+            f"/v1/service-accounts/{harness.reader.client_id}/rotate-secret",
+            headers=admin,
+            json={"grace_seconds": grace},
+        )
+        assert_problem(bad, 422)
 
 
 def test_admin_creates_accounts_over_http(harness: Harness) -> None:
@@ -334,7 +335,7 @@ def test_admin_creates_accounts_over_http(harness: Harness) -> None:
     bad_email = harness.client.post(
         "/v1/users", headers=admin, json={"email": "nope", "roles": ["dpo"]}
     )
-    assert_problem(bad_email, 422, "invalid-input")
+    assert_problem(bad_email, 422, "validation")
     account = harness.client.post(
         "/v1/service-accounts", headers=admin, json={"name": "svc-new", "roles": ["service"]}
     )
@@ -414,6 +415,29 @@ def test_cookie_state_change_on_admin_routes_needs_csrf(harness: Harness) -> Non
     assert created.status_code == 201, created.text
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        "grant_type=client_credentials&grant_type=client_credentials",
+        "grant_type=client_credentials&scope=" + "a" * 2001,
+    ],
+)
+def test_repeated_or_oversized_token_fields_are_invalid_request(
+    harness: Harness, body: str
+) -> None:
+    response = harness.client.post(
+        "/oauth/token",
+        content=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert assert_problem(response, 400, "invalid-request")["error"] == "invalid_request"
+
+
+def test_json_token_request_is_invalid_request(harness: Harness) -> None:
+    response = harness.client.post("/oauth/token", json={"grant_type": "client_credentials"})
+    assert assert_problem(response, 400)["error"] == "invalid_request"
+
+
 def test_openapi_documents_the_identity_routes(harness: Harness) -> None:
     paths = harness.client.get("/openapi.json").json()["paths"]
     for path in (
@@ -428,4 +452,7 @@ def test_openapi_documents_the_identity_routes(harness: Harness) -> None:
     ):
         assert path in paths
     token_form = paths["/oauth/token"]["post"]["requestBody"]["content"]
-    assert "application/x-www-form-urlencoded" in token_form
+    schema = token_form["application/x-www-form-urlencoded"]["schema"]
+    assert schema["properties"]["grant_type"]["enum"] == ["client_credentials"]
+    roles = paths["/v1/users"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert roles

@@ -13,11 +13,13 @@ from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import unquote_plus
 
-from fastapi import APIRouter, Depends, Form, Header, Request, Response
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, EmailStr, Field, field_validator
 
 from audit import Origin
 from identity import (
+    KNOWN_ROLES,
     Caller,
     IdentityService,
     InvalidClientError,
@@ -57,11 +59,14 @@ class TokenResponse(BaseModel):
     expires_in: int
 
 
-def basic_credentials(authorization: str) -> tuple[str, str]:
-    """RFC 6749 section 2.3.1: Basic with form-urlencoded client id and secret."""
+def basic_credentials(authorization: str) -> tuple[str, str] | None:
+    """RFC 6749 section 2.3.1: Basic with form-urlencoded client id and secret.
+
+    Returns None when the header is not Basic (a Bearer header is not client authentication).
+    """
     scheme, _, encoded = authorization.partition(" ")
     if scheme.lower() != "basic":
-        raise InvalidClientError("unsupported client authentication scheme; use Basic", "Basic")
+        return None
     try:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode()
     except (binascii.Error, UnicodeDecodeError) as exc:
@@ -73,18 +78,46 @@ def basic_credentials(authorization: str) -> tuple[str, str]:
 
 
 def client_credentials(
-    authorization: str | None, client_id: str | None, client_secret: str | None
+    basic: tuple[str, str] | None, client_id: str | None, client_secret: str | None
 ) -> tuple[str, str]:
-    if authorization:
+    if basic is not None:
         if client_secret:
             raise OAuthRequestError("use one client authentication method, not two")
-        basic_id, basic_secret = basic_credentials(authorization)
-        if client_id and client_id != basic_id:
+        if client_id and client_id != basic[0]:
             raise OAuthRequestError("client_id in the body differs from the Basic credentials")
-        return basic_id, basic_secret
+        return basic
     if not client_id or not client_secret:
         raise InvalidClientError("client authentication required")
     return client_id, client_secret
+
+
+TOKEN_FORM = "application/x-www-form-urlencoded"
+TOKEN_REQUEST_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["grant_type"],
+    "properties": {
+        "grant_type": {"type": "string", "enum": ["client_credentials"]},
+        "client_id": {"type": "string", "minLength": 1, "maxLength": 128},
+        "client_secret": {"type": "string", "minLength": 1, "maxLength": 512},
+        "scope": {"type": "string", "maxLength": 2000, "description": "Space-separated roles"},
+    },
+}
+FORM_FIELD_LIMITS = {"grant_type": 64, "client_id": 128, "client_secret": 512, "scope": 2000}
+
+
+async def token_form(request: Request) -> dict[str, str]:
+    """The form fields, validated here so that errors follow RFC 6749 (400, not 422)."""
+    form = await request.form()
+    fields: dict[str, str] = {}
+    for name, limit in FORM_FIELD_LIMITS.items():
+        values = form.getlist(name)
+        if len(values) > 1:
+            raise OAuthRequestError(f"{name} is repeated")
+        if values and isinstance(values[0], str) and values[0]:
+            if len(values[0]) > limit:
+                raise OAuthRequestError(f"{name} is longer than {limit} characters")
+            fields[name] = values[0]
+    return fields
 
 
 @router.post(
@@ -92,27 +125,36 @@ def client_credentials(
     summary="OAuth 2.0 client credentials grant (RFC 6749 section 4.4)",
     response_model=TokenResponse,
     responses={400: {"description": "invalid_request / unsupported_grant_type / invalid_scope"}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {TOKEN_FORM: {"schema": TOKEN_REQUEST_SCHEMA}},
+        }
+    },
 )
-def token(
-    *,
+async def token(
     request: Request,
     response: Response,
     identity: IdentityDep,
-    grant_type: Annotated[str | None, Form(max_length=64)] = None,
-    client_id: Annotated[str | None, Form(max_length=128)] = None,
-    client_secret: Annotated[str | None, Form(max_length=512)] = None,
-    scope: Annotated[str | None, Form(max_length=2000)] = None,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> TokenResponse:
+    form = await token_form(request)
+    grant_type = form.get("grant_type")
     if not grant_type:
         raise OAuthRequestError("grant_type is required")
     if grant_type != "client_credentials":
         raise UnsupportedGrantTypeError("only grant_type=client_credentials is supported")
-    found_id, found_secret = client_credentials(authorization, client_id, client_secret)
+    basic = basic_credentials(authorization) if authorization else None
+    found_id, found_secret = client_credentials(
+        basic, form.get("client_id"), form.get("client_secret")
+    )
     try:
-        issued = identity.issue_token(found_id, found_secret, scope, request_origin(request))
+        # argon2 and the database block: keep them off the event loop
+        issued = await run_in_threadpool(
+            identity.issue_token, found_id, found_secret, form.get("scope"), request_origin(request)
+        )
     except InvalidClientError as exc:
-        if authorization:
+        if basic is not None:
             exc.challenge = "Basic"
         raise
     response.headers.update(NO_STORE)
@@ -206,9 +248,14 @@ def me(caller: CallerDep) -> Me:
     return Me(id=caller.id, kind=caller.kind.value, roles=sorted(caller.roles))
 
 
+RoleName = Annotated[
+    str, Field(min_length=1, max_length=64, json_schema_extra={"enum": sorted(KNOWN_ROLES)})
+]
+
+
 class NewUserRequest(BaseModel):
-    email: str = Field(min_length=3, max_length=320)
-    roles: list[str] = Field(min_length=1, max_length=20)
+    email: EmailStr = Field(max_length=320)
+    roles: list[RoleName] = Field(min_length=1, max_length=20)
 
 
 class NewUserResponse(BaseModel):
@@ -222,6 +269,7 @@ class NewUserResponse(BaseModel):
     summary="Create a user (admin); returns a one-time password and TOTP URI",
     status_code=201,
     response_model=NewUserResponse,
+    responses={409: {"description": "A user with this email exists"}},
 )
 def create_user(
     body: NewUserRequest,
@@ -240,8 +288,8 @@ def create_user(
 
 
 class NewServiceAccountRequest(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    roles: list[str] = Field(min_length=1, max_length=20)
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$")
+    roles: list[RoleName] = Field(min_length=1, max_length=20)
 
 
 class ClientCredentialsResponse(BaseModel):
@@ -254,6 +302,7 @@ class ClientCredentialsResponse(BaseModel):
     summary="Create a service account (admin); returns its client secret once",
     status_code=201,
     response_model=ClientCredentialsResponse,
+    responses={409: {"description": "A service account with this name exists"}},
 )
 def create_service_account(
     body: NewServiceAccountRequest,
@@ -275,6 +324,13 @@ class RotateRequest(BaseModel):
     grace_seconds: int | None = Field(
         default=None, ge=0, le=604_800, description="How long the old secret keeps working"
     )
+
+    @field_validator("grace_seconds", mode="before")
+    @classmethod
+    def _no_booleans(cls, value: object) -> object:
+        if isinstance(value, bool):
+            raise ValueError("grace_seconds must be a number of seconds")
+        return value
 
 
 class RotatedResponse(ClientCredentialsResponse):
