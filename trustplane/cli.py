@@ -23,6 +23,16 @@ app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
 
 
+def _mount_identity() -> None:
+    from trustplane.cli_identity import service_accounts_app, users_app
+
+    app.add_typer(users_app, name="users")
+    app.add_typer(service_accounts_app, name="service-accounts")
+
+
+_mount_identity()
+
+
 def load_settings() -> Settings:
     """Settings from the environment; a clear message and exit 2 when they are invalid."""
     try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,6 +34,8 @@ class OidcIssuer(BaseModel):
     jwks_url: str
     audience: str
     roles_claim: str = "roles"
+    caller_kind: Literal["user", "service"] = "user"
+    algorithms: list[str] = Field(default_factory=lambda: ["RS256", "ES256", "EdDSA", "PS256"])
 
 
 class IdentitySettings(BaseModel):
@@ -47,7 +49,20 @@ class IdentitySettings(BaseModel):
     lockout_seconds: int = Field(default=900, ge=1)
     totp_issuer: str = "trustplane"
     oidc_issuers: list[OidcIssuer] = Field(default_factory=list)
+    oidc_jwks_cache_seconds: int = Field(default=300, ge=0, le=86_400)
     leeway_seconds: int = Field(default=10, ge=0, le=120)
+    # a rotated client secret keeps working this long (0: the old secret dies at once)
+    secret_rotation_grace_seconds: int = Field(default=0, ge=0, le=604_800)
+    # AES-256-GCM key sealing TOTP seeds at rest (default: <data_dir>/keys/identity-totp.key)
+    totp_key_path: Path | None = None
+    # argon2id cost for passwords and client secrets (RFC 9106 second recommended option)
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=65_536, ge=8)
+    argon2_parallelism: int = Field(default=4, ge=1)
+    # client secrets are 256-bit random: OWASP's argon2id minimum profile suffices (ADR 0502)
+    client_secret_argon2_time_cost: int = Field(default=2, ge=1)
+    client_secret_argon2_memory_kib: int = Field(default=19_456, ge=8)
+    client_secret_argon2_parallelism: int = Field(default=1, ge=1)
 
 
 class WebSettings(BaseModel):

@@ -25,7 +25,12 @@ from identity import (
     CsrfError,
     IdentityError,
     InvalidClientError,
+    InvalidInputError,
+    InvalidScopeError,
+    NotFoundError,
+    OAuthRequestError,
     UnknownRoleError,
+    UnsupportedGrantTypeError,
 )
 from trustplane.errors import TrustplaneError
 from web.errors import (
@@ -63,6 +68,11 @@ PROBLEM_MAP: dict[type[BaseException], ProblemKind] = {
     CsrfError: ProblemKind(403, "csrf", "CSRF token missing or invalid"),
     ConflictError: ProblemKind(409, "conflict", "Already exists"),
     UnknownRoleError: ProblemKind(422, "unknown-role", "Unknown role"),
+    InvalidInputError: ProblemKind(422, "invalid-input", "Invalid account data"),
+    NotFoundError: ProblemKind(404, "not-found", "Not found"),
+    UnsupportedGrantTypeError: ProblemKind(400, "unsupported-grant-type", "Unsupported grant type"),
+    InvalidScopeError: ProblemKind(400, "invalid-scope", "Invalid scope"),
+    OAuthRequestError: ProblemKind(400, "invalid-request", "Invalid token request"),
     IdentityError: ProblemKind(400, "identity-error", "Identity error"),
     # audit
     AuditUnavailableError: ProblemKind(503, "audit-unavailable", "Audit log unavailable"),
@@ -116,6 +126,7 @@ def _room_error(request: Request, exc: Exception) -> JSONResponse:
         headers["Retry-After"] = str(exc.retry_after)
     if kind.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="trustplane"'
+    headers.update(getattr(exc, "problem_headers", {}))  # e.g. a Basic challenge (RFC 6749)
     if isinstance(exc, ForbiddenError) and exc.reasons:
         extra["reasons"] = exc.reasons
     for key, value in getattr(exc, "problem_extra", {}).items():

@@ -1,0 +1,208 @@
+"""Administration of accounts: create users and service accounts, rotate client secrets."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+from ulid import ULID
+
+from audit import Actor, AuditRecorder, EventType, Origin, Target
+from identity.auditing import record
+from identity.clock import Clock, utc_now
+from identity.errors import ConflictError, InvalidInputError, NotFoundError
+from identity.passwords import SecretHasher, new_client_secret, new_password
+from identity.roles import dump_roles, validated_roles
+from identity.secretbox import SecretBox
+from identity.tables import IdentityServiceAccount, IdentityUser
+from identity.totp import new_totp_secret, provisioning_uri
+
+SERVICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$")
+MAX_GRACE_SECONDS = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class NewUser:
+    """Returned once: the one-time password and TOTP URI are never stored in the clear."""
+
+    user_id: str
+    email: str
+    roles: frozenset[str]
+    password: str
+    totp_uri: str
+
+
+@dataclass(frozen=True)
+class NewServiceAccount:
+    """Returned once: the client secret is stored only as an argon2 hash."""
+
+    id: str
+    name: str
+    client_id: str
+    client_secret: str
+    roles: frozenset[str]
+
+
+@dataclass(frozen=True)
+class RotatedSecret:
+    client_id: str
+    client_secret: str
+    previous_secret_valid_until: datetime | None
+
+
+def normalized_email(email: str) -> str:
+    try:
+        return str(validate_email(email.strip(), check_deliverability=False).normalized).lower()
+    except EmailNotValidError as exc:
+        raise InvalidInputError("not a valid email address") from exc
+
+
+def new_client_id() -> str:
+    return "tpc_" + str(ULID()).lower()
+
+
+class AccountAdmin:
+    """Creates accounts and rotates secrets; every change is an audited admin action."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        audit: AuditRecorder,
+        hasher: SecretHasher,
+        client_hasher: SecretHasher,
+        box: SecretBox,
+        *,
+        totp_issuer: str,
+        rotation_grace_seconds: int = 0,
+        clock: Clock = utc_now,
+    ) -> None:
+        self._engine = engine
+        self._audit = audit
+        self._hasher = hasher
+        self._client_hasher = client_hasher
+        self._box = box
+        self._totp_issuer = totp_issuer
+        self._grace_seconds = rotation_grace_seconds
+        self._clock = clock
+
+    def create_user(
+        self, email: str, roles: Iterable[str], actor: Actor, origin: Origin | None = None
+    ) -> NewUser:
+        address = normalized_email(email)
+        role_set = validated_roles(roles)
+        user_id = str(uuid.uuid4())
+        password, totp_secret = new_password(), new_totp_secret()
+        row = IdentityUser(
+            id=user_id,
+            email=address,
+            roles=dump_roles(role_set),
+            password_hash=self._hasher.hash(password),
+            totp_secret_sealed=self._box.seal(totp_secret, user_id),
+            created_at=self._clock(),
+        )
+        with Session(self._engine, expire_on_commit=False) as db:
+            if db.exec(select(IdentityUser.id).where(IdentityUser.email == address)).first():
+                raise ConflictError("a user with this email already exists")
+            db.add(row)
+            self._flush_unique(db, "a user with this email already exists")
+            record(
+                self._audit,
+                EventType.ADMIN_ACTION,
+                actor=actor,
+                target=Target(type="user", id=user_id),
+                origin=origin,
+                action="user.create",
+                roles=sorted(role_set),
+            )
+            db.commit()
+        uri = provisioning_uri(totp_secret, address, self._totp_issuer)
+        return NewUser(user_id, address, role_set, password, uri)
+
+    def create_service_account(
+        self, name: str, roles: Iterable[str], actor: Actor, origin: Origin | None = None
+    ) -> NewServiceAccount:
+        if not SERVICE_NAME.match(name):
+            raise InvalidInputError(
+                "service account names are 1-200 characters of letters, digits and ._:-"
+            )
+        role_set = validated_roles(roles)
+        secret, client_id = new_client_secret(), new_client_id()
+        now = self._clock()
+        row = IdentityServiceAccount(
+            id=str(uuid.uuid4()),
+            client_id=client_id,
+            name=name,
+            roles=dump_roles(role_set),
+            secret_hash=self._client_hasher.hash(secret),
+            secret_rotated_at=now,
+            created_at=now,
+        )
+        with Session(self._engine, expire_on_commit=False) as db:
+            taken = select(IdentityServiceAccount.id).where(IdentityServiceAccount.name == name)
+            if db.exec(taken).first():
+                raise ConflictError("a service account with this name already exists")
+            db.add(row)
+            self._flush_unique(db, "a service account with this name already exists")
+            record(
+                self._audit,
+                EventType.ADMIN_ACTION,
+                actor=actor,
+                target=Target(type="service_account", id=client_id),
+                origin=origin,
+                action="service_account.create",
+                roles=sorted(role_set),
+            )
+            db.commit()
+        return NewServiceAccount(row.id, name, client_id, secret, role_set)
+
+    def rotate_secret(
+        self,
+        client_id: str,
+        actor: Actor,
+        origin: Origin | None = None,
+        grace_seconds: int | None = None,
+    ) -> RotatedSecret:
+        """A new secret replaces the old one; the old one works ``grace_seconds`` longer."""
+        grace = self._grace_seconds if grace_seconds is None else grace_seconds
+        if not 0 <= grace <= MAX_GRACE_SECONDS:
+            raise InvalidInputError(f"grace_seconds must be between 0 and {MAX_GRACE_SECONDS}")
+        secret, now = new_client_secret(), self._clock()
+        with Session(self._engine, expire_on_commit=False) as db:
+            query = select(IdentityServiceAccount).where(
+                IdentityServiceAccount.client_id == client_id
+            )
+            account = db.exec(query.with_for_update()).first()
+            if account is None:
+                raise NotFoundError("no such service account")
+            valid_until = now + timedelta(seconds=grace) if grace else None
+            account.previous_secret_hash = account.secret_hash if grace else None
+            account.previous_secret_expires_at = valid_until
+            account.secret_hash = self._client_hasher.hash(secret)
+            account.secret_rotated_at = now
+            db.add(account)
+            record(
+                self._audit,
+                EventType.ADMIN_ACTION,
+                actor=actor,
+                target=Target(type="service_account", id=client_id),
+                origin=origin,
+                action="service_account.rotate_secret",
+                grace_seconds=grace,
+            )
+            db.commit()
+        return RotatedSecret(client_id, secret, valid_until)
+
+    @staticmethod
+    def _flush_unique(db: Session, message: str) -> None:
+        try:
+            db.flush()
+        except IntegrityError as exc:  # a concurrent create won the race
+            db.rollback()
+            raise ConflictError(message) from exc

@@ -1,0 +1,117 @@
+"""Account administration on both backends: hashes only, validation, audit without PII."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from audit import SYSTEM_ACTOR, EventType, InMemoryAuditLog
+from identity import (
+    ConflictError,
+    IdentityService,
+    InvalidInputError,
+    NotFoundError,
+    UnknownRoleError,
+)
+from tests.identity.conftest import Human
+
+
+def all_stored_text(engine: Engine, table: str) -> str:
+    with engine.connect() as connection:
+        rows = connection.execute(text(f"SELECT * FROM {table}")).all()
+    return " ".join(str(value) for row in rows for value in row)
+
+
+def test_user_gets_one_time_password_and_totp_uri(human: Human) -> None:
+    account = human.account
+    assert account.email == "priya@finsolve.example"
+    assert account.roles == {"security"}
+    assert len(account.password) >= 16
+    assert account.totp_uri.startswith("otpauth://totp/trustplane:priya%40finsolve.example?")
+    assert "issuer=trustplane" in account.totp_uri
+
+
+def test_only_argon2_hashes_are_stored(engine: Engine, human: Human) -> None:
+    stored = all_stored_text(engine, "identity_users")
+    assert human.account.password not in stored
+    assert human.totp_secret not in stored  # sealed, not in the clear
+    with engine.connect() as connection:
+        password_hash = connection.execute(text("SELECT password_hash FROM identity_users")).one()
+    assert password_hash[0].startswith("$argon2id$")
+
+
+def test_service_account_secret_is_stored_as_argon2(
+    engine: Engine, service: IdentityService
+) -> None:
+    created = service.create_service_account("payments-api", ["svc:payments"], SYSTEM_ACTOR)
+    assert created.client_id.startswith("tpc_")
+    assert created.client_secret.startswith("tps_")
+    stored = all_stored_text(engine, "identity_service_accounts")
+    assert created.client_secret not in stored
+    assert created.client_secret[4:] not in stored
+    with engine.connect() as connection:
+        (secret_hash,) = connection.execute(
+            text("SELECT secret_hash FROM identity_service_accounts")
+        ).one()
+    assert secret_hash.startswith("$argon2id$")
+
+
+def test_duplicate_email_conflicts_case_insensitively(service: IdentityService) -> None:
+    service.create_user("dpo@finsolve.example", ["dpo"], SYSTEM_ACTOR)
+    with pytest.raises(ConflictError):
+        service.create_user("DPO@FinSolve.example", ["dpo"], SYSTEM_ACTOR)
+
+
+def test_duplicate_service_account_name_conflicts(service: IdentityService) -> None:
+    service.create_service_account("wealth", ["svc:wealth"], SYSTEM_ACTOR)
+    with pytest.raises(ConflictError):
+        service.create_service_account("wealth", ["svc:wealth"], SYSTEM_ACTOR)
+
+
+@pytest.mark.parametrize("roles", [["superuser"], ["admin", "root"]])
+def test_unknown_roles_are_refused(service: IdentityService, roles: list[str]) -> None:
+    with pytest.raises(UnknownRoleError):
+        service.create_user("x@finsolve.example", roles, SYSTEM_ACTOR)
+    with pytest.raises(UnknownRoleError):
+        service.create_service_account("svc-x", roles, SYSTEM_ACTOR)
+
+
+def test_bad_input_is_refused_and_changes_nothing(engine: Engine, service: IdentityService) -> None:
+    with pytest.raises(InvalidInputError):
+        service.create_user("not-an-email", ["dpo"], SYSTEM_ACTOR)
+    with pytest.raises(InvalidInputError):
+        service.create_user("ok@finsolve.example", [], SYSTEM_ACTOR)
+    with pytest.raises(InvalidInputError):
+        service.create_service_account("has spaces", ["service"], SYSTEM_ACTOR)
+    assert all_stored_text(engine, "identity_users") == ""
+    assert all_stored_text(engine, "identity_service_accounts") == ""
+
+
+def test_admin_actions_are_audited_without_email_or_secrets(
+    service: IdentityService, audit_log: InMemoryAuditLog
+) -> None:
+    user = service.create_user("auditor@finsolve.example", ["auditor"], SYSTEM_ACTOR)
+    account = service.create_service_account("grc-tool", ["auditor"], SYSTEM_ACTOR)
+    rotated = service.rotate_secret(account.client_id, SYSTEM_ACTOR)
+    assert [event.type for event in audit_log.events] == [EventType.ADMIN_ACTION] * 3
+    assert [event.details["action"] for event in audit_log.events] == [
+        "user.create",
+        "service_account.create",
+        "service_account.rotate_secret",
+    ]
+    assert audit_log.events[0].target.id == user.user_id
+    dumped = " ".join(event.model_dump_json() for event in audit_log.events)
+    for secret in (user.email, user.password, account.client_secret, rotated.client_secret):
+        assert secret not in dumped
+
+
+def test_rotating_an_unknown_client_is_not_found(service: IdentityService) -> None:
+    with pytest.raises(NotFoundError):
+        service.rotate_secret("tpc_nope", SYSTEM_ACTOR)
+
+
+def test_rotation_grace_is_bounded(service: IdentityService) -> None:
+    account = service.create_service_account("svc-a", ["service"], SYSTEM_ACTOR)
+    with pytest.raises(InvalidInputError):
+        service.rotate_secret(account.client_id, SYSTEM_ACTOR, grace_seconds=-1)

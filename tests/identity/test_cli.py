@@ -1,0 +1,122 @@
+"""``trustplane users create`` / ``service-accounts create`` on both backends."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from trustplane.cli import app
+from trustplane.db import make_engine
+from trustplane.migrate import upgrade
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def migrated(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("TRUSTPLANE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("TRUSTPLANE_DATABASE_URL", db_url)
+    monkeypatch.delenv("TRUSTPLANE_MODE", raising=False)
+    for name, value in (("TIME_COST", "1"), ("MEMORY_KIB", "8"), ("PARALLELISM", "1")):
+        monkeypatch.setenv(f"TRUSTPLANE_IDENTITY__ARGON2_{name}", value)
+        monkeypatch.setenv(f"TRUSTPLANE_IDENTITY__CLIENT_SECRET_ARGON2_{name}", value)
+    engine = make_engine(db_url)
+    upgrade(engine)
+    engine.dispose()
+    return db_url
+
+
+def test_users_create_prints_credentials_once(migrated: str) -> None:
+    result = runner.invoke(
+        app, ["users", "create", "--email", "ana@finsolve.example", "--role", "auditor,dpo"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "one-time password:" in result.output
+    assert "otpauth://totp/" in result.output
+    as_json = runner.invoke(
+        app, ["users", "create", "--email", "raj@finsolve.example", "--role", "dpo", "--json"]
+    )
+    created = json.loads(as_json.output)
+    assert created["roles"] == ["dpo"]
+    assert created["totp_uri"].startswith("otpauth://totp/")
+    engine = make_engine(migrated)
+    with engine.connect() as connection:
+        stored = " ".join(
+            str(v) for row in connection.execute(text("SELECT * FROM identity_users")) for v in row
+        )
+    engine.dispose()
+    assert created["password"] not in stored
+
+
+def test_service_accounts_create_json_is_exactly_id_and_secret(migrated: str) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "service-accounts",
+            "create",
+            "--name",
+            "payments",
+            "--roles",
+            "service,svc:payments",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    created = json.loads(result.output)
+    assert set(created) == {"client_id", "client_secret"}
+    plain = runner.invoke(
+        app, ["service-accounts", "create", "--name", "wealth", "--roles", "svc:wealth"]
+    )
+    assert "client_secret: tps_" in plain.output
+
+
+def test_errors_have_clear_messages_and_exit_codes(migrated: str) -> None:
+    args = ["users", "create", "--email", "dup@finsolve.example", "--role", "dpo"]
+    assert runner.invoke(app, args).exit_code == 0
+    duplicate = runner.invoke(app, args)
+    assert duplicate.exit_code == 1
+    assert "already exists" in duplicate.output
+    unknown = runner.invoke(
+        app, ["users", "create", "--email", "x@finsolve.example", "--role", "god"]
+    )
+    assert unknown.exit_code == 2
+    assert "unknown role" in unknown.output
+
+
+def test_unmigrated_database_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRUSTPLANE_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("TRUSTPLANE_DATABASE_URL", raising=False)
+    monkeypatch.delenv("TRUSTPLANE_MODE", raising=False)
+    result = runner.invoke(app, ["service-accounts", "create", "--name", "a", "--roles", "service"])
+    assert result.exit_code == 1
+    assert "trustplane db upgrade" in result.output
+
+
+@pytest.mark.parametrize(
+    "argv", [["users"], ["users", "create"], ["service-accounts"], ["service-accounts", "create"]]
+)
+def test_help(argv: list[str]) -> None:
+    result = runner.invoke(app, [*argv, "--help"])
+    assert result.exit_code == 0
+    assert "Usage" in result.output
+
+
+def test_demo_seed_creates_admin_and_service_once(migrated: str) -> None:
+    from trustplane.settings import Settings
+    from trustplane.wiring import build_container
+
+    container = build_container(Settings())
+    try:
+        first = [line for seeder in container.demo_seeders for line in seeder()]
+        second = [line for seeder in container.demo_seeders for line in seeder()]
+    finally:
+        container.close()
+    assert any("one-time password" in line for line in first)
+    assert any("client_secret: tps_" in line for line in first)
+    assert all("tps_" not in line and "password:" not in line for line in second)

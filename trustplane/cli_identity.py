@@ -1,0 +1,124 @@
+"""``trustplane users create`` and ``trustplane service-accounts create`` (typer sub-apps).
+
+Credentials are printed exactly once, to stdout, and never logged.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, TypeVar
+
+import typer
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from audit import Actor, AuditError
+from identity import IdentityError, IdentityService, InvalidInputError
+from trustplane.errors import TrustplaneError
+
+CLI_ACTOR = Actor(id="trustplane-cli", kind="system")
+
+users_app = typer.Typer(help="Human users (email, password, TOTP).", no_args_is_help=True)
+service_accounts_app = typer.Typer(
+    help="Service accounts (OAuth 2.0 client credentials).", no_args_is_help=True
+)
+
+T = TypeVar("T")
+
+
+def split_roles(values: list[str]) -> list[str]:
+    """``--role a --role b`` and ``--roles a,b`` both work."""
+    return [role.strip() for value in values for role in value.split(",") if role.strip()]
+
+
+@contextmanager
+def identity_service() -> Iterator[IdentityService]:
+    from trustplane.cli import load_settings
+    from trustplane.wiring import build_container
+
+    settings = load_settings()
+    try:
+        container = build_container(settings)
+    except TrustplaneError as exc:
+        typer.secho(f"error: {exc}", err=True, fg="red")
+        raise typer.Exit(1) from exc
+    try:
+        service = container.authenticator
+        assert isinstance(service, IdentityService)  # the composition root wires identity
+        yield service
+    finally:
+        container.close()
+
+
+def run(action: Callable[[IdentityService], T]) -> T:
+    """Run one identity action with clear errors: 1 for failures, 2 for bad input."""
+    with identity_service() as service:
+        try:
+            return action(service)
+        except (OperationalError, ProgrammingError) as exc:
+            typer.secho(
+                "error: the database is not reachable or not migrated; "
+                "run `trustplane db upgrade` first",
+                err=True,
+                fg="red",
+            )
+            raise typer.Exit(1) from exc
+        except IdentityError as exc:
+            typer.secho(f"error: {exc}", err=True, fg="red")
+            raise typer.Exit(2 if isinstance(exc, InvalidInputError) else 1) from exc
+        except AuditError as exc:
+            typer.secho(f"error: audit log unavailable: {exc}", err=True, fg="red")
+            raise typer.Exit(1) from exc
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Option(help="The user's email address (sign-in name)")],
+    role: Annotated[
+        list[str], typer.Option("--role", help="Role (repeat, or comma-separate, for several)")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Create a user; prints a one-time password and the TOTP provisioning URI once."""
+    created = run(lambda service: service.create_user(email, split_roles(role), CLI_ACTOR))
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "user_id": created.user_id,
+                    "email": created.email,
+                    "roles": sorted(created.roles),
+                    "password": created.password,
+                    "totp_uri": created.totp_uri,
+                }
+            )
+        )
+        return
+    typer.echo(f"user created: {created.user_id} ({', '.join(sorted(created.roles))})")
+    typer.echo(f"one-time password: {created.password}")
+    typer.echo(f"TOTP provisioning URI: {created.totp_uri}")
+    typer.echo("these are shown once: hand them over now; trustplane stores only hashes")
+
+
+@service_accounts_app.command("create")
+def service_accounts_create(
+    name: Annotated[str, typer.Option(help="Unique name, e.g. payments-api")],
+    roles: Annotated[str, typer.Option(help="ROLE[,ROLE...]")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help='Print exactly {"client_id": ..., "client_secret": ...}')
+    ] = False,
+) -> None:
+    """Create a service account; prints its client id and client secret once."""
+    created = run(
+        lambda service: service.create_service_account(name, split_roles([roles]), CLI_ACTOR)
+    )
+    if as_json:
+        typer.echo(
+            json.dumps({"client_id": created.client_id, "client_secret": created.client_secret})
+        )
+        return
+    typer.echo(f"service account created: {created.name} ({', '.join(sorted(created.roles))})")
+    typer.echo(f"client_id: {created.client_id}")
+    typer.echo(f"client_secret: {created.client_secret}")
+    typer.echo("the secret is shown once: store it now; trustplane stores only a hash")
