@@ -61,7 +61,7 @@ class NoteVerifier:
     @classmethod
     def parse(cls, text: str) -> NoteVerifier:
         try:
-            name, hex_id, blob = text.strip().split("+")
+            name, hex_id, blob = text.strip().split("+", 2)
             raw = base64.b64decode(blob, validate=True)
             if raw[:1] != ED25519_ALG or len(raw) != 33:
                 raise ValueError("not an Ed25519 verifier key")
