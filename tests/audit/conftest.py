@@ -31,7 +31,9 @@ class Clock:
 
 def event(i: int, **details: Any) -> AuditEventIn:
     return AuditEventIn(
-        type=EventType.DECISION, target=Target(type="customer", id=f"c-{i}"), details={"i": i, **details}
+        type=EventType.DECISION,
+        target=Target(type="customer", id=f"c-{i}"),
+        details={"i": i, **details},
     )
 
 
@@ -64,9 +66,16 @@ def tamper(engine: Engine, *statements: str, **params: Any) -> None:
         if engine.dialect.name == "postgresql":
             conn.execute(text("SET LOCAL session_replication_role = replica"))
         else:
-            names = conn.execute(
-                text("SELECT name FROM sqlite_master WHERE type='trigger' AND name LIKE 'audit_%'")
-            ).scalars().all()
+            names = (
+                conn.execute(
+                    text(
+                        "SELECT name FROM sqlite_master "
+                        "WHERE type='trigger' AND name LIKE 'audit_%'"
+                    )
+                )
+                .scalars()
+                .all()
+            )
             for name in names:
                 conn.execute(text(f"DROP TRIGGER {name}"))
         for statement in statements:

@@ -36,7 +36,9 @@ def test_export_verifies_offline_and_tampering_is_found(audit_log: AuditLog) -> 
 
     verifier = NoteVerifier.parse(key)
     report = verify_export(lines, verifier, ORIGIN)
-    assert report.ok and report.events == 18 and (report.start, report.end) == (5, 23)
+    assert report.ok
+    assert report.events == 18
+    assert (report.start, report.end) == (5, 23)
     whole = exported(audit_log, 0, 40)
     assert verify_export(whole, verifier).ok
 
@@ -118,7 +120,8 @@ def test_retention_archives_verifies_purges_and_expires(
         "segments/00000000000000000008-00000000000000000016.jsonl",
         "segments/00000000000000000016-00000000000000000020.jsonl",
     ]
-    assert report.purged_events == 20 and report.expired == []
+    assert report.purged_events == 20
+    assert report.expired == []
     with pytest.raises(AuditArchivedError):
         log.event(3)
     assert log.event(20).seq == 20

@@ -42,7 +42,8 @@ def test_records_are_durable_sequential_and_hash_to_the_tree(audit_log: AuditLog
     leaves = [audit_log.event(i).leaf_hash for i in range(25)]
     assert audit_log.root() == reference.mth(leaves)
     stored = audit_log.event(3)
-    assert stored.document["seq"] == 3 and stored.document["id"] == receipts[3].id
+    assert stored.document["seq"] == 3
+    assert stored.document["id"] == receipts[3].id
     assert stored.as_json()["leaf_hash"] == leaf_hash(stored.canonical).hex()
 
 
@@ -79,7 +80,8 @@ def test_checkpoints_every_n_events_and_on_demand(make_log: Callable[..., AuditL
     sizes = [c.tree_size for c in log.checkpoints()]
     assert sizes == [1, 11, 21]  # the first event, then every 10
     now = log.checkpoint()
-    assert now.tree_size == 25 and log.checkpoint() == now
+    assert now.tree_size == 25
+    assert log.checkpoint() == now
     body = open_checkpoint(now.note, log.verifier, ORIGIN)
     assert body.root_hash == log.root(25) == now.root_hash
     assert log.latest_checkpoint() == now
@@ -115,9 +117,11 @@ def test_event_pages_filters_and_cursor(audit_log: AuditLog) -> None:
         )
     )
     page = audit_log.events(limit=3)
-    assert [e.seq for e in page.events] == [0, 1, 2] and page.next_cursor == 2
+    assert [e.seq for e in page.events] == [0, 1, 2]
+    assert page.next_cursor == 2
     page = audit_log.events(after=page.next_cursor, limit=5)
-    assert [e.seq for e in page.events] == [3, 4, 5, 6, 7] and page.next_cursor is None
+    assert [e.seq for e in page.events] == [3, 4, 5, 6, 7]
+    assert page.next_cursor is None
     failed = audit_log.events(EventFilter(outcome="failure", request_id="req-9"))
     assert [e.seq for e in failed.events] == [7]
     assert audit_log.events(EventFilter(type="decision", target_id="c-2")).events[0].seq == 2
@@ -211,7 +215,11 @@ def test_no_plaintext_of_a_redacted_value_anywhere_in_storage(
             type=EventType.FIELD_DECRYPT,
             origin=Origin(ip=secrets[3]),
             target=Target(type="customer", id="c-1"),
-            details={"email": secrets[0], "fields": [{"pan": secrets[1]}], "card_number": secrets[2]},
+            details={
+                "email": secrets[0],
+                "fields": [{"pan": secrets[1]}],
+                "card_number": secrets[2],
+            },
         )
     )
     audit_log.checkpoint()
@@ -243,8 +251,9 @@ def _dump_storage(engine: Engine, db_url: str) -> bytes:
 
 def test_archived_events_say_so(audit_log: AuditLog, engine: Engine) -> None:
     audit_log.record_many([event(i) for i in range(3)])
-    tamper(engine, "UPDATE audit_head SET archived_upto = 2", "DELETE FROM audit_event WHERE seq < 2")
+    tamper(
+        engine, "UPDATE audit_head SET archived_upto = 2", "DELETE FROM audit_event WHERE seq < 2"
+    )
     with pytest.raises(AuditArchivedError):
         audit_log.event(0)
     assert audit_log.verify().ok
-

@@ -121,7 +121,7 @@ def test_every_proof_of_small_trees_matches_the_reference() -> None:
         for m in range(n + 1):
             got = merkle.consistency_from_nodes(m, n, nodes)
             old = reference.mth(leaves[:m])
-            assert got == (reference.proof(m, leaves[:n]) if 0 < m else [])
+            assert got == (reference.proof(m, leaves[:n]) if m > 0 else [])
             assert reference.verify_consistency(m, n, old, root, got)
             assert merkle.verify_consistency(m, n, old, root, got)
 

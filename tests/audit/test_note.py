@@ -25,7 +25,8 @@ def test_checkpoint_round_trip_and_format() -> None:
     assert lines[3] == ""
     assert lines[4].startswith(f"\u2014 {ORIGIN} ")
     raw = base64.b64decode(lines[4].split(" ")[2])
-    assert raw[:4] == signer.verifier.key_id and len(raw) == 4 + 64
+    assert raw[:4] == signer.verifier.key_id
+    assert len(raw) == 4 + 64
     assert open_checkpoint(note, signer.verifier, ORIGIN) == body
 
 
@@ -34,7 +35,8 @@ def test_verifier_key_encoding_and_key_id() -> None:
     verifier = NoteSigner(ORIGIN, private).verifier
     text = verifier.encode()
     name, hex_id, blob = text.split("+")
-    assert name == ORIGIN and len(hex_id) == 8
+    assert name == ORIGIN
+    assert len(hex_id) == 8
     assert base64.b64decode(blob)[0] == 1
     parsed = NoteVerifier.parse(text)
     assert parsed.key_id == key_id(ORIGIN, private.public_key())
@@ -90,7 +92,8 @@ def test_signing_key_file_is_created_0600_and_reloaded(tmp_path: Path) -> None:
 def test_hmac_key_file(tmp_path: Path) -> None:
     path = tmp_path / "audit-hmac.key"
     key = load_or_create_hmac_key(path)
-    assert len(key) == 32 and stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert len(key) == 32
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert load_or_create_hmac_key(path) == key
     path.write_text("zz")
     with pytest.raises(AuditError):

@@ -17,7 +17,9 @@ from audit.redaction import Redactor
 KEY = b"k" * 32
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
     max_leaves=10,
 )
 
@@ -58,7 +60,8 @@ def test_redaction_hashes_sensitive_keys_at_any_depth() -> None:
     }
     out = redactor.redact(value)
     assert out["email"] == redactor.hash_value("asha@example.in")
-    assert out["email"].startswith("hmac-sha256:") and len(out["email"]) == 12 + 64
+    assert out["email"].startswith("hmac-sha256:")
+    assert len(out["email"]) == 12 + 64
     assert out["nested"][0]["PAN"] == redactor.hash_value("ABCDE1234F")
     assert out["nested"][1] == {"other": "kept"}
     assert out["pan"] is None
@@ -71,7 +74,9 @@ def test_redaction_hashes_sensitive_keys_at_any_depth() -> None:
 
 def test_origin_ip_is_redacted_when_ip_is_sensitive() -> None:
     redactor = Redactor(KEY, ["ip"])
-    event = AuditEventIn(type=EventType.LOGIN, origin=Origin(ip="10.1.2.3"), target=Target(type="user"))
+    event = AuditEventIn(
+        type=EventType.LOGIN, origin=Origin(ip="10.1.2.3"), target=Target(type="user")
+    )
     prepared = prepare(event, redactor, datetime.now(UTC))
     assert b"10.1.2.3" not in prepared.canonical(0)
 
@@ -81,7 +86,21 @@ def test_times() -> None:
     assert format_time(moment) == "2026-01-02T03:04:05.000006Z"
     assert parse_time(format_time(moment)) == moment
     with pytest.raises(ValueError):
-        format_time(datetime(2026, 1, 1))  # noqa: DTZ001
+        format_time(datetime(2026, 1, 1))
     with pytest.raises(ValueError):
         decode(b"[1]")
     assert canonical_bytes({"b": 1, "a": 2}) == b'{"a":2,"b":1}'
+
+
+def test_in_memory_log_for_other_rooms_unit_tests() -> None:
+    from audit import AuditRecorder, AuditUnavailableError, InMemoryAuditLog
+
+    log = InMemoryAuditLog()
+    assert isinstance(log, AuditRecorder)
+    event = AuditEventIn(type=EventType.ADMIN_ACTION, target=Target(type="user", id="u-1"))
+    assert log.record(event).seq == 0
+    assert [r.seq for r in log.record_many([event, event])] == [1, 2]
+    log.fail = True
+    with pytest.raises(AuditUnavailableError):
+        log.record(event)
+    assert len(log.events) == 3

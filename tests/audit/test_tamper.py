@@ -27,14 +27,18 @@ def filled(make_log: Callable[..., AuditLog]) -> AuditLog:
     log.checkpoint()
     assert [c.tree_size for c in log.checkpoints()] == [1, 11, 21, 30]
     report = log.verify()
-    assert report.ok and report.events_checked == SIZE and report.first_bad_index is None
+    assert report.ok
+    assert report.events_checked == SIZE
+    assert report.first_bad_index is None
     return log
 
 
 def canonical(engine: Engine, seq: int) -> bytes:
     with engine.connect() as conn:
         return bytes(
-            conn.execute(text("SELECT canonical FROM audit_event WHERE seq = :s"), {"s": seq}).scalar_one()
+            conn.execute(
+                text("SELECT canonical FROM audit_event WHERE seq = :s"), {"s": seq}
+            ).scalar_one()
         )
 
 
@@ -72,7 +76,8 @@ def test_edited_event_with_rebuilt_tree_is_caught_by_checkpoints(
     tamper(engine, "UPDATE audit_event SET canonical = :c WHERE seq = 13", c=edited)
     rebuild_tree(engine, SIZE)
     report = filled.verify()
-    assert not report.ok and report.first_bad_index == 11  # last good checkpoint before 13
+    assert not report.ok
+    assert report.first_bad_index == 11
     assert "checkpoint at size 21" in report.problems[0]
 
 
@@ -128,11 +133,16 @@ def test_truncated_log_with_its_checkpoints_is_caught_by_a_trusted_copy(
 ) -> None:
     outside = filled.latest_checkpoint()
     assert outside is not None
-    tamper(engine, "DELETE FROM audit_event WHERE seq >= 25", "DELETE FROM audit_checkpoint WHERE tree_size >= 25")
+    tamper(
+        engine,
+        "DELETE FROM audit_event WHERE seq >= 25",
+        "DELETE FROM audit_checkpoint WHERE tree_size >= 25",
+    )
     rebuild_tree(engine, 25)
     assert filled.verify().ok  # locally consistent...
     report = filled.verify(trusted=[outside.note])
-    assert not report.ok and report.first_bad_index == 25  # ...but not with the witness
+    assert not report.ok
+    assert report.first_bad_index == 25
 
 
 def test_forged_checkpoint(filled: AuditLog, engine: Engine) -> None:
@@ -147,19 +157,24 @@ def test_forged_checkpoint(filled: AuditLog, engine: Engine) -> None:
         n=note,
     )
     report = filled.verify()
-    assert not report.ok and "checkpoint at size 30" in report.problems[0]
+    assert not report.ok
+    assert "checkpoint at size 30" in report.problems[0]
 
 
 def test_edited_checkpoint_row(filled: AuditLog, engine: Engine) -> None:
-    tamper(engine, "UPDATE audit_checkpoint SET root_hash = :r WHERE tree_size = 21", r=b"\x01" * 32)
+    tamper(
+        engine, "UPDATE audit_checkpoint SET root_hash = :r WHERE tree_size = 21", r=b"\x01" * 32
+    )
     report = filled.verify()
-    assert not report.ok and "disagree" in report.problems[0]
+    assert not report.ok
+    assert "disagree" in report.problems[0]
 
 
 def test_wrong_key(filled: AuditLog, engine: Engine) -> None:
     other = NoteSigner(ORIGIN, Ed25519PrivateKey.generate()).verifier
     report = verify_log(AuditStore(engine), other, ORIGIN)
-    assert not report.ok and len(report.problems) == 4
+    assert not report.ok
+    assert len(report.problems) == 4
     bad_trusted = verify_log(AuditStore(engine), filled.verifier, ORIGIN, trusted=["junk"])
     assert not bad_trusted.ok
 
