@@ -37,8 +37,41 @@ def stored_event(event: AuditEventIn, *, seq: int, event_id: str, time: datetime
     }
 
 
-def canonical_bytes(document: dict[str, Any]) -> bytes:
-    """RFC 8785 JSON Canonicalization Scheme bytes of ``document``."""
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+def is_plain(value: Any) -> bool:
+    """True when ``json.dumps`` already yields the RFC 8785 form of ``value``.
+
+    That holds without floats (JCS formats numbers the ECMAScript way), with integers in
+    the I-JSON range, and with ASCII object keys (JCS sorts keys by UTF-16 code units,
+    Python by code points; they differ only beyond the BMP). String escaping is the same.
+    """
+    if isinstance(value, str | bool) or value is None:
+        return True
+    if isinstance(value, int):
+        return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
+    if isinstance(value, dict):
+        return all(
+            isinstance(key, str) and key.isascii() and is_plain(item) for key, item in value.items()
+        )
+    if isinstance(value, list | tuple):
+        return all(is_plain(item) for item in value)
+    return False
+
+
+def canonical_bytes(document: Any, *, plain: bool | None = None) -> bytes:
+    """RFC 8785 JSON Canonicalization Scheme bytes of ``document``.
+
+    ``plain=True`` skips the check when the caller knows the document is plain.
+    """
+    if plain if plain is not None else is_plain(document):
+        try:
+            return json.dumps(
+                document, ensure_ascii=False, sort_keys=True, separators=(",", ":")
+            ).encode("utf-8")
+        except UnicodeEncodeError:
+            pass  # lone surrogates: let rfc8785 refuse them
     return bytes(rfc8785.dumps(document))
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from audit.archive import ArchiveStore
+from audit.canonical import format_time
 from audit.errors import (
     AuditArchivedError,
     AuditIntegrityError,
@@ -97,7 +98,8 @@ class AuditLog:
             return []
         now = self.clock()
         try:
-            prepared = [prepare(event, self.redactor, now) for event in events]
+            stamp = format_time(now)
+            prepared = [prepare(event, self.redactor, now, stamp) for event in events]
         except (TypeError, ValueError) as exc:
             raise AuditInvalidEventError(f"event cannot be canonicalized: {exc}") from exc
         future = self._writer.submit(prepared)
@@ -108,6 +110,7 @@ class AuditLog:
 
     def close(self) -> None:
         self._writer.close()
+        self.store.close()
 
     # --- the writer's transaction ------------------------------------------------------
 
@@ -116,26 +119,27 @@ class AuditLog:
         issued: Checkpoint | None = None
         with self.store.append_lock() as (conn, head):
             builder = TreeBuilder(head.tree_size, head.frontier)
-            events: list[dict[str, Any]] = []
-            tree: list[dict[str, Any]] = []
+            events: list[tuple[Any, ...]] = []
+            tree: list[tuple[int, bytes]] = []
             receipts: list[RecordedEvent] = []
+            db_time = self.store.db_time
             for item in prepared:
                 seq = builder.size
                 data = item.canonical(seq)
-                tree.append({"leaf_index": seq, "hashes": builder.append(leaf_hash(data))})
+                tree.append((seq, builder.append(leaf_hash(data))))
                 events.append(
-                    {
-                        "seq": seq,
-                        "event_id": item.event_id,
-                        "time": item.time,
-                        "type": item.type,
-                        "outcome": item.outcome,
-                        "actor_id": item.actor_id,
-                        "target_type": item.target_type,
-                        "target_id": item.target_id,
-                        "request_id": item.request_id,
-                        "canonical": data,
-                    }
+                    (
+                        seq,
+                        item.event_id,
+                        db_time(item.time),
+                        item.type,
+                        item.outcome,
+                        item.actor_id,
+                        item.target_type,
+                        item.target_id,
+                        item.request_id,
+                        data,
+                    )
                 )
                 receipts.append(RecordedEvent(seq=seq, id=item.event_id, time=item.time))
             self.store.append(conn, events, tree)

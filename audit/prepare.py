@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from audit.canonical import canonical_bytes, format_time
+from audit.canonical import canonical_bytes, format_time, is_plain
 from audit.events import AuditEventIn
 from audit.redaction import Redactor
 
@@ -33,20 +33,26 @@ class PreparedEvent:
         return b"".join((self.head, b',"seq":', str(seq).encode(), b",", self.tail))
 
 
-def prepare(event: AuditEventIn, redactor: Redactor, time: datetime) -> PreparedEvent:
+def prepare(
+    event: AuditEventIn, redactor: Redactor, time: datetime, time_text: str | None = None
+) -> PreparedEvent:
+    """``time_text`` is ``format_time(time)``, passed in when many events share a time."""
     event_id = str(uuid.uuid4())
-    origin = redactor.redact(event.origin.model_dump(mode="json"))
+    actor, origin, target = event.actor, event.origin, event.target
+    origin_doc = {"ip": origin.ip, "request_id": origin.request_id, "service": origin.service}
     details = redactor.redact(event.details)
+    # all but the caller's details are strings and string lists: plain JSON by construction
+    plain = is_plain(details)
     before = {
-        "actor": event.actor.model_dump(mode="json"),
+        "actor": {"id": actor.id, "kind": actor.kind, "roles": list(actor.roles)},
         "details": details,
         "id": event_id,
-        "origin": origin,
+        "origin": redactor.redact(origin_doc),
         "outcome": event.outcome.value,
     }
     after = {
-        "target": event.target.model_dump(mode="json"),
-        "time": format_time(time),
+        "target": {"id": target.id, "type": target.type},
+        "time": time_text or format_time(time),
         "type": event.type.value,
     }
     return PreparedEvent(
@@ -58,6 +64,6 @@ def prepare(event: AuditEventIn, redactor: Redactor, time: datetime) -> Prepared
         target_type=event.target.type,
         target_id=event.target.id,
         request_id=event.origin.request_id,
-        head=canonical_bytes(before)[:-1],
-        tail=canonical_bytes(after)[1:],
+        head=canonical_bytes(before, plain=plain)[:-1],
+        tail=canonical_bytes(after, plain=True)[1:],
     )

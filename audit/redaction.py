@@ -12,7 +12,7 @@ import hmac
 from collections.abc import Iterable
 from typing import Any
 
-import rfc8785
+from audit.canonical import canonical_bytes
 
 PREFIX = "hmac-sha256:"
 MIN_KEY_BYTES = 16
@@ -29,7 +29,7 @@ class Redactor:
 
     def hash_value(self, value: Any) -> str:
         """The redacted form of ``value``: strings hash their UTF-8, others their JCS bytes."""
-        data = value.encode("utf-8") if isinstance(value, str) else bytes(rfc8785.dumps(value))
+        data = value.encode("utf-8") if isinstance(value, str) else canonical_bytes(value)
         digest = hmac.new(self._key, data, hashlib.sha256).hexdigest()
         return PREFIX + digest
 

@@ -7,6 +7,7 @@ store are covered by their stored leaf hashes (the archive segments verify separ
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 from audit.errors import AuditIntegrityError
@@ -56,48 +57,96 @@ def verify_log(
     head = store.head()
     with store.reading() as conn:
         roots = _signed_roots(store.checkpoints(conn), trusted, verifier, origin, report)
-        builder = TreeBuilder()
-        last_good_checkpoint = 0
+        walk = _Walk(roots, head.archived_upto, report)
         size = head.tree_size
-        index = 0
-        while index < size:
-            end = min(index + CHUNK, size)
-            tree = {row.leaf_index: bytes(row.hashes) for row in store.tree_chunk(conn, index, end)}
-            events = {row.seq: bytes(row.canonical) for row in store.event_chunk(conn, index, end)}
-            for i in range(index, end):
-                stored = tree.get(i)
-                canonical = events.get(i)
-                if stored is None:
-                    report.fail(i, f"index {i}: tree node missing")
-                    return _finish(report, size)
-                if canonical is None and i >= head.archived_upto:
-                    report.fail(i, f"index {i}: event missing (deleted)")
-                    return _finish(report, size)
-                leaf = leaf_hash(canonical) if canonical is not None else stored[:HASH_SIZE]
-                if builder.append(leaf) != stored:
-                    report.fail(i, f"index {i}: event or tree node does not match its hash")
-                    return _finish(report, size)
-                expected = roots.get(i + 1)
-                if expected is not None:
-                    if builder.root() != expected:
-                        report.fail(
-                            last_good_checkpoint,
-                            f"checkpoint at size {i + 1}: root differs from the rebuilt tree "
-                            f"(first bad index at or after {last_good_checkpoint})",
-                        )
-                        return _finish(report, size)
-                    last_good_checkpoint = i + 1
-            report.events_checked = end
-            index = end
+        for lo in range(0, size, CHUNK):
+            hi = min(lo + CHUNK, size)
+            tree = store.raw_chunk(conn, "audit_tree", "leaf_index", "hashes", start=lo, end=hi)
+            events = store.raw_chunk(conn, "audit_event", "seq", "canonical", start=lo, end=hi)
+            if not walk.chunk(lo, hi, tree, events):
+                return _finish(report, size)
+            report.events_checked = hi
         extra_event, extra_node = store.count_beyond(conn, size)
     if extra_event >= 0 or extra_node >= 0:
         report.fail(size, f"index {size}: rows beyond the tree head (inserted)")
-    if builder.frontier != head.frontier:
+    if walk.builder.frontier != head.frontier:
         report.fail(size, "tree head does not match the rebuilt tree")
     beyond = [s for s in roots if s > size]
     if beyond:
         report.fail(size, f"log truncated: checkpoint at size {max(beyond)} > {size} events")
     return _finish(report, size)
+
+
+def _contiguous(rows: list[tuple[int, bytes]], lo: int, hi: int) -> bool:
+    """Rows ordered by a unique key hold exactly lo..hi-1 when count and ends match."""
+    return len(rows) == hi - lo and rows[0][0] == lo and rows[-1][0] == hi - 1
+
+
+class _Walk:
+    """Re-hashes events in order, rebuilding the tree and checking checkpoints."""
+
+    def __init__(
+        self, roots: dict[int, bytes], archived_upto: int, report: VerificationReport
+    ) -> None:
+        self.roots = roots
+        self.archived_upto = archived_upto
+        self.report = report
+        self.builder = TreeBuilder()
+        self.last_good_checkpoint = 0
+
+    def chunk(
+        self,
+        lo: int,
+        hi: int,
+        tree: list[tuple[int, bytes]],
+        events: list[tuple[int, bytes]],
+    ) -> bool:
+        if lo >= self.archived_upto and _contiguous(tree, lo, hi) and _contiguous(events, lo, hi):
+            return self._fast(tree, events)
+        nodes = dict(tree)
+        texts = dict(events)
+        for i in range(lo, hi):
+            stored = nodes.get(i)
+            canonical = texts.get(i)
+            if stored is None:
+                return self._bad(i, f"index {i}: tree node missing")
+            if canonical is None and i >= self.archived_upto:
+                return self._bad(i, f"index {i}: event missing (deleted)")
+            leaf = leaf_hash(canonical) if canonical is not None else stored[:HASH_SIZE]
+            if not self._step(i, leaf, stored):
+                return False
+        return True
+
+    def _fast(self, tree: list[tuple[int, bytes]], events: list[tuple[int, bytes]]) -> bool:
+        sha256 = hashlib.sha256
+        append = self.builder.append
+        roots = self.roots
+        for (i, stored), (_, canonical) in zip(tree, events, strict=True):
+            if append(sha256(b"\x00" + canonical).digest()) != stored:
+                return self._bad(i, f"index {i}: event or tree node does not match its hash")
+            if i + 1 in roots and not self._checkpoint(i):
+                return False
+        return True
+
+    def _step(self, i: int, leaf: bytes, stored: bytes) -> bool:
+        if self.builder.append(leaf) != stored:
+            return self._bad(i, f"index {i}: event or tree node does not match its hash")
+        return i + 1 not in self.roots or self._checkpoint(i)
+
+    def _checkpoint(self, i: int) -> bool:
+        if self.builder.root() != self.roots[i + 1]:
+            good = self.last_good_checkpoint
+            return self._bad(
+                good,
+                f"checkpoint at size {i + 1}: root differs from the rebuilt tree "
+                f"(first bad index at or after {good})",
+            )
+        self.last_good_checkpoint = i + 1
+        return True
+
+    def _bad(self, index: int, problem: str) -> bool:
+        self.report.fail(index, problem)
+        return False
 
 
 def _finish(report: VerificationReport, size: int) -> VerificationReport:

@@ -166,13 +166,7 @@ def test_fails_closed_when_the_database_is_gone(
 ) -> None:
     log = make_log()
     log.record(event(1))
-    if engine.dialect.name == "postgresql":
-        from sqlalchemy import create_engine
-
-        broken = create_engine("postgresql+psycopg://postgres@127.0.0.1:1/none")
-        log.store.engine = broken
-    else:
-        tamper(engine, "DROP TABLE audit_head")
+    tamper(engine, "ALTER TABLE audit_head RENAME TO audit_head_gone")
     with pytest.raises(AuditUnavailableError):
         log.record(event(2))
     with pytest.raises(AuditUnavailableError):

@@ -34,7 +34,7 @@ def test_verifier_key_encoding_and_key_id() -> None:
     private = Ed25519PrivateKey.generate()
     verifier = NoteSigner(ORIGIN, private).verifier
     text = verifier.encode()
-    name, hex_id, blob = text.split("+")
+    name, hex_id, blob = text.split("+", 2)
     assert name == ORIGIN
     assert len(hex_id) == 8
     assert base64.b64decode(blob)[0] == 1

@@ -104,3 +104,42 @@ def test_in_memory_log_for_other_rooms_unit_tests() -> None:
     with pytest.raises(AuditUnavailableError):
         log.record(event)
     assert len(log.events) == 3
+
+
+any_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**60), 2**60)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=50, deadline=None)
+@given(any_json)
+def test_fast_canonical_form_equals_rfc8785(value: object) -> None:
+    try:
+        expected = bytes(rfc8785.dumps(value))
+    except Exception:
+        with pytest.raises(Exception):
+            canonical_bytes(value)
+        return
+    assert canonical_bytes(value) == expected
+
+
+def test_fast_canonical_form_edge_cases() -> None:
+    for value in (
+        {"\U0001f600": 1, "\uffff": 2},
+        {"a": 1.0, "b": 1e21},
+        'a\x01\x1f\x7f\u2028"\\\b\f',
+        [2**53 - 1, -(2**53) + 1, True, None],
+    ):
+        assert canonical_bytes(value) == bytes(rfc8785.dumps(value))
+    with pytest.raises(Exception):
+        canonical_bytes(2**53)
+    with pytest.raises(Exception):
+        canonical_bytes("\ud800")
