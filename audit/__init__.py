@@ -1,6 +1,15 @@
 """audit: the tamper-evident log every room records into."""
 
-from audit.errors import AuditError, AuditIntegrityError, AuditUnavailableError
+from audit.archive import ArchiveStore, LocalDirArchiveStore
+from audit.errors import (
+    AuditArchivedError,
+    AuditError,
+    AuditIntegrityError,
+    AuditInvalidEventError,
+    AuditNotFoundError,
+    AuditRangeError,
+    AuditUnavailableError,
+)
 from audit.events import (
     SYSTEM_ACTOR,
     Actor,
@@ -11,21 +20,60 @@ from audit.events import (
     RecordedEvent,
     Target,
 )
+from audit.export import ExportReport, export_lines, verify_export
+from audit.factory import DEFAULT_SENSITIVE_KEYS, build_audit_log
+from audit.keys import load_or_create_hmac_key, load_or_create_signing_key
+from audit.log import AuditLog
 from audit.memory import InMemoryAuditLog
+from audit.model import (
+    Checkpoint,
+    ConsistencyProof,
+    EventFilter,
+    EventPage,
+    InclusionProof,
+    LoggedEvent,
+    VerificationReport,
+)
+from audit.note import NoteVerifier
 from audit.ports import AuditRecorder
+from audit.retention import RetentionReport, RetentionService
 
 __all__ = [
+    "DEFAULT_SENSITIVE_KEYS",
     "SYSTEM_ACTOR",
     "Actor",
+    "ArchiveStore",
+    "AuditArchivedError",
     "AuditError",
     "AuditEventIn",
     "AuditIntegrityError",
+    "AuditInvalidEventError",
+    "AuditLog",
+    "AuditNotFoundError",
+    "AuditRangeError",
     "AuditRecorder",
     "AuditUnavailableError",
+    "Checkpoint",
+    "ConsistencyProof",
+    "EventFilter",
+    "EventPage",
     "EventType",
+    "ExportReport",
     "InMemoryAuditLog",
+    "InclusionProof",
+    "LocalDirArchiveStore",
+    "LoggedEvent",
+    "NoteVerifier",
     "Origin",
     "Outcome",
     "RecordedEvent",
+    "RetentionReport",
+    "RetentionService",
     "Target",
+    "VerificationReport",
+    "build_audit_log",
+    "export_lines",
+    "load_or_create_hmac_key",
+    "load_or_create_signing_key",
+    "verify_export",
 ]

@@ -11,3 +11,19 @@ class AuditUnavailableError(AuditError):
 
 class AuditIntegrityError(AuditError):
     """Stored events or checkpoints do not verify."""
+
+
+class AuditInvalidEventError(AuditError, ValueError):
+    """An event cannot be stored as given (e.g. details that are not JSON)."""
+
+
+class AuditRangeError(AuditError, ValueError):
+    """A proof or export was asked for indexes or sizes the log does not have."""
+
+
+class AuditNotFoundError(AuditError):
+    """No stored event at that index."""
+
+
+class AuditArchivedError(AuditNotFoundError):
+    """The event has left the hot store; its segment is in the archive."""

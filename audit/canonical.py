@@ -1,0 +1,82 @@
+"""The stored form of an event and its RFC 8785 canonical bytes (the Merkle leaf input)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import rfc8785
+
+from audit.events import AuditEventIn
+
+
+def format_time(moment: datetime) -> str:
+    """RFC 3339 UTC with microseconds and a ``Z`` (one spelling, so bytes are stable)."""
+    if moment.tzinfo is None:
+        raise ValueError("audit times must be timezone-aware")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_time(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def stored_event(event: AuditEventIn, *, seq: int, event_id: str, time: datetime) -> dict[str, Any]:
+    """The JSON object that is stored, hashed and returned to verifiers."""
+    return {
+        "seq": seq,
+        "id": event_id,
+        "time": format_time(time),
+        "type": event.type.value,
+        "outcome": event.outcome.value,
+        "actor": event.actor.model_dump(mode="json"),
+        "origin": event.origin.model_dump(mode="json"),
+        "target": event.target.model_dump(mode="json"),
+        "details": event.details,
+    }
+
+
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+def is_plain(value: Any) -> bool:
+    """True when ``json.dumps`` already yields the RFC 8785 form of ``value``.
+
+    That holds without floats (JCS formats numbers the ECMAScript way), with integers in
+    the I-JSON range, and with ASCII object keys (JCS sorts keys by UTF-16 code units,
+    Python by code points; they differ only beyond the BMP). String escaping is the same.
+    """
+    if isinstance(value, str | bool) or value is None:
+        return True
+    if isinstance(value, int):
+        return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
+    if isinstance(value, dict):
+        return all(
+            isinstance(key, str) and key.isascii() and is_plain(item) for key, item in value.items()
+        )
+    if isinstance(value, list | tuple):
+        return all(is_plain(item) for item in value)
+    return False
+
+
+def canonical_bytes(document: Any, *, plain: bool | None = None) -> bytes:
+    """RFC 8785 JSON Canonicalization Scheme bytes of ``document``.
+
+    ``plain=True`` skips the check when the caller knows the document is plain.
+    """
+    if plain if plain is not None else is_plain(document):
+        try:
+            return json.dumps(
+                document, ensure_ascii=False, sort_keys=True, separators=(",", ":")
+            ).encode("utf-8")
+        except UnicodeEncodeError:
+            pass  # lone surrogates: let rfc8785 refuse them
+    return bytes(rfc8785.dumps(document))
+
+
+def decode(canonical: bytes) -> dict[str, Any]:
+    document = json.loads(canonical)
+    if not isinstance(document, dict):
+        raise ValueError("a stored event is a JSON object")
+    return document

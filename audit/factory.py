@@ -1,0 +1,65 @@
+"""What the composition root calls to build the audit log from plain values."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy.engine import Engine
+
+from audit.archive import ArchiveStore
+from audit.log import AuditLog, Clock, utc_now
+from audit.note import NoteSigner
+from audit.redaction import Redactor
+from audit.store import AuditStore
+
+DEFAULT_SENSITIVE_KEYS = (
+    "password",
+    "secret",
+    "client_secret",
+    "token",
+    "access_token",
+    "totp",
+    "code",
+    "email",
+    "phone",
+    "pan",
+    "account_number",
+    "card_number",
+    "aadhaar",
+    "name",
+    "address",
+    "ip",
+)
+
+
+def build_audit_log(
+    engine: Engine,
+    *,
+    hmac_key: bytes,
+    signing_key: Ed25519PrivateKey,
+    origin: str,
+    sensitive_keys: Iterable[str] = DEFAULT_SENSITIVE_KEYS,
+    checkpoint_every_events: int = 1000,
+    checkpoint_every_seconds: float = 60.0,
+    record_timeout_seconds: float = 30.0,
+    witness: ArchiveStore | None = None,
+    clock: Clock = utc_now,
+) -> AuditLog:
+    """An ``AuditLog`` over a migrated engine (SQLite or PostgreSQL).
+
+    ``origin`` names the log in checkpoints and is the signed-note key name;
+    ``sensitive_keys`` should include the fields the policy room's mask rules name.
+    ``witness`` (optional) receives a copy of every checkpoint.
+    Call ``close()`` on shutdown to stop the writer thread.
+    """
+    return AuditLog(
+        AuditStore(engine),
+        Redactor(hmac_key, sensitive_keys),
+        NoteSigner(origin, signing_key),
+        checkpoint_every_events=checkpoint_every_events,
+        checkpoint_every_seconds=checkpoint_every_seconds,
+        record_timeout_seconds=record_timeout_seconds,
+        witness=witness,
+        clock=clock,
+    )

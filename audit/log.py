@@ -1,0 +1,298 @@
+"""The SQL-backed audit log: group-committed appends, checkpoints, proofs, reads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import TimeoutError as FutureTimeout
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from audit.archive import ArchiveStore
+from audit.canonical import format_time
+from audit.errors import (
+    AuditArchivedError,
+    AuditIntegrityError,
+    AuditInvalidEventError,
+    AuditNotFoundError,
+    AuditRangeError,
+    AuditUnavailableError,
+)
+from audit.events import AuditEventIn, RecordedEvent
+from audit.merkle import (
+    TreeBuilder,
+    consistency_from_nodes,
+    consistency_plan,
+    frontier_nodes,
+    inclusion_from_nodes,
+    inclusion_plan,
+    leaf_hash,
+    root_from_frontier,
+)
+from audit.model import (
+    Checkpoint,
+    ConsistencyProof,
+    EventFilter,
+    EventPage,
+    InclusionProof,
+    LoggedEvent,
+    VerificationReport,
+)
+from audit.note import CheckpointBody, NoteSigner, NoteVerifier
+from audit.prepare import PreparedEvent, prepare
+from audit.redaction import Redactor
+from audit.store import CHECKPOINTS, AuditStore, Head, as_utc
+from audit.writer import GroupCommitWriter
+
+log = structlog.get_logger("audit")
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class AuditLog:
+    """Implements ``AuditRecorder`` over SQLite or PostgreSQL, plus the log's read side."""
+
+    def __init__(
+        self,
+        store: AuditStore,
+        redactor: Redactor,
+        signer: NoteSigner,
+        *,
+        checkpoint_every_events: int = 1000,
+        checkpoint_every_seconds: float = 60.0,
+        record_timeout_seconds: float = 30.0,
+        max_batch: int = 2000,
+        witness: ArchiveStore | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.store = store
+        self.redactor = redactor
+        self.signer = signer
+        self.origin = signer.name
+        self._every_events = checkpoint_every_events
+        self._every = timedelta(seconds=checkpoint_every_seconds)
+        self._timeout = record_timeout_seconds
+        self._witness = witness
+        self.clock = clock
+        self._writer: GroupCommitWriter[PreparedEvent, RecordedEvent] = GroupCommitWriter(
+            self._commit,
+            max_batch=max_batch,
+            idle_seconds=min(checkpoint_every_seconds, 5.0),
+            on_idle=self._idle_checkpoint,
+        )
+
+    # --- AuditRecorder -----------------------------------------------------------------
+
+    def record(self, event: AuditEventIn) -> RecordedEvent:
+        return self.record_many([event])[0]
+
+    def record_many(self, events: Sequence[AuditEventIn]) -> list[RecordedEvent]:
+        if not events:
+            return []
+        now = self.clock()
+        try:
+            stamp = format_time(now)
+            prepared = [prepare(event, self.redactor, now, stamp) for event in events]
+        except (TypeError, ValueError) as exc:
+            raise AuditInvalidEventError(f"event cannot be canonicalized: {exc}") from exc
+        future = self._writer.submit(prepared)
+        try:
+            return future.result(timeout=self._timeout)
+        except FutureTimeout as exc:
+            raise AuditUnavailableError("audit log did not confirm the event in time") from exc
+
+    def close(self) -> None:
+        self._writer.close()
+        self.store.close()
+
+    # --- the writer's transaction ------------------------------------------------------
+
+    def _commit(self, prepared: list[PreparedEvent]) -> list[RecordedEvent]:
+        now = self.clock()
+        issued: Checkpoint | None = None
+        with self.store.append_lock() as (conn, head):
+            builder = TreeBuilder(head.tree_size, head.frontier)
+            events: list[tuple[Any, ...]] = []
+            tree: list[tuple[int, bytes]] = []
+            receipts: list[RecordedEvent] = []
+            db_time = self.store.db_time
+            for item in prepared:
+                seq = builder.size
+                data = item.canonical(seq)
+                tree.append((seq, builder.append(leaf_hash(data))))
+                events.append(
+                    (
+                        seq,
+                        item.event_id,
+                        db_time(item.time),
+                        item.type,
+                        item.outcome,
+                        item.actor_id,
+                        item.target_type,
+                        item.target_id,
+                        item.request_id,
+                        data,
+                    )
+                )
+                receipts.append(RecordedEvent(seq=seq, id=item.event_id, time=item.time))
+            self.store.append(conn, events, tree)
+            values: dict[str, Any] = {"tree_size": builder.size, "frontier": builder.frontier}
+            if self._checkpoint_due(head, builder.size, now):
+                issued = self._sign(builder.size, builder.root(), now)
+                self.store.add_checkpoint(conn, issued)
+                values.update(checkpoint_size=issued.tree_size, checkpoint_at=now)
+            self.store.write_head(conn, **values)
+        if issued is not None:
+            self._send_to_witness(issued)
+        return receipts
+
+    def _checkpoint_due(self, head: Head, size: int, now: datetime) -> bool:
+        if size - head.checkpoint_size >= self._every_events:
+            return True
+        return head.checkpoint_at is None or now - head.checkpoint_at >= self._every
+
+    def _sign(self, size: int, root: bytes, now: datetime) -> Checkpoint:
+        body = CheckpointBody(self.origin, size, root).encode()
+        return Checkpoint(size, root, now, self.signer.sign(body))
+
+    def _send_to_witness(self, checkpoint: Checkpoint) -> None:
+        if self._witness is None:
+            return
+        try:
+            self._witness.put(
+                f"checkpoints/{checkpoint.tree_size:020d}.note", checkpoint.note.encode()
+            )
+        except Exception as exc:  # the checkpoint is stored; the copy is best effort
+            log.warning("audit_witness_copy_failed", error=type(exc).__name__)
+
+    def _idle_checkpoint(self) -> None:
+        head = self.store.head()
+        if head.tree_size > head.checkpoint_size and self._checkpoint_due(
+            head, head.tree_size, self.clock()
+        ):
+            self.checkpoint()
+
+    # --- checkpoints -------------------------------------------------------------------
+
+    def checkpoint(self) -> Checkpoint:
+        """Issue a checkpoint for the current tree now (or return it if one exists)."""
+        now = self.clock()
+        try:
+            with self.store.append_lock() as (conn, head):
+                existing = _checkpoint_of(conn, head.tree_size)
+                if existing is not None:
+                    return existing
+                issued = self._sign(head.tree_size, root_from_frontier(head.frontier), now)
+                self.store.add_checkpoint(conn, issued)
+                self.store.write_head(conn, checkpoint_size=issued.tree_size, checkpoint_at=now)
+        except AuditUnavailableError:
+            raise
+        except Exception as exc:
+            raise AuditUnavailableError("audit log could not issue a checkpoint") from exc
+        self._send_to_witness(issued)
+        return issued
+
+    def latest_checkpoint(self) -> Checkpoint | None:
+        return self.store.latest_checkpoint()
+
+    def checkpoints(self) -> list[Checkpoint]:
+        return self.store.checkpoints()
+
+    @property
+    def verifier(self) -> NoteVerifier:
+        return self.signer.verifier
+
+    def public_key(self) -> str:
+        """The signed-note verifier key ``name+hex(keyid)+base64(0x01||pubkey)``."""
+        return self.verifier.encode()
+
+    # --- tree and proofs ---------------------------------------------------------------
+
+    def tree_size(self) -> int:
+        return self.store.head().tree_size
+
+    def root(self, size: int | None = None) -> bytes:
+        current = self.tree_size()
+        size = current if size is None else size
+        if not 0 <= size <= current:
+            raise AuditRangeError(f"tree size {size} is beyond the log ({current})")
+        wanted = frontier_nodes(size)
+        nodes = self._nodes(set(wanted))
+        return root_from_frontier([nodes[node] for node in wanted])
+
+    def inclusion_proof(self, index: int, tree_size: int | None = None) -> InclusionProof:
+        size = self._size_within(tree_size)
+        try:
+            wanted = inclusion_plan(index, size)
+        except ValueError as exc:
+            raise AuditRangeError(str(exc)) from exc
+        nodes = self._nodes(wanted)
+        return InclusionProof(
+            index, size, nodes[(0, index)], inclusion_from_nodes(index, size, nodes)
+        )
+
+    def consistency_proof(self, first: int, second: int | None = None) -> ConsistencyProof:
+        size = self._size_within(second)
+        try:
+            wanted = consistency_plan(first, size)
+        except ValueError as exc:
+            raise AuditRangeError(str(exc)) from exc
+        return ConsistencyProof(
+            first, size, consistency_from_nodes(first, size, self._nodes(wanted))
+        )
+
+    def _size_within(self, size: int | None) -> int:
+        current = self.tree_size()
+        if size is None:
+            return current
+        if not 0 <= size <= current:
+            raise AuditRangeError(f"tree size {size} is beyond the log ({current})")
+        return size
+
+    def _nodes(self, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        nodes = self.store.nodes(wanted)
+        if len(nodes) != len(wanted):
+            raise AuditIntegrityError("stored tree is missing nodes")
+        return nodes
+
+    # --- reads -------------------------------------------------------------------------
+
+    def event(self, index: int) -> LoggedEvent:
+        found = self.store.event(index)
+        if found is not None:
+            return found
+        head = self.store.head()
+        if 0 <= index < head.archived_upto:
+            raise AuditArchivedError(f"event {index} has been archived")
+        raise AuditNotFoundError(f"no event at index {index}")
+
+    def events(
+        self, where: EventFilter | None = None, *, after: int = -1, limit: int = 100
+    ) -> EventPage:
+        limit = max(1, min(limit, 1000))
+        found = self.store.events(where or EventFilter(), after, limit + 1)
+        more = len(found) > limit
+        page = found[:limit]
+        return EventPage(page, page[-1].seq if more and page else None)
+
+    def hash_value(self, value: Any) -> str:
+        return self.redactor.hash_value(value)
+
+    def verify(self, trusted: Sequence[str] = ()) -> VerificationReport:
+        from audit.verify import verify_log
+
+        return verify_log(self.store, self.verifier, self.origin, trusted=trusted)
+
+
+def _checkpoint_of(conn: Connection, size: int) -> Checkpoint | None:
+    row = conn.execute(select(CHECKPOINTS).where(CHECKPOINTS.c.tree_size == size)).first()
+    if row is None:
+        return None
+    return Checkpoint(row.tree_size, bytes(row.root_hash), as_utc(row.created_at), row.note)

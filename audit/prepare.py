@@ -1,0 +1,69 @@
+"""Turning an ``AuditEventIn`` into its stored bytes, split around the sequence number.
+
+RFC 8785 sorts object keys, and ``seq`` sits between ``outcome`` and ``target``; the bytes
+before and after it are computed (redaction included) in the caller's thread, so the
+writer only splices the number in while it holds the log's append lock.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from audit.canonical import canonical_bytes, format_time, is_plain
+from audit.events import AuditEventIn
+from audit.redaction import Redactor
+
+
+@dataclass(frozen=True)
+class PreparedEvent:
+    event_id: str
+    time: datetime
+    type: str
+    outcome: str
+    actor_id: str
+    target_type: str
+    target_id: str | None
+    request_id: str | None
+    head: bytes  # '{"actor":...,"outcome":...' without the closing brace
+    tail: bytes  # '"target":...,"type":...}' without the opening brace
+
+    def canonical(self, seq: int) -> bytes:
+        return b"".join((self.head, b',"seq":', str(seq).encode(), b",", self.tail))
+
+
+def prepare(
+    event: AuditEventIn, redactor: Redactor, time: datetime, time_text: str | None = None
+) -> PreparedEvent:
+    """``time_text`` is ``format_time(time)``, passed in when many events share a time."""
+    event_id = str(uuid.uuid4())
+    actor, origin, target = event.actor, event.origin, event.target
+    origin_doc = {"ip": origin.ip, "request_id": origin.request_id, "service": origin.service}
+    details = redactor.redact(event.details)
+    # all but the caller's details are strings and string lists: plain JSON by construction
+    plain = is_plain(details)
+    before = {
+        "actor": {"id": actor.id, "kind": actor.kind, "roles": list(actor.roles)},
+        "details": details,
+        "id": event_id,
+        "origin": redactor.redact(origin_doc),
+        "outcome": event.outcome.value,
+    }
+    after = {
+        "target": {"id": target.id, "type": target.type},
+        "time": time_text or format_time(time),
+        "type": event.type.value,
+    }
+    return PreparedEvent(
+        event_id=event_id,
+        time=time,
+        type=event.type.value,
+        outcome=event.outcome.value,
+        actor_id=event.actor.id,
+        target_type=event.target.type,
+        target_id=event.target.id,
+        request_id=event.origin.request_id,
+        head=canonical_bytes(before, plain=plain)[:-1],
+        tail=canonical_bytes(after, plain=True)[1:],
+    )

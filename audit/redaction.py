@@ -1,0 +1,49 @@
+"""Keyed-HMAC redaction: values of sensitive keys become ``hmac-sha256:<hex>``.
+
+The audit HMAC key is separate from every encryption key (as Vault's audit devices do), so
+the log never holds plaintext PII or secrets, yet a known value can still be found by
+hashing it with the same key (``POST /v1/audit/hash``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable
+from typing import Any
+
+from audit.canonical import canonical_bytes
+
+PREFIX = "hmac-sha256:"
+MIN_KEY_BYTES = 16
+
+
+class Redactor:
+    """Replaces the values of sensitive keys (case-insensitive, at any depth)."""
+
+    def __init__(self, key: bytes, sensitive_keys: Iterable[str]) -> None:
+        if len(key) < MIN_KEY_BYTES:
+            raise ValueError(f"the audit HMAC key must have at least {MIN_KEY_BYTES} bytes")
+        self._key = key
+        self.sensitive_keys = frozenset(name.lower() for name in sensitive_keys)
+
+    def hash_value(self, value: Any) -> str:
+        """The redacted form of ``value``: strings hash their UTF-8, others their JCS bytes."""
+        data = value.encode("utf-8") if isinstance(value, str) else canonical_bytes(value)
+        digest = hmac.new(self._key, data, hashlib.sha256).hexdigest()
+        return PREFIX + digest
+
+    def redact(self, value: Any) -> Any:
+        """A copy of ``value`` with every sensitive key's value hashed."""
+        if isinstance(value, dict):
+            return {key: self._redact_entry(str(key), item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.redact(item) for item in value]
+        return value
+
+    def _redact_entry(self, key: str, item: Any) -> Any:
+        if key.lower() not in self.sensitive_keys or item is None:
+            return self.redact(item)
+        if isinstance(item, str) and item.startswith(PREFIX):
+            return item  # already redacted upstream
+        return self.hash_value(item)

@@ -1,0 +1,336 @@
+"""SQL access for the log (SQLite and PostgreSQL through SQLAlchemy Core).
+
+Appends happen inside ``append_lock()``: ``BEGIN IMMEDIATE`` on SQLite and a row lock on
+the single ``audit_head`` row on PostgreSQL, so writers in any number of processes assign
+sequence numbers one transaction at a time, without gaps or duplicates.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Row, Select, and_, delete, insert, select, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from audit.errors import AuditUnavailableError
+from audit.merkle import HASH_SIZE, NodeId
+from audit.model import Checkpoint, EventFilter, LoggedEvent
+from audit.tables import (
+    AuditCheckpointRow,
+    AuditEventRow,
+    AuditHeadRow,
+    AuditSegmentRow,
+    AuditTreeRow,
+)
+
+EVENTS = AuditEventRow.__table__  # type: ignore[attr-defined]
+TREE = AuditTreeRow.__table__  # type: ignore[attr-defined]
+CHECKPOINTS = AuditCheckpointRow.__table__  # type: ignore[attr-defined]
+HEAD = AuditHeadRow.__table__  # type: ignore[attr-defined]
+SEGMENTS = AuditSegmentRow.__table__  # type: ignore[attr-defined]
+
+
+EVENT_COLUMNS = (
+    "seq",
+    "event_id",
+    "time",
+    "type",
+    "outcome",
+    "actor_id",
+    "target_type",
+    "target_id",
+    "request_id",
+    "canonical",
+)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def split_hashes(blob: bytes) -> list[bytes]:
+    return [blob[i : i + HASH_SIZE] for i in range(0, len(blob), HASH_SIZE)]
+
+
+@dataclass(frozen=True)
+class Head:
+    tree_size: int
+    frontier: list[bytes]
+    checkpoint_size: int
+    checkpoint_at: datetime | None
+    archived_upto: int
+
+
+class AuditStore:
+    """Every statement the log runs; no domain decisions."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.is_sqlite = engine.dialect.name == "sqlite"
+        self._append_mutex = threading.Lock()
+        self._append_conn: Connection | None = None
+
+    # --- transactions ------------------------------------------------------------------
+
+    @contextmanager
+    def append_lock(self) -> Iterator[tuple[Connection, Head]]:
+        """A transaction holding the log's append lock, with the current head.
+
+        Appends reuse one connection (on SQLite, closing the last connection of a WAL
+        database checkpoints the WAL: far too costly per batch).
+        """
+        with self._append_mutex:
+            conn = self._append_conn
+            if conn is None or conn.closed:
+                conn = self._append_conn = self.engine.connect()
+            try:
+                if self.is_sqlite:
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                head = self._read_head(conn, lock=not self.is_sqlite)
+                yield conn, head
+                conn.commit()
+            except BaseException:
+                self._drop_append_connection()
+                raise
+
+    def _drop_append_connection(self) -> None:
+        conn, self._append_conn = self._append_conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.rollback()
+            with contextlib.suppress(Exception):
+                conn.close()
+
+    def close(self) -> None:
+        with self._append_mutex:
+            self._drop_append_connection()
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise AuditUnavailableError("audit store unavailable") from exc
+
+    def _read_head(self, conn: Connection, *, lock: bool) -> Head:
+        query: Select[Any] = select(HEAD).where(HEAD.c.id == 1)
+        if lock:
+            query = query.with_for_update()
+        row = conn.execute(query).one()
+        return Head(
+            tree_size=row.tree_size,
+            frontier=split_hashes(row.frontier),
+            checkpoint_size=row.checkpoint_size,
+            checkpoint_at=as_utc(row.checkpoint_at) if row.checkpoint_at else None,
+            archived_upto=row.archived_upto,
+        )
+
+    def head(self) -> Head:
+        with self.reading() as conn:
+            return self._read_head(conn, lock=False)
+
+    # --- writes (inside append_lock) ---------------------------------------------------
+
+    def db_time(self, moment: datetime) -> Any:
+        """A UTC time as the driver should bind it (SQLAlchemy's SQLite text format)."""
+        if self.is_sqlite:
+            return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return moment
+
+    def append(
+        self, conn: Connection, events: list[tuple[Any, ...]], tree: list[tuple[int, bytes]]
+    ) -> None:
+        """Bulk insert through the driver's ``executemany`` (the hot path of the writer).
+
+        ``events`` rows follow ``EVENT_COLUMNS``; times must come from ``db_time``.
+        """
+        mark = "?" if self.is_sqlite else "%s"
+        cursor = conn.connection.cursor()
+        try:
+            cursor.executemany(
+                f"INSERT INTO audit_event ({', '.join(EVENT_COLUMNS)}) "  # noqa: S608
+                f"VALUES ({', '.join([mark] * len(EVENT_COLUMNS))})",
+                events,
+            )
+            cursor.executemany(
+                f"INSERT INTO audit_tree (leaf_index, hashes) VALUES ({mark}, {mark})",  # noqa: S608
+                tree,
+            )
+        finally:
+            cursor.close()
+
+    @staticmethod
+    def write_head(conn: Connection, **values: Any) -> None:
+        if "frontier" in values:
+            values["frontier"] = b"".join(values["frontier"])
+        conn.execute(update(HEAD).where(HEAD.c.id == 1).values(**values))
+
+    @staticmethod
+    def add_checkpoint(conn: Connection, checkpoint: Checkpoint) -> None:
+        conn.execute(
+            insert(CHECKPOINTS).values(
+                tree_size=checkpoint.tree_size,
+                root_hash=checkpoint.root_hash,
+                created_at=checkpoint.created_at,
+                note=checkpoint.note,
+            )
+        )
+
+    # --- reads -------------------------------------------------------------------------
+
+    def nodes(self, wanted: Iterable[NodeId]) -> dict[NodeId, bytes]:
+        """Perfect-subtree hashes; node (level, index) lives in the row of its last leaf."""
+        by_leaf: dict[int, list[NodeId]] = {}
+        for level, index in wanted:
+            by_leaf.setdefault(((index + 1) << level) - 1, []).append((level, index))
+        if not by_leaf:
+            return {}
+        with self.reading() as conn:
+            rows = conn.execute(
+                select(TREE.c.leaf_index, TREE.c.hashes).where(TREE.c.leaf_index.in_(list(by_leaf)))
+            ).all()
+        found: dict[NodeId, bytes] = {}
+        for leaf_index, blob in rows:
+            for level, index in by_leaf[leaf_index]:
+                value = bytes(blob[level * HASH_SIZE : (level + 1) * HASH_SIZE])
+                if len(value) == HASH_SIZE:
+                    found[(level, index)] = value
+        return found
+
+    def event(self, seq: int) -> LoggedEvent | None:
+        with self.reading() as conn:
+            row = conn.execute(
+                select(EVENTS.c.seq, EVENTS.c.canonical).where(EVENTS.c.seq == seq)
+            ).first()
+        return LoggedEvent(row.seq, bytes(row.canonical)) if row else None
+
+    def events(self, where: EventFilter, after: int, limit: int) -> list[LoggedEvent]:
+        clauses = [EVENTS.c.seq > after]
+        for column, value in (
+            (EVENTS.c.type, where.type),
+            (EVENTS.c.outcome, where.outcome),
+            (EVENTS.c.actor_id, where.actor_id),
+            (EVENTS.c.target_type, where.target_type),
+            (EVENTS.c.target_id, where.target_id),
+            (EVENTS.c.request_id, where.request_id),
+        ):
+            if value is not None:
+                clauses.append(column == value)
+        if where.since is not None:
+            clauses.append(EVENTS.c.time >= where.since)
+        if where.until is not None:
+            clauses.append(EVENTS.c.time < where.until)
+        query = (
+            select(EVENTS.c.seq, EVENTS.c.canonical)
+            .where(and_(*clauses))
+            .order_by(EVENTS.c.seq)
+            .limit(limit)
+        )
+        with self.reading() as conn:
+            return [LoggedEvent(r.seq, bytes(r.canonical)) for r in conn.execute(query)]
+
+    def event_chunk(self, conn: Connection, start: int, end: int) -> list[Row[Any]]:
+        return list(
+            conn.execute(
+                select(EVENTS.c.seq, EVENTS.c.canonical, EVENTS.c.time)
+                .where(EVENTS.c.seq >= start, EVENTS.c.seq < end)
+                .order_by(EVENTS.c.seq)
+            )
+        )
+
+    @staticmethod
+    def raw_chunk(
+        conn: Connection, table: str, key: str, column: str, *, start: int, end: int
+    ) -> list[tuple[int, bytes]]:
+        """``(key, column)`` rows with start <= key < end, ordered, via the raw driver."""
+        mark = "?" if conn.dialect.name == "sqlite" else "%s"
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(
+                f"SELECT {key}, {column} FROM {table} "  # noqa: S608 - names are ours
+                f"WHERE {key} >= {mark} AND {key} < {mark} ORDER BY {key}",
+                (start, end),
+            )
+            return [(int(k), bytes(v)) for k, v in cursor.fetchall()]
+        finally:
+            cursor.close()
+
+    def count_beyond(self, conn: Connection, size: int) -> tuple[int, int]:
+        """Event and tree rows at or past ``size`` (there should be none)."""
+        events = conn.execute(select(EVENTS.c.seq).where(EVENTS.c.seq >= size).limit(1)).first()
+        tree = conn.execute(
+            select(TREE.c.leaf_index).where(TREE.c.leaf_index >= size).limit(1)
+        ).first()
+        return (events[0] if events else -1, tree[0] if tree else -1)
+
+    def checkpoints(self, conn: Connection | None = None) -> list[Checkpoint]:
+        query = select(CHECKPOINTS).order_by(CHECKPOINTS.c.tree_size)
+        if conn is None:
+            with self.reading() as own:
+                rows = own.execute(query).all()
+        else:
+            rows = conn.execute(query).all()
+        return [
+            Checkpoint(r.tree_size, bytes(r.root_hash), as_utc(r.created_at), r.note) for r in rows
+        ]
+
+    def latest_checkpoint(self) -> Checkpoint | None:
+        query = select(CHECKPOINTS).order_by(CHECKPOINTS.c.tree_size.desc()).limit(1)
+        with self.reading() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            return None
+        return Checkpoint(row.tree_size, bytes(row.root_hash), as_utc(row.created_at), row.note)
+
+    def checkpoint_at_least(self, size: int) -> Checkpoint | None:
+        query = (
+            select(CHECKPOINTS)
+            .where(CHECKPOINTS.c.tree_size >= size)
+            .order_by(CHECKPOINTS.c.tree_size)
+            .limit(1)
+        )
+        with self.reading() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            return None
+        return Checkpoint(row.tree_size, bytes(row.root_hash), as_utc(row.created_at), row.note)
+
+    # --- retention ---------------------------------------------------------------------
+
+    def first_event_at_or_after(self, start: int, moment: datetime) -> int | None:
+        """The lowest seq >= start whose time is >= moment (None: every later event is older)."""
+        query = (
+            select(EVENTS.c.seq)
+            .where(EVENTS.c.seq >= start, EVENTS.c.time >= moment)
+            .order_by(EVENTS.c.seq)
+            .limit(1)
+        )
+        with self.reading() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else int(row[0])
+
+    def segments(self) -> list[Row[Any]]:
+        with self.reading() as conn:
+            return list(conn.execute(select(SEGMENTS).order_by(SEGMENTS.c.start)))
+
+    @staticmethod
+    def add_segment(conn: Connection, **values: Any) -> None:
+        conn.execute(insert(SEGMENTS).values(**values))
+
+    def mark_segment(self, start: int, **values: Any) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(SEGMENTS).where(SEGMENTS.c.start == start).values(**values))
+
+    def purge_events(self, start: int, end: int) -> int:
+        with self.engine.begin() as conn:
+            result = conn.execute(delete(EVENTS).where(EVENTS.c.seq >= start, EVENTS.c.seq < end))
+            return int(result.rowcount or 0)

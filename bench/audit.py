@@ -1,0 +1,264 @@
+"""Audit log benchmark: durable appends/s, whole-log verification rate, proof latency.
+
+1. Durable appends/s on SQLite and PostgreSQL with 1, 4 and 16 concurrent writer threads
+   in one process (every ``record()`` returns only after its group commit is durable:
+   SQLite WAL + synchronous=FULL, PostgreSQL fsync=on / synchronous_commit=on). Baseline
+   measured in the same run: one transaction per event (no group commit), 1 writer.
+2. Verification rate over N (default 1,000,000) events: the N leaves are constructed
+   directly (canonical event bytes from a template, tree rows from TreeBuilder, bulk
+   inserted into SQLite) instead of recording N events through the API; then the real
+   ``verify()`` re-reads and re-hashes all of them and checks the checkpoint.
+3. Inclusion and consistency proof latency at N events (O(log n) row reads each).
+
+PostgreSQL: a throwaway cluster is started (tests/services.py) unless --pg-url is given.
+The machine has 2 cores shared with other work: figures are a floor.
+
+    .venv/bin/python bench/audit.py [--seconds 3] [--events 1000000] [--skip-postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+from sqlalchemy.engine import Engine  # noqa: E402
+
+from audit import AuditEventIn, AuditLog, EventType, Target, build_audit_log  # noqa: E402
+from audit.merkle import TreeBuilder, leaf_hash, verify_consistency, verify_inclusion  # noqa: E402
+from audit.note import CheckpointBody, NoteSigner  # noqa: E402
+from trustplane.db import make_engine  # noqa: E402
+from trustplane.migrate import upgrade  # noqa: E402
+
+ORIGIN = "bench.trustplane.example/audit"
+HMAC_KEY = hashlib.sha256(b"bench hmac key").digest()
+SIGNING_KEY = Ed25519PrivateKey.generate()
+
+
+def new_log(engine: Engine) -> AuditLog:
+    return build_audit_log(
+        engine, hmac_key=HMAC_KEY, signing_key=SIGNING_KEY, origin=ORIGIN,
+        checkpoint_every_events=10_000, checkpoint_every_seconds=60,
+    )  # fmt: skip
+
+
+def sample_event(i: int) -> AuditEventIn:
+    return AuditEventIn(
+        type=EventType.DECISION,
+        target=Target(type="customer_profile", id=f"c-{i}"),
+        details={"allow": True, "policy_revision": "r-42", "email": f"user{i}@example.in"},
+    )
+
+
+def appends_per_second(
+    engine: Engine, writers: int, seconds: float, per_call: int = 1
+) -> tuple[float, float]:
+    """(events/s, p99 call latency ms): ``writers`` threads calling record() in a loop
+    (or record_many() with ``per_call`` events, as a batching shipper would)."""
+    log = new_log(engine)
+    stop = time.monotonic() + seconds
+    counts = [0] * writers
+    latencies: list[list[float]] = [[] for _ in range(writers)]
+
+    def work(w: int) -> None:
+        i = 0
+        while time.monotonic() < stop:
+            started = time.perf_counter()
+            if per_call == 1:
+                log.record(sample_event(w * 10_000_000 + i))
+            else:
+                log.record_many([sample_event(w * 10_000_000 + i + k) for k in range(per_call)])
+            latencies[w].append(time.perf_counter() - started)
+            i += per_call
+        counts[w] = i
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(writers)]
+    began = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - began
+    log.close()
+    every = sorted(x for lat in latencies for x in lat)
+    p99 = every[int(len(every) * 0.99) - 1] * 1000 if every else 0.0
+    return sum(counts) / elapsed, p99
+
+
+def one_commit_per_event(engine: Engine, seconds: float) -> float:
+    """Baseline: the same append path, but one transaction (one fsync) per event."""
+    log = new_log(engine)
+    log.close()  # use the commit function directly, no writer thread
+    from audit.prepare import prepare
+
+    stop = time.monotonic() + seconds
+    n = 0
+    began = time.monotonic()
+    while time.monotonic() < stop:
+        log._commit([prepare(sample_event(n), log.redactor, datetime.now(UTC))])
+        n += 1
+    return n / (time.monotonic() - began)
+
+
+def bench_appends(name: str, url_factory: object, seconds: float) -> None:
+    assert callable(url_factory)
+    engine = make_engine(url_factory())
+    upgrade(engine)
+    base = one_commit_per_event(engine, seconds)
+    print(f"  {name:<10} baseline: 1 writer, 1 transaction per event   : {base:>9,.0f} events/s")
+    for writers in (1, 4, 16):
+        rate, p99 = appends_per_second(engine, writers, seconds)
+        print(
+            f"  {name:<10} group commit, {writers:>2} writers, record()        : "
+            f"{rate:>9,.0f} events/s  (x{rate / base:,.1f} baseline, call p99 {p99:.1f} ms)"
+        )
+    for writers in (1, 4, 16):
+        rate, p99 = appends_per_second(engine, writers, seconds, per_call=100)
+        print(
+            f"  {name:<10} group commit, {writers:>2} writers, record_many(100): "
+            f"{rate:>9,.0f} events/s  (x{rate / base:,.1f} baseline, call p99 {p99:.1f} ms)"
+        )
+    engine.dispose()
+
+
+# --- 1M-event log built directly --------------------------------------------------------
+
+TEMPLATE = (
+    '{{"actor":{{"id":"svc-payments","kind":"service","roles":["service"]}},'
+    '"details":{{"allow":true,"email":"hmac-sha256:{h}","policy_revision":"r-42"}},'
+    '"id":"{uid}","origin":{{"ip":null,"request_id":"req-{i}","service":"trustplane"}},'
+    '"outcome":"success","seq":{i},"target":{{"id":"c-{i}","type":"customer_profile"}},'
+    '"time":"2026-11-25T10:00:00.000000Z","type":"decision"}}'
+)
+
+
+def build_big_log(path: Path, n: int) -> Engine:
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=OFF")  # bulk load only; the benchmark reads afterwards
+    builder = TreeBuilder()
+    chunk = 100_000
+    for start in range(0, n, chunk):
+        events = []
+        tree = []
+        for i in range(start, min(start + chunk, n)):
+            data = TEMPLATE.format(
+                i=i, h=hashlib.sha256(str(i).encode()).hexdigest(), uid=f"{i:032x}"
+            ).encode()
+            tree.append((i, builder.append(leaf_hash(data))))
+            events.append(
+                (i, f"{i:032x}", "2026-11-25 10:00:00.000000", "decision", "success",
+                 "svc-payments", "customer_profile", f"c-{i}", f"req-{i}", data)
+            )  # fmt: skip
+        conn.executemany("INSERT INTO audit_event VALUES (?,?,?,?,?,?,?,?,?,?)", events)
+        conn.executemany("INSERT INTO audit_tree VALUES (?,?)", tree)
+    root = builder.root()
+    note = NoteSigner(ORIGIN, SIGNING_KEY).sign(CheckpointBody(ORIGIN, n, root).encode())
+    conn.execute(
+        "INSERT INTO audit_checkpoint VALUES (?,?,?,?)", (n, root, "2026-11-25 10:00:00", note)
+    )
+    conn.execute(
+        "UPDATE audit_head SET tree_size=?, frontier=?, checkpoint_size=? WHERE id=1",
+        (n, b"".join(builder.frontier), n),
+    )
+    conn.commit()
+    conn.close()
+    return make_engine(url)
+
+
+def percentiles(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p50 = statistics.median(ordered) * 1000
+    p99 = ordered[int(len(ordered) * 0.99) - 1] * 1000
+    return f"p50 {p50:.2f} ms, p99 {p99:.2f} ms"
+
+
+def bench_big(n: int, workdir: Path) -> None:
+    began = time.monotonic()
+    engine = build_big_log(workdir / "big.db", n)
+    print(
+        f"  built {n:,} leaves directly (not through record()) in {time.monotonic() - began:.1f} s"
+    )
+    log = new_log(engine)
+    began = time.monotonic()
+    report = log.verify()
+    elapsed = time.monotonic() - began
+    assert report.ok, report.problems
+    assert report.events_checked == n
+    print(
+        f"  verify(): {n:,} events re-read, re-hashed, tree rebuilt, checkpoint checked "
+        f"in {elapsed:.2f} s = {n / elapsed:,.0f} events/s"
+    )
+    rng = random.Random(7)
+    root = log.root(n)
+    inclusion: list[float] = []
+    consistency: list[float] = []
+    for _ in range(300):
+        index = rng.randrange(n)
+        started = time.perf_counter()
+        proof = log.inclusion_proof(index, n)
+        inclusion.append(time.perf_counter() - started)
+        assert verify_inclusion(index, n, proof.leaf_hash, proof.hashes, root)
+        first = rng.randrange(1, n)
+        started = time.perf_counter()
+        cons = log.consistency_proof(first, n)
+        consistency.append(time.perf_counter() - started)
+        assert verify_consistency(first, n, log.root(first), root, cons.hashes)
+    print(f"  inclusion proof at {n:,}: {percentiles(inclusion)} (each verified)")
+    print(f"  consistency proof at {n:,}: {percentiles(consistency)} (each verified)")
+    log.close()
+    engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=3.0, help="per append configuration")
+    parser.add_argument("--events", type=int, default=1_000_000, help="size of the big log")
+    parser.add_argument("--pg-url", default=None, help="PostgreSQL URL (else a throwaway one)")
+    parser.add_argument("--skip-postgres", action="store_true")
+    args = parser.parse_args()
+    print("audit benchmark (2 shared cores; figures are a floor)")
+    with tempfile.TemporaryDirectory(prefix="tp-bench-audit-") as tmp:
+        workdir = Path(tmp)
+        print("durable appends (record() returns after commit):")
+        counter = iter(range(1000))
+        bench_appends(
+            "SQLite", lambda: f"sqlite:///{workdir}/appends-{next(counter)}.db", args.seconds
+        )
+        if not args.skip_postgres:
+            server = None
+            if args.pg_url:
+                pg_url = args.pg_url
+                factory = lambda: pg_url  # noqa: E731
+            else:
+                from tests.services import start_postgres
+
+                server = start_postgres()
+                factory = server.create_database
+            try:
+                bench_appends("PostgreSQL", factory, args.seconds)
+            finally:
+                if server is not None:
+                    server.stop()
+        print(f"verification and proofs at {args.events:,} events (SQLite):")
+        bench_big(args.events, workdir)
+
+
+if __name__ == "__main__":
+    main()

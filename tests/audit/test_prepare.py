@@ -1,0 +1,145 @@
+"""Redaction and the canonical bytes spliced around the sequence number."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from audit import Actor, AuditEventIn, EventType, Origin, Outcome, Target
+from audit.canonical import canonical_bytes, decode, format_time, parse_time, stored_event
+from audit.prepare import prepare
+from audit.redaction import Redactor
+
+KEY = b"k" * 32
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    details=st.dictionaries(st.text(max_size=8), json_values, max_size=4),
+    seq=st.integers(0, 2**40),
+    actor=st.text(min_size=1, max_size=10),
+)
+def test_spliced_bytes_are_the_rfc8785_bytes_of_the_stored_event(
+    details: dict[str, object], seq: int, actor: str
+) -> None:
+    redactor = Redactor(KEY, ["email"])
+    event = AuditEventIn(
+        type=EventType.DECISION,
+        outcome=Outcome.FAILURE,
+        actor=Actor(id=actor, kind="user", roles=("auditor",)),
+        origin=Origin(ip="10.0.0.1", request_id="r-1"),
+        target=Target(type="customer", id="c-1"),
+        details=details,
+    )
+    moment = datetime(2026, 11, 25, 10, 0, 0, 123456, tzinfo=UTC)
+    prepared = prepare(event, redactor, moment)
+    document = stored_event(event, seq=seq, event_id=prepared.event_id, time=moment)
+    document["details"] = redactor.redact(details)
+    assert prepared.canonical(seq) == bytes(rfc8785.dumps(document))
+    assert decode(prepared.canonical(seq))["seq"] == seq
+
+
+def test_redaction_hashes_sensitive_keys_at_any_depth() -> None:
+    redactor = Redactor(KEY, ["Email", "pan", "ip"])
+    value = {
+        "email": "asha@example.in",
+        "nested": [{"PAN": "ABCDE1234F"}, {"other": "kept"}],
+        "pan": None,
+        "ip": {"v4": "10.0.0.1"},
+    }
+    out = redactor.redact(value)
+    assert out["email"] == redactor.hash_value("asha@example.in")
+    assert out["email"].startswith("hmac-sha256:")
+    assert len(out["email"]) == 12 + 64
+    assert out["nested"][0]["PAN"] == redactor.hash_value("ABCDE1234F")
+    assert out["nested"][1] == {"other": "kept"}
+    assert out["pan"] is None
+    assert out["ip"] == redactor.hash_value({"v4": "10.0.0.1"})
+    assert redactor.redact({"email": out["email"]}) == {"email": out["email"]}
+    assert Redactor(b"j" * 32, ["email"]).hash_value("x") != redactor.hash_value("x")
+    with pytest.raises(ValueError):
+        Redactor(b"short", [])
+
+
+def test_origin_ip_is_redacted_when_ip_is_sensitive() -> None:
+    redactor = Redactor(KEY, ["ip"])
+    event = AuditEventIn(
+        type=EventType.LOGIN, origin=Origin(ip="10.1.2.3"), target=Target(type="user")
+    )
+    prepared = prepare(event, redactor, datetime.now(UTC))
+    assert b"10.1.2.3" not in prepared.canonical(0)
+
+
+def test_times() -> None:
+    moment = datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC)
+    assert format_time(moment) == "2026-01-02T03:04:05.000006Z"
+    assert parse_time(format_time(moment)) == moment
+    with pytest.raises(ValueError):
+        format_time(datetime(2026, 1, 1))
+    with pytest.raises(ValueError):
+        decode(b"[1]")
+    assert canonical_bytes({"b": 1, "a": 2}) == b'{"a":2,"b":1}'
+
+
+def test_in_memory_log_for_other_rooms_unit_tests() -> None:
+    from audit import AuditRecorder, AuditUnavailableError, InMemoryAuditLog
+
+    log = InMemoryAuditLog()
+    assert isinstance(log, AuditRecorder)
+    event = AuditEventIn(type=EventType.ADMIN_ACTION, target=Target(type="user", id="u-1"))
+    assert log.record(event).seq == 0
+    assert [r.seq for r in log.record_many([event, event])] == [1, 2]
+    log.fail = True
+    with pytest.raises(AuditUnavailableError):
+        log.record(event)
+    assert len(log.events) == 3
+
+
+any_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**60), 2**60)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=50, deadline=None)
+@given(any_json)
+def test_fast_canonical_form_equals_rfc8785(value: object) -> None:
+    try:
+        expected = bytes(rfc8785.dumps(value))
+    except Exception:
+        with pytest.raises(Exception):
+            canonical_bytes(value)
+        return
+    assert canonical_bytes(value) == expected
+
+
+def test_fast_canonical_form_edge_cases() -> None:
+    for value in (
+        {"\U0001f600": 1, "\uffff": 2},
+        {"a": 1.0, "b": 1e21},
+        'a\x01\x1f\x7f\u2028"\\\b\f',
+        [2**53 - 1, -(2**53) + 1, True, None],
+    ):
+        assert canonical_bytes(value) == bytes(rfc8785.dumps(value))
+    with pytest.raises(Exception):
+        canonical_bytes(2**53)
+    with pytest.raises(Exception):
+        canonical_bytes("\ud800")
