@@ -44,7 +44,7 @@ def _build(
 def test_migrated_schema_matches_tables(engine: Engine) -> None:
     inspector = inspect(engine)
     for model in (VaultDataKey, VaultSubjectTombstone):
-        table = model.__table__  # type: ignore[attr-defined]
+        table = model.__table__  # type: ignore[union-attr]
         columns = {c["name"]: c for c in inspector.get_columns(table.name)}
         assert set(columns) == {c.name for c in table.columns}
         for column in table.columns:
