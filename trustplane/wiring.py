@@ -69,7 +69,7 @@ def build_container(settings: Settings, engine: Engine | None = None) -> Contain
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = engine or make_engine(settings.effective_database_url)
     audit = build_audit(settings, engine)
-    return Container(
+    container = Container(
         settings=settings,
         engine=engine,
         audit=audit,
@@ -79,3 +79,7 @@ def build_container(settings: Settings, engine: Engine | None = None) -> Contain
             settings.web.rate_limit_per_second, settings.web.rate_limit_burst
         ),
     )
+    from trustplane.wiring_vault import build_vault
+
+    container.extras["vault"] = build_vault(settings, engine, audit)
+    return container

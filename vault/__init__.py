@@ -36,11 +36,13 @@ from vault.errors import (
     VaultError,
 )
 from vault.keyfile import load_or_create_key
+from vault.keys import InventoryEntry, KeyManager, RewrapReport
 from vault.keystore import DataKeyRecord, DataKeyStore, InMemoryDataKeyStore, Tombstone
 from vault.local_provider import LocalKeyProvider
 from vault.masking import MASK_FORMATS, REDACTED, Pseudonymizer, mask
 from vault.normalize import FieldKind, kind_of, normalize
 from vault.provider import DataKey, KeyContext, KeyInfo, KeyProvider, WrappedKey
+from vault.services import VaultServices
 from vault.values import FieldValue
 
 __all__ = [
@@ -69,9 +71,11 @@ __all__ = [
     "FieldValue",
     "InMemoryDataKeyStore",
     "InvalidFieldValueError",
+    "InventoryEntry",
     "KeyContext",
     "KeyDestroyedError",
     "KeyInfo",
+    "KeyManager",
     "KeyProvider",
     "KeyStoreError",
     "LocalKeyProvider",
@@ -80,6 +84,7 @@ __all__ = [
     "ProviderError",
     "Pseudonymizer",
     "RewrapIncompleteError",
+    "RewrapReport",
     "SubjectShreddedError",
     "TamperedCiphertextError",
     "Tombstone",
@@ -91,6 +96,7 @@ __all__ = [
     "UnsupportedFormatError",
     "UnsupportedOperationError",
     "VaultError",
+    "VaultServices",
     "WrappedKey",
     "kind_of",
     "load_or_create_key",
