@@ -23,6 +23,15 @@ app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
 
 
+def _add_room_commands() -> None:
+    from trustplane.cli_keys import keys_app
+
+    app.add_typer(keys_app, name="keys")
+
+
+_add_room_commands()
+
+
 def load_settings() -> Settings:
     """Settings from the environment; a clear message and exit 2 when they are invalid."""
     try:
