@@ -15,6 +15,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -32,6 +33,7 @@ class Materials:
     subject_id: str | None
     aead: AESGCM = field(repr=False)
     commit_key: bytes = field(repr=False)
+    commit_hasher: Any = field(repr=False)  # blake2s keyed with commit_key, copied per use
     header: bytes = field(repr=False)  # ciphertext header without commitment
     created: float = 0.0
     counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1), repr=False)

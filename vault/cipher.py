@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -64,10 +65,15 @@ def _commit_key(dek: bytes) -> bytes:
     return hmac.digest(dek, b"tp-fle-context-commitment", hashlib.sha256)
 
 
+def _commit_hasher(commit_key: bytes) -> Any:
+    """A keyed BLAKE2s state; ``copy()`` per value skips re-keying (about 40 % cheaper)."""
+    return hashlib.blake2s(key=commit_key, digest_size=envelope.COMMIT_SIZE)
+
+
 def _commitment(materials: Materials, nonce: bytes, aad: bytes) -> bytes:
-    return hashlib.blake2s(
-        nonce + aad, key=materials.commit_key, digest_size=envelope.COMMIT_SIZE
-    ).digest()
+    hasher = materials.commit_hasher.copy()
+    hasher.update(nonce + aad)
+    return bytes(hasher.digest())
 
 
 class FieldCipher:
@@ -107,17 +113,14 @@ class FieldCipher:
         materials = self.cache.reuse(partition) or self.cache.encryption_materials(
             partition, lambda: self._new_materials(context.tenant, subject)
         )
-        plaintext = encode_value(value)
+        plaintext = b"s" + value.encode() if type(value) is str else encode_value(value)
         nonce = os.urandom(envelope.NONCE_SIZE)
         aad = context.aad
-        header = (
-            materials.header
-            + hashlib.blake2s(
-                nonce + aad, key=materials.commit_key, digest_size=envelope.COMMIT_SIZE
-            ).digest()
-        )
+        hasher = materials.commit_hasher.copy()
+        hasher.update(nonce + aad)
+        header = materials.header + hasher.digest()
         sealed = materials.aead.encrypt(nonce, plaintext, header + aad)
-        return envelope.serialize(header, b"", nonce, sealed)
+        return envelope.serialize(header, nonce, sealed)
 
     def encrypt_batch(
         self, items: Sequence[tuple[FieldValue, FieldContext]]
@@ -180,7 +183,8 @@ class FieldCipher:
             kek_version=data_key.kek_version,
             subject_id=subject_id,
             aead=AESGCM(data_key.plaintext),
-            commit_key=_commit_key(data_key.plaintext),
+            commit_key=(commit := _commit_key(data_key.plaintext)),
+            commit_hasher=_commit_hasher(commit),
             header=envelope.build_header(flags, dek_id, data_key.kek_version, self.key_name),
         )
 
@@ -228,7 +232,8 @@ class FieldCipher:
             kek_version=record.kek_version,
             subject_id=record.subject_id,
             aead=AESGCM(dek),
-            commit_key=_commit_key(dek),
+            commit_key=(commit := _commit_key(dek)),
+            commit_hasher=_commit_hasher(commit),
             header=b"",
         )
 

@@ -64,8 +64,9 @@ def build_header(flags: int, dek_id: uuid.UUID, kek_version: int, key_name: str)
 _URLSAFE = bytes.maketrans(b"+/", b"-_")
 
 
-def serialize(header: bytes, commitment: bytes, nonce: bytes, sealed: bytes) -> str:
-    raw = header + commitment + nonce + sealed
+def serialize(header: bytes, nonce: bytes, sealed: bytes) -> str:
+    """``header`` includes the commitment; base64url without padding after ``tpe1.``."""
+    raw = b"".join((header, nonce, sealed))
     encoded = binascii.b2a_base64(raw, newline=False).translate(_URLSAFE).rstrip(b"=")
     return PREFIX + encoded.decode("ascii")
 
