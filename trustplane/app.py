@@ -15,7 +15,7 @@ from web.metrics import Metrics
 from web.middleware import RequestContextMiddleware
 from web.openapi import install_openapi
 from web.problems import install_problem_handlers
-from web.routers import auth, health
+from web.routers import auth, fields, health
 
 DESCRIPTION = (
     "FinSolve's compliance and security control plane: policy decisions, field-level "
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     install_openapi(app)
     app.include_router(health.router)
     app.include_router(auth.router)
+    app.include_router(fields.router)
     return app
 
 

@@ -23,14 +23,16 @@ app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
 
 
-def _mount_identity() -> None:
+def _mount_room_commands() -> None:
     from trustplane.cli_identity import service_accounts_app, users_app
+    from trustplane.cli_keys import keys_app
 
     app.add_typer(users_app, name="users")
     app.add_typer(service_accounts_app, name="service-accounts")
+    app.add_typer(keys_app, name="keys")
 
 
-_mount_identity()
+_mount_room_commands()
 
 
 def load_settings() -> Settings:

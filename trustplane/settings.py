@@ -114,8 +114,29 @@ class PolicySettings(BaseModel):
 
 
 class VaultSettings(BaseModel):
-    provider: str = "local"
-    keyring_path: Path | None = None
+    """Field-level encryption (vault room); see docs/ciphertext-format.md and ADR 0300."""
+
+    provider: str = Field(default="local", pattern="^(local|vault|aws-kms)$")
+    keyring_path: Path | None = None  # local provider; default <data_dir>/keys/vault-keyring.json
+    key_name: str = Field(default="fields", pattern="^[A-Za-z0-9_-]{1,64}$")
+    tenant: str = "finsolve"
+    subject_keys: bool = True  # per-data-principal data keys (crypto-shredding)
+    cache_max_values: int = Field(default=10_000, ge=0)  # 0 disables the data-key cache
+    cache_max_age_seconds: float = Field(default=300.0, ge=0)
+    cache_max_entries: int = Field(default=10_000, ge=1)
+    max_batch: int = Field(default=1000, ge=1, le=10_000)
+    blind_index_key_path: Path | None = None  # default <data_dir>/keys/vault-blind-index.key
+    blind_index_bits: int = Field(default=64, ge=32, le=256, multiple_of=8)
+    pseudonym_key_path: Path | None = None  # default <data_dir>/keys/vault-pseudonym.key
+    vault_url: str | None = None
+    vault_token: SecretStr | None = None
+    vault_role_id: str | None = None
+    vault_secret_id: SecretStr | None = None
+    vault_mount: str = "transit"
+    vault_namespace: str | None = None
+    kms_region: str | None = None
+    kms_endpoint_url: str | None = None
+    kms_alias_prefix: str = "trustplane-"
 
 
 class ControlsSettings(BaseModel):

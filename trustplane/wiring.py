@@ -31,6 +31,7 @@ from trustplane.db import make_engine
 from trustplane.identity_demo import seed_identity_demo
 from trustplane.keyfiles import load_or_create
 from trustplane.settings import Settings
+from trustplane.wiring_vault import build_vault
 from web.deps import CallerAuthenticator
 from web.gate import RoleGate, RouteGate
 from web.ratelimit import TokenBucketLimiter
@@ -154,4 +155,5 @@ def build_container(settings: Settings, engine: Engine | None = None) -> Contain
         ),
     )
     container.demo_seeders.append(partial(seed_identity_demo, identity))
+    container.extras["vault"] = build_vault(settings, engine, audit)
     return container

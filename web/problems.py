@@ -33,6 +33,7 @@ from identity import (
     UnsupportedGrantTypeError,
 )
 from trustplane.errors import TrustplaneError
+from vault import VaultError
 from web.errors import (
     ForbiddenError,
     NotAuthenticatedError,
@@ -83,6 +84,18 @@ PROBLEM_MAP: dict[type[BaseException], ProblemKind] = {
 }
 
 INTERNAL = ProblemKind(500, "internal", "Internal server error")
+
+
+def _register_vault_errors() -> None:
+    """Vault errors carry their own status/slug/title: one row per class of the tree."""
+    pending: list[type[VaultError]] = [VaultError]
+    while pending:
+        cls = pending.pop()
+        PROBLEM_MAP[cls] = ProblemKind(cls.status, cls.code, cls.title)
+        pending.extend(cls.__subclasses__())
+
+
+_register_vault_errors()
 
 
 def kind_for(exc: BaseException) -> ProblemKind:
@@ -175,7 +188,7 @@ def _unhandled(request: Request, exc: Exception) -> JSONResponse:
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    for error_root in (WebError, IdentityError, AuditError, TrustplaneError):
+    for error_root in (WebError, IdentityError, AuditError, TrustplaneError, VaultError):
         app.add_exception_handler(error_root, _room_error)
     app.add_exception_handler(Exception, _unhandled)
 
