@@ -23,3 +23,7 @@ class RevisionNotFoundError(PolicyError):
 
 class InvalidRequestError(PolicyError):
     """A decision request does not have the documented shape."""
+
+
+class EvaluationTimeoutError(EvaluationError):
+    """The engine did not answer within the decision deadline."""

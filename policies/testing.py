@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ COVERAGE_FLOOR = 90.0
 
 
 @dataclass(frozen=True)
-class TestResult:
+class RegoTestResult:
     package: str
     name: str
     passed: bool
@@ -39,8 +40,8 @@ class FileCoverage:
 
 
 @dataclass(frozen=True)
-class TestReport:
-    results: list[TestResult]
+class RegoTestReport:
+    results: list[RegoTestResult]
     coverage: list[FileCoverage] = field(default_factory=list)
 
     @property
@@ -48,7 +49,7 @@ class TestReport:
         return sum(1 for r in self.results if r.passed)
 
     @property
-    def failed(self) -> list[TestResult]:
+    def failed(self) -> list[RegoTestResult]:
         return [r for r in self.results if not r.passed]
 
     @property
@@ -69,12 +70,12 @@ def compile_engine(files: BundleFiles, *, include_tests: bool = True) -> regorus
         try:
             engine.add_policy(path, source)
         except RuntimeError as exc:
-            raise BundleError(f"{path}: {_first_line(exc)}") from exc
+            raise BundleError(f"{path}: {engine_error_message(exc)}") from exc
     engine.add_data(files.data)
     return engine
 
 
-def _first_line(exc: Exception) -> str:
+def engine_error_message(exc: BaseException) -> str:
     return str(exc).strip().split("\n\nStack backtrace", 1)[0].strip()
 
 
@@ -96,25 +97,30 @@ def find_test_rules(files: BundleFiles) -> list[tuple[str, str]]:
     return sorted(found)
 
 
-def run_rego_tests(files: BundleFiles) -> TestReport:
+def run_rego_tests(files: BundleFiles) -> RegoTestReport:
     """Evaluate every test rule; a rule passes when it evaluates to ``true``."""
     engine = compile_engine(files)
     engine.set_enable_coverage(True)
     results = [_run_one(engine, package, name) for package, name in find_test_rules(files)]
-    return TestReport(results=results, coverage=_coverage(engine))
+    coverage = _coverage(engine)
+    reported = {entry.path for entry in coverage}
+    for path, source in sorted(files.policy_modules().items()):
+        if path not in reported:
+            coverage.append(_never_touched(files, path, source))
+    return RegoTestReport(results=results, coverage=coverage)
 
 
-def _run_one(engine: regorus.Engine, package: str, name: str) -> TestResult:
+def _run_one(engine: regorus.Engine, package: str, name: str) -> RegoTestResult:
     try:
         value = engine.eval_rule(f"{package}.{name}")
     except RuntimeError as exc:
-        message = _first_line(exc)
+        message = engine_error_message(exc)
         if "undefined" in message.lower():
-            return TestResult(package, name, passed=False, error="undefined")
-        return TestResult(package, name, passed=False, error=message)
+            return RegoTestResult(package, name, passed=False, error="undefined")
+        return RegoTestResult(package, name, passed=False, error=message)
     if value is True:
-        return TestResult(package, name, passed=True)
-    return TestResult(package, name, passed=False, error="undefined" if value is None else None)
+        return RegoTestResult(package, name, passed=True)
+    return RegoTestResult(package, name, passed=False, error="undefined" if value is None else None)
 
 
 def _coverage(engine: regorus.Engine) -> list[FileCoverage]:
@@ -128,3 +134,18 @@ def _coverage(engine: regorus.Engine) -> list[FileCoverage]:
         for entry in report.get("files", [])
         if not is_test_module(entry["path"])
     ]
+
+
+def _never_touched(files: BundleFiles, path: str, source: str) -> FileCoverage:
+    """A module no test reached: find its coverable lines by evaluating its package once."""
+    engine = compile_engine(files, include_tests=False)
+    engine.set_enable_coverage(True)
+    package = _PACKAGE.search(source)
+    lines: set[int] = set()
+    if package is not None:
+        with contextlib.suppress(RuntimeError):  # what was reached before an error counts
+            engine.eval_query_as_json(f"data.{package.group(1)}")
+        for entry in _coverage(engine):
+            if entry.path == path:
+                lines = set(entry.covered | entry.not_covered)
+    return FileCoverage(path=path, covered=frozenset(), not_covered=frozenset(lines or {1}))

@@ -273,13 +273,13 @@ region_allowed if {
 	not cfg.localisation.region_countries[region] in cfg.localisation.restricted_countries
 }
 
-violations contains sprintf("data localisation (DPDP Act s.16): region %q may not process residency %q data", [object.get(resource, "region", ""), resource.residency]) if {
+violations contains sprintf("data localisation (DPDP Act s.16): region \"%s\" may not process residency \"%s\" data", [object.get(resource, "region", ""), resource.residency]) if {
 	resource.residency in cfg.localisation.residencies
 	not region_allowed
 }
 
 # --- Rule 14: consent withdrawal --------------------------------------------------------
-violations contains sprintf("consent withdrawn or missing for purpose %q (DPDP Act s.6-7)", [purpose]) if {
+violations contains sprintf("consent withdrawn or missing for purpose \"%s\" (DPDP Act s.6-7)", [purpose]) if {
 	is_array(ctx.consents)
 	purpose := ctx.purpose
 	purpose in cfg.consent_purposes
@@ -297,7 +297,7 @@ allow if {
 
 deny_reasons := violations | hints if {
 	count(violations | hints) > 0
-} else := {sprintf("default deny: no rule allows %q on %q for this subject", [action, rtype])}
+} else := {sprintf("default deny: no rule allows \"%s\" on \"%s\" for this subject", [action, rtype])}
 
 reasons := sort([sprintf("allowed by rule %s", [g.rule]) | some g in grants]) if allow
 

@@ -1,6 +1,7 @@
 # Who may call trustplane's own API (ACCESS-MODEL.md, "trustplane's own API").
 #
-# input.action.name is the permission a route needs, "<area>:<verb>", e.g. "policy:manage".
+# input.action.name is the permission a route needs, "<area>:<verb>" (e.g. "policy:manage"),
+# input.resource.type what it acts on; data.trustplane.config.permissions maps roles to patterns.
 package trustplane.authz
 
 import rego.v1
@@ -27,9 +28,17 @@ caller_roles contains role if {
 
 matches(pattern, perm) if pattern == perm
 
+matches(pattern, _) if pattern == "*"
+
+# "*:read" matches every area's read; "dsr:*" every verb of one area.
 matches(pattern, perm) if {
 	startswith(pattern, "*:")
 	endswith(perm, substring(pattern, 1, -1))
+}
+
+matches(pattern, perm) if {
+	endswith(pattern, ":*")
+	startswith(perm, substring(pattern, 0, count(pattern) - 1))
 }
 
 granting_roles contains role if {
@@ -63,14 +72,14 @@ default allow := false
 
 allow if count(passing_roles) > 0
 
-reasons := sort([sprintf("permission %q granted to role %s", [permission, r]) | some r in passing_roles]) if allow
+reasons := sort([sprintf("permission \"%s\" granted to role %s", [permission, r]) | some r in passing_roles]) if allow
 
 reasons := sort([f.reason | some f in failures]) if {
 	not allow
 	count(failures) > 0
 }
 
-reasons := [sprintf("no role of the caller holds permission %q", [permission])] if {
+reasons := [sprintf("no role of the caller holds permission \"%s\"", [permission])] if {
 	not allow
 	count(failures) == 0
 }

@@ -12,7 +12,7 @@ person(roles, attributes) := {"id": "u-1", "type": "user", "roles": roles, "attr
 
 svc := {"id": "svc:payments", "type": "service", "roles": [], "attributes": {}}
 
-test_service_evaluates_decisions if call(svc, "decisions:evaluate", {}).allow
+test_service_evaluates_decisions if call(svc, "decide", {}).allow
 
 test_service_denied_policy_push if {
 	d := call(svc, "policy:manage", {})
@@ -48,4 +48,10 @@ test_admin_denied_stale_mfa_and_foreign_ip if {
 	count(d.reasons) == 2
 }
 
-test_user_cannot_claim_service_role if not call(person(["service"], {}), "decisions:evaluate", {}).allow
+test_user_cannot_claim_service_role if not call(person(["service"], {}), "decide", {}).allow
+
+test_dpo_area_wildcard_matches_verbs if call(person(["dpo"], {}), "consent:read", {}).allow
+
+test_admin_wildcard_covers_any_permission if call(person(["admin"], {"mfa_age_seconds": 1}), "keys:rotate", {"ip": "10.0.0.9"}).allow
+
+test_everyone_known_may_whoami if call(person(["auditor"], {"engagement_expires_at": "2099-01-01T00:00:00Z"}), "whoami", {}).allow
