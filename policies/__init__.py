@@ -28,6 +28,7 @@ from policies.errors import (
     PolicyTestFailedError,
     RevisionNotFoundError,
 )
+from policies.lifecycle import BundleService, PushResult
 from policies.masking import apply_mask
 from policies.metrics import (
     CountingMetrics,
@@ -43,9 +44,12 @@ from policies.models import (
     DecisionOut,
     validate_request,
 )
+from policies.opa_bundle import BundleSigner, build_bundle, files_from_bundle, verify_bundle
 from policies.opa_engine import OpaEngine
 from policies.regorus_engine import RegorusEngine
+from policies.room import PolicyRoom, RouteAuthorizer, build_policy_room
 from policies.source import DEFAULT_BUNDLE_DIR, BundleFiles, load_bundle_dir, revision_of
+from policies.store import BundleStore
 from policies.testing import COVERAGE_FLOOR, RegoTestReport, RegoTestResult, run_rego_tests
 
 __all__ = [
@@ -62,6 +66,9 @@ __all__ = [
     "BatchItem",
     "BundleError",
     "BundleFiles",
+    "BundleService",
+    "BundleSigner",
+    "BundleStore",
     "CountingMetrics",
     "DataResult",
     "Decision",
@@ -79,19 +86,26 @@ __all__ = [
     "OpaEngine",
     "PolicyEngine",
     "PolicyError",
+    "PolicyRoom",
     "PolicyTestFailedError",
     "PrometheusDecisionMetrics",
+    "PushResult",
     "RegoTestReport",
     "RegoTestResult",
     "RegorusEngine",
     "RevisionNotFoundError",
+    "RouteAuthorizer",
     "StaticEngineSource",
     "apply_mask",
     "audit_event",
+    "build_bundle",
+    "build_policy_room",
+    "files_from_bundle",
     "load_bundle_dir",
     "new_decision_id",
     "query_for_path",
     "revision_of",
     "run_rego_tests",
     "validate_request",
+    "verify_bundle",
 ]

@@ -145,6 +145,10 @@ class DecisionLogger:
         return True
 
     @property
+    def recorder(self) -> AuditRecorder:
+        return self._recorder
+
+    @property
     def pending(self) -> int:
         return self._queue.unfinished_tasks
 

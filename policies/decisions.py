@@ -37,6 +37,18 @@ class StaticEngineSource:
         return self._engine
 
 
+class _UnavailableEngine:
+    """Stands in when no engine could be loaded: every evaluation is an error."""
+
+    revision = "unavailable"
+
+    def evaluate(self, query: str, input_document: Mapping[str, Any]) -> Evaluation:
+        raise EvaluationError("no policy engine available")
+
+
+_UNAVAILABLE = _UnavailableEngine()
+
+
 def new_decision_id() -> str:
     return str(ULID())
 
@@ -90,6 +102,14 @@ class DecisionService:
     def engines(self) -> EngineSource:
         return self._engines
 
+    @property
+    def metrics(self) -> DecisionMetrics:
+        return self._metrics
+
+    @metrics.setter
+    def metrics(self, metrics: DecisionMetrics) -> None:
+        self._metrics = metrics
+
     def decide(
         self,
         request: Mapping[str, Any],
@@ -100,7 +120,10 @@ class DecisionService:
     ) -> Decision:
         """Decide one (already shape-checked) request."""
         started = time.perf_counter()
-        engine = self._engines.current()
+        try:
+            engine = self._engines.current()
+        except Exception:  # no engine (database down, no bundle): fail closed
+            engine = _UNAVAILABLE
         decision = self._evaluate(engine, query or self._query, request, new_decision_id())
         entry = DecisionLogEntry(
             decision=decision,
@@ -151,7 +174,11 @@ class DecisionService:
     ) -> DataResult:
         """OPA Data API: evaluate any ``data.*`` query; failures raise ``EvaluationError``."""
         started = time.perf_counter()
-        engine = self._engines.current()
+        try:
+            engine = self._engines.current()
+        except Exception as exc:
+            self._metrics.evaluation_failed("error")
+            raise EvaluationError(POLICY_EVALUATION_FAILED) from exc
         decision_id = new_decision_id()
         try:
             evaluation = engine.evaluate(path_query, input_document)

@@ -40,6 +40,8 @@ class BundleService:
         engine_factory: EngineFactory = RegorusEngine,
         coverage_floor: float = COVERAGE_FLOOR,
         poll_seconds: float = 2.0,
+        default: BundleFiles | None = None,
+        watch: bool = False,
     ) -> None:
         self._store = store
         self._recorder = recorder
@@ -52,16 +54,24 @@ class BundleService:
         self._generation = -1
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
+        self._default = default
+        self._watch_on_load = watch
 
     # -- EngineSource ---------------------------------------------------------------------
 
     def current(self) -> PolicyEngine:
+        """The active engine; on first use loads it (bootstrapping ``default`` if none)."""
         engine = self._engine
         if engine is None:
-            self.sync()
+            if self._default is not None:
+                self.bootstrap(self._default)
+            else:
+                self.sync()
             engine = self._engine
-        if engine is None:
-            raise BundleError("no active policy bundle")
+            if engine is None:
+                raise BundleError("no active policy bundle")
+            if self._watch_on_load:
+                self.start_watching()
         return engine
 
     @property

@@ -39,6 +39,9 @@ class Container:
             connection.execute(text("SELECT 1"))
 
     def close(self) -> None:
+        from trustplane.policy_wiring import close_policies
+
+        close_policies(self)
         closer = getattr(self.audit, "close", None)
         if callable(closer):
             closer()
@@ -69,7 +72,7 @@ def build_container(settings: Settings, engine: Engine | None = None) -> Contain
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = engine or make_engine(settings.effective_database_url)
     audit = build_audit(settings, engine)
-    return Container(
+    container = Container(
         settings=settings,
         engine=engine,
         audit=audit,
@@ -79,3 +82,7 @@ def build_container(settings: Settings, engine: Engine | None = None) -> Contain
             settings.web.rate_limit_per_second, settings.web.rate_limit_burst
         ),
     )
+    from trustplane.policy_wiring import wire_policies
+
+    wire_policies(container)
+    return container

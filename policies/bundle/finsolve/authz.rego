@@ -103,7 +103,7 @@ hints contains "support agents may only read customer data" if {
 
 # --- Rule 4: restricted data ------------------------------------------------------------
 grants contains {"rule": "restricted_service_access", "obligations": [{"type": "audit", "severity": "high"}]} if {
-	level == 4
+	resource.classification == 4 # explicitly labelled: an unlabelled resource grants nothing
 	action == "read"
 	some role in roles
 	grant := cfg.restricted_access[role]

@@ -120,6 +120,10 @@ test_auth_denied_card if {
 	)
 }
 
+test_restricted_grant_needs_explicit_label if {
+	not allowed(req(service("svc:auth"), "read", {"type": "auth_token"}, {"purpose": "authentication"}))
+}
+
 test_admin_denied_level4 if {
 	admin := user("a-1", ["admin"], {"mfa_age_seconds": 10})
 	denied_with(req(admin, "admin:read", card, {"ip": "10.0.0.1"}), "level 4 (restricted) data is never reachable by human roles")
