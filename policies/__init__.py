@@ -1,5 +1,111 @@
-"""policies room (public API)."""
+"""policies room: the decision point (public API)."""
 
-from policies.errors import PolicyError
+from policies.decision_log import DecisionLogEntry, DecisionLogger, audit_event
+from policies.decisions import (
+    MAX_BATCH,
+    BatchItem,
+    DataResult,
+    DecisionService,
+    EngineSource,
+    StaticEngineSource,
+    new_decision_id,
+)
+from policies.engine import (
+    DECISION_QUERY,
+    MASK_QUERY,
+    TRUSTPLANE_QUERY,
+    UNDEFINED,
+    Evaluation,
+    PolicyEngine,
+    query_for_path,
+)
+from policies.errors import (
+    BundleError,
+    EvaluationError,
+    EvaluationTimeoutError,
+    InvalidRequestError,
+    PolicyError,
+    PolicyTestFailedError,
+    RevisionNotFoundError,
+)
+from policies.lifecycle import BundleService, PushResult
+from policies.masking import apply_mask
+from policies.metrics import (
+    CountingMetrics,
+    DecisionMetrics,
+    NullMetrics,
+    PrometheusDecisionMetrics,
+)
+from policies.models import (
+    DECISION_LOG_UNAVAILABLE,
+    POLICY_EVALUATION_FAILED,
+    AuthorizationRequest,
+    Decision,
+    DecisionOut,
+    validate_request,
+)
+from policies.opa_bundle import BundleSigner, build_bundle, files_from_bundle, verify_bundle
+from policies.opa_engine import OpaEngine
+from policies.regorus_engine import RegorusEngine
+from policies.room import PolicyRoom, RouteAuthorizer, build_policy_room
+from policies.source import DEFAULT_BUNDLE_DIR, BundleFiles, load_bundle_dir, revision_of
+from policies.store import BundleStore
+from policies.testing import COVERAGE_FLOOR, RegoTestReport, RegoTestResult, run_rego_tests
 
-__all__ = ["PolicyError"]
+__all__ = [
+    "COVERAGE_FLOOR",
+    "DECISION_LOG_UNAVAILABLE",
+    "DECISION_QUERY",
+    "DEFAULT_BUNDLE_DIR",
+    "MASK_QUERY",
+    "MAX_BATCH",
+    "POLICY_EVALUATION_FAILED",
+    "TRUSTPLANE_QUERY",
+    "UNDEFINED",
+    "AuthorizationRequest",
+    "BatchItem",
+    "BundleError",
+    "BundleFiles",
+    "BundleService",
+    "BundleSigner",
+    "BundleStore",
+    "CountingMetrics",
+    "DataResult",
+    "Decision",
+    "DecisionLogEntry",
+    "DecisionLogger",
+    "DecisionMetrics",
+    "DecisionOut",
+    "DecisionService",
+    "EngineSource",
+    "Evaluation",
+    "EvaluationError",
+    "EvaluationTimeoutError",
+    "InvalidRequestError",
+    "NullMetrics",
+    "OpaEngine",
+    "PolicyEngine",
+    "PolicyError",
+    "PolicyRoom",
+    "PolicyTestFailedError",
+    "PrometheusDecisionMetrics",
+    "PushResult",
+    "RegoTestReport",
+    "RegoTestResult",
+    "RegorusEngine",
+    "RevisionNotFoundError",
+    "RouteAuthorizer",
+    "StaticEngineSource",
+    "apply_mask",
+    "audit_event",
+    "build_bundle",
+    "build_policy_room",
+    "files_from_bundle",
+    "load_bundle_dir",
+    "new_decision_id",
+    "query_for_path",
+    "revision_of",
+    "run_rego_tests",
+    "validate_request",
+    "verify_bundle",
+]

@@ -3,3 +3,27 @@
 
 class PolicyError(Exception):
     """Root of every error raised by the policies room."""
+
+
+class BundleError(PolicyError):
+    """A bundle directory or archive is malformed (missing data, unparsable Rego, ...)."""
+
+
+class PolicyTestFailedError(PolicyError):
+    """The bundle's Rego unit tests failed or its coverage is below the floor."""
+
+
+class EvaluationError(PolicyError):
+    """An engine could not evaluate a query (error, timeout, unreachable server)."""
+
+
+class RevisionNotFoundError(PolicyError):
+    """No stored bundle revision has that content hash."""
+
+
+class InvalidRequestError(PolicyError):
+    """A decision request does not have the documented shape."""
+
+
+class EvaluationTimeoutError(EvaluationError):
+    """The engine did not answer within the decision deadline."""

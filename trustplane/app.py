@@ -9,13 +9,14 @@ from fastapi import FastAPI
 
 from trustplane import __version__
 from trustplane.logsetup import configure_logging
+from trustplane.policy_wiring import attach_policy_metrics
 from trustplane.settings import Settings
 from trustplane.wiring import Container, build_container
 from web.metrics import Metrics
 from web.middleware import RequestContextMiddleware
 from web.openapi import install_openapi
 from web.problems import install_problem_handlers
-from web.routers import auth, fields, health
+from web.routers import auth, fields, health, policies
 
 DESCRIPTION = (
     "FinSolve's compliance and security control plane: policy decisions, field-level "
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     )
     app.state.container = container
     app.state.metrics = Metrics()
+    attach_policy_metrics(container, app.state.metrics.registry)
     app.add_middleware(
         RequestContextMiddleware,
         metrics=app.state.metrics,
@@ -53,6 +55,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(fields.router)
+    app.include_router(policies.router)
     return app
 
 

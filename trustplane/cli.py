@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
+from trustplane.cli_policy import policy_app
 from trustplane.errors import TrustplaneError
 from trustplane.settings import Settings
 
@@ -21,6 +22,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 config_app = typer.Typer(help="Configuration.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
+app.add_typer(policy_app, name="policy")
 
 
 def _mount_room_commands() -> None:

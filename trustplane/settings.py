@@ -106,11 +106,16 @@ class AuditSettings(BaseModel):
 
 
 class PolicySettings(BaseModel):
-    engine: str = "embedded"
-    bundle_dir: Path | None = None
+    engine: str = "embedded"  # embedded (regorus) | opa (remote OPA via opa-python-client)
+    bundle_dir: Path | None = None  # bundle activated on a fresh database (default: shipped)
     opa_url: str | None = None
     opa_token: SecretStr | None = None
     timeout_ms: float = Field(default=50.0, gt=0)
+    route_gate: str = Field(default="engine", pattern="^(engine|roles)$")
+    poll_seconds: float = Field(default=2.0, gt=0)  # replicas follow the active revision
+    decision_log_queue: int = Field(default=10_000, ge=1)
+    bundle_signing_key_path: Path | None = None  # PEM (RSA or EC P-256): signs /bundles
+    bundle_signing_keyid: str = "trustplane"
 
 
 class VaultSettings(BaseModel):

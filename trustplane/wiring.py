@@ -30,6 +30,7 @@ from identity import (
 from trustplane.db import make_engine
 from trustplane.identity_demo import seed_identity_demo
 from trustplane.keyfiles import load_or_create
+from trustplane.policy_wiring import wire_policies
 from trustplane.settings import Settings
 from trustplane.wiring_vault import build_vault
 from web.deps import CallerAuthenticator
@@ -59,6 +60,9 @@ class Container:
             connection.execute(text("SELECT 1"))
 
     def close(self) -> None:
+        from trustplane.policy_wiring import close_policies
+
+        close_policies(self)
         closer = getattr(self.audit, "close", None)
         if callable(closer):
             closer()
@@ -156,4 +160,5 @@ def build_container(settings: Settings, engine: Engine | None = None) -> Contain
     )
     container.demo_seeders.append(partial(seed_identity_demo, identity))
     container.extras["vault"] = build_vault(settings, engine, audit)
+    wire_policies(container)
     return container

@@ -32,6 +32,14 @@ from identity import (
     UnknownRoleError,
     UnsupportedGrantTypeError,
 )
+from policies import (
+    BundleError,
+    EvaluationError,
+    InvalidRequestError,
+    PolicyError,
+    PolicyTestFailedError,
+    RevisionNotFoundError,
+)
 from trustplane.errors import TrustplaneError
 from vault import VaultError
 from web.errors import (
@@ -79,6 +87,13 @@ PROBLEM_MAP: dict[type[BaseException], ProblemKind] = {
     AuditUnavailableError: ProblemKind(503, "audit-unavailable", "Audit log unavailable"),
     AuditIntegrityError: ProblemKind(500, "audit-integrity", "Audit log integrity failure"),
     AuditError: ProblemKind(500, "audit-error", "Audit error"),
+    # policies
+    InvalidRequestError: ProblemKind(422, "invalid-decision-request", "Invalid decision request"),
+    PolicyTestFailedError: ProblemKind(422, "policy-tests-failed", "Policy tests failed"),
+    BundleError: ProblemKind(422, "invalid-bundle", "Invalid policy bundle"),
+    RevisionNotFoundError: ProblemKind(404, "not-found", "Not found"),
+    EvaluationError: ProblemKind(503, "policy-unavailable", "Policy evaluation failed"),
+    PolicyError: ProblemKind(500, "policy-error", "Policy error"),
     # composition root
     TrustplaneError: ProblemKind(500, "internal", "Internal error"),
 }
@@ -188,7 +203,8 @@ def _unhandled(request: Request, exc: Exception) -> JSONResponse:
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    for error_root in (WebError, IdentityError, AuditError, TrustplaneError, VaultError):
+    roots = (WebError, IdentityError, AuditError, PolicyError, VaultError, TrustplaneError)
+    for error_root in roots:
         app.add_exception_handler(error_root, _room_error)
     app.add_exception_handler(Exception, _unhandled)
 

@@ -13,7 +13,8 @@ from pydantic import BaseModel
 
 from identity import AuthenticationError, AuthMethod, Caller, CallerKind
 from trustplane.app import create_app
-from trustplane.settings import Settings
+from trustplane.settings import PolicySettings, Settings
+from trustplane.migrate import upgrade
 from trustplane.wiring import build_container
 from web.deps import CallerDep, require
 
@@ -69,8 +70,12 @@ def boom(caller: CallerDep) -> dict[str, str]:
 
 
 def build_app(tmp_path: Path, **overrides: Any) -> FastAPI:
+    # these tests are about the web mechanics: keep the role gate (tests/policies covers the
+    # engine-backed gate that production uses)
+    overrides.setdefault("policy", PolicySettings(route_gate="roles"))
     settings = Settings(data_dir=tmp_path, **overrides)
     container = build_container(settings)
+    upgrade(container.engine)  # the policy bundle is stored in the database
     container.authenticator = FakeAuthenticator()
     app = create_app(settings, container)
     app.include_router(probe)

@@ -1,0 +1,312 @@
+# FinSolve's access model (ACCESS-MODEL.md): RBAC + ABAC over one request shape.
+#
+# Grants come from the rules below; violations override every grant; a deny always
+# carries at least one reason. Missing attributes are read restrictively: an unlabelled
+# resource counts as Restricted (level 4), missing MFA/IP/expiry/ticket data fails.
+package finsolve.authz
+
+import rego.v1
+
+import data.finsolve.lib
+
+cfg := data.finsolve.config
+
+subject := object.get(input, "subject", {})
+
+resource := object.get(input, "resource", {})
+
+ctx := object.get(input, "context", {})
+
+attrs := object.get(subject, "attributes", {})
+
+action := object.get(object.get(input, "action", {}), "name", "")
+
+rtype := object.get(resource, "type", "")
+
+subject_type := object.get(subject, "type", "")
+
+# Rule 4 / seed §5.1.2: an unlabelled resource is treated as Restricted.
+level := l if {
+	l := resource.classification
+	is_number(l)
+} else := 4
+
+# Human roles count only for users, service roles only for services.
+roles contains role if {
+	subject_type == "user"
+	some role in object.get(subject, "roles", [])
+	role in cfg.human_roles
+}
+
+roles contains role if {
+	subject_type == "service"
+	some role in object.get(subject, "roles", [])
+	role in cfg.service_roles
+}
+
+consents := c if {
+	c := ctx.consents
+	is_array(c)
+} else := []
+
+# A field is requested when listed, or when the request lists no fields at all.
+requested(field) if not is_array(resource.fields)
+
+requested(field) if field in resource.fields
+
+owns_resource if {
+	owner := resource.owner_id
+	owner == subject.id
+}
+
+# --- Rule 2: own data -------------------------------------------------------------------
+grants contains {"rule": "own_data", "obligations": []} if {
+	"customer" in roles
+	action in {"read", "update"}
+	level <= 3
+	owns_resource
+}
+
+hints contains "customers may only read or update their own data" if {
+	"customer" in roles
+	not owns_resource
+}
+
+# --- Rule 3: support --------------------------------------------------------------------
+support_masked := [f | some f in cfg.support.masked_fields; requested(f)]
+
+support_obligations := [{"type": "mask", "fields": support_masked, "format": "last4"}] if {
+	count(support_masked) > 0
+} else := []
+
+ticket_matches if {
+	owner := resource.owner_id
+	ctx.ticket_customer_id == owner
+}
+
+grants contains {"rule": "support_ticket", "obligations": support_obligations} if {
+	"support_agent" in roles
+	action == "read"
+	level <= 3
+	ticket_matches
+}
+
+hints contains "support agents need an open ticket for the resource owner" if {
+	"support_agent" in roles
+	not ticket_matches
+}
+
+hints contains "support agents may only read customer data" if {
+	"support_agent" in roles
+	action != "read"
+}
+
+# --- Rule 4: restricted data ------------------------------------------------------------
+grants contains {"rule": "restricted_service_access", "obligations": [{"type": "audit", "severity": "high"}]} if {
+	resource.classification == 4 # explicitly labelled: an unlabelled resource grants nothing
+	action == "read"
+	some role in roles
+	grant := cfg.restricted_access[role]
+	rtype in grant.resource_types
+	ctx.purpose == grant.purpose
+}
+
+violations contains "level 4 (restricted) data is never reachable by human roles" if {
+	level == 4
+	subject_type != "service"
+}
+
+hints contains "level 4 (restricted) data is reachable only by svc:payments and svc:auth for their purpose" if {
+	level == 4
+	subject_type == "service"
+}
+
+# --- Rule 5: analytics ------------------------------------------------------------------
+pseudonymized := [f | some f in cfg.direct_identifiers; requested(f)]
+
+analytics_obligations := [{"type": "pseudonymize", "fields": pseudonymized}] if {
+	count(pseudonymized) > 0
+} else := []
+
+grants contains {"rule": "analytics_with_consent", "obligations": analytics_obligations} if {
+	"svc:analytics" in roles
+	action == "read"
+	level <= 3
+	"analytics" in consents
+}
+
+hints contains "analytics needs the data principal's consent to \"analytics\" (DPDP Act s.6, GDPR Art. 6-7)" if {
+	"svc:analytics" in roles
+	not "analytics" in consents
+}
+
+# --- Rule 6: notification ---------------------------------------------------------------
+only_contact_fields if {
+	is_array(resource.fields)
+	count(resource.fields) > 0
+	every f in resource.fields {
+		f in cfg.contact_fields
+	}
+}
+
+grants contains {"rule": "notification_contact", "obligations": []} if {
+	"svc:notification" in roles
+	action == "read"
+	level == 3
+	ctx.purpose == "notification"
+	only_contact_fields
+}
+
+hints contains "notification may read only contact fields (name, email, phone) for purpose notification" if {
+	"svc:notification" in roles
+	not only_contact_fields
+}
+
+# --- Rule 7: wealth and payments --------------------------------------------------------
+grants contains {"rule": "service_resource_types", "obligations": []} if {
+	action in {"read", "update"}
+	level <= 3
+	some role in roles
+	some prefix in cfg.service_resource_prefixes[role]
+	startswith(rtype, prefix)
+}
+
+# --- Rule 8: engineers ------------------------------------------------------------------
+grants contains {"rule": "engineer_internal", "obligations": []} if {
+	"engineer" in roles
+	action == "read"
+	level <= 2
+}
+
+hints contains "engineers may read levels 1-2 only; production PII (level >= 3) is denied" if {
+	"engineer" in roles
+	level >= 3
+}
+
+# --- Rule 9: administration -------------------------------------------------------------
+admin_action if startswith(action, "admin:")
+
+admin_failures contains "admin actions need role admin" if {
+	admin_action
+	not "admin" in roles
+}
+
+admin_failures contains sprintf("admin actions need MFA within the last %d seconds", [cfg.admin.mfa_max_age_seconds]) if {
+	admin_action
+	not lib.mfa_fresh(attrs, cfg.admin.mfa_max_age_seconds)
+}
+
+admin_failures contains "admin actions must come from the admin network allowlist" if {
+	admin_action
+	not lib.ip_allowed(object.get(ctx, "ip", null), cfg.admin.cidrs)
+}
+
+grants contains {"rule": "administration", "obligations": []} if {
+	admin_action
+	count(admin_failures) == 0
+}
+
+hints contains reason if some reason in admin_failures
+
+# --- Rule 10: DPO -----------------------------------------------------------------------
+dsr_open if lib.non_empty_string(object.get(ctx, "dsr_id", null))
+
+grants contains {"rule": "dpo_dsr", "obligations": [{"type": "audit", "severity": "high"}]} if {
+	"dpo" in roles
+	action in {"read", "export", "erase"}
+	level <= 3
+	dsr_open
+}
+
+hints contains "DPO access to personal data needs an open data subject request (context.dsr_id)" if {
+	"dpo" in roles
+	not dsr_open
+}
+
+# --- Rule 11: auditor -------------------------------------------------------------------
+grants contains {"rule": "auditor_engagement", "obligations": []} if {
+	"auditor" in roles
+	action == "read"
+	rtype in cfg.auditor_resource_types
+	lib.engagement_active(attrs)
+}
+
+hints contains "auditor engagement has expired or is not set" if {
+	"auditor" in roles
+	not lib.engagement_active(attrs)
+}
+
+hints contains "auditors may read evidence, reports, audit logs and controls only" if {
+	"auditor" in roles
+	not rtype in cfg.auditor_resource_types
+}
+
+# --- Rule 12: break-glass ---------------------------------------------------------------
+break_glass if {
+	lib.non_empty_string(object.get(ctx, "justification", null))
+	lib.non_empty_string(object.get(ctx, "incident_id", null))
+}
+
+grants contains {"rule": "analyst_internal", "obligations": []} if {
+	"security_analyst" in roles
+	action == "read"
+	level <= 2
+}
+
+grants contains {"rule": "break_glass", "obligations": [{"type": "notify", "channel": "security_team"}, {"type": "audit", "severity": "high"}]} if {
+	"security_analyst" in roles
+	action == "read"
+	level == 3
+	break_glass
+}
+
+hints contains "break-glass access to level 3 needs context.justification and context.incident_id" if {
+	"security_analyst" in roles
+	level == 3
+	not break_glass
+}
+
+# --- Rule 13: data localisation (DPDP Act s.16) -----------------------------------------
+region_allowed if {
+	region := resource.region
+	region in cfg.localisation.allowed_regions
+	not cfg.localisation.region_countries[region] in cfg.localisation.restricted_countries
+}
+
+violations contains sprintf("data localisation (DPDP Act s.16): region \"%s\" may not process residency \"%s\" data", [object.get(resource, "region", ""), resource.residency]) if {
+	resource.residency in cfg.localisation.residencies
+	not region_allowed
+}
+
+# --- Rule 14: consent withdrawal --------------------------------------------------------
+violations contains sprintf("consent withdrawn or missing for purpose \"%s\" (DPDP Act s.6-7)", [purpose]) if {
+	is_array(ctx.consents)
+	purpose := ctx.purpose
+	purpose in cfg.consent_purposes
+	not purpose in cfg.legitimate_uses
+	not purpose in ctx.consents
+}
+
+# --- Decision ---------------------------------------------------------------------------
+default allow := false
+
+allow if {
+	count(grants) > 0
+	count(violations) == 0
+}
+
+deny_reasons := violations | hints if {
+	count(violations | hints) > 0
+} else := {sprintf("default deny: no rule allows \"%s\" on \"%s\" for this subject", [action, rtype])}
+
+reasons := sort([sprintf("allowed by rule %s", [g.rule]) | some g in grants]) if allow
+
+reasons := sort([r | some r in deny_reasons]) if not allow
+
+obligation_set := {o | some g in grants; some o in g.obligations}
+
+obligations := [o | some o in obligation_set] if allow
+
+obligations := [] if not allow
+
+decision := {"allow": allow, "reasons": reasons, "obligations": obligations}

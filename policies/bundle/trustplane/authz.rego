@@ -1,0 +1,87 @@
+# Who may call trustplane's own API (ACCESS-MODEL.md, "trustplane's own API").
+#
+# input.action.name is the permission a route needs, "<area>:<verb>" (e.g. "policy:manage"),
+# input.resource.type what it acts on; data.trustplane.config.permissions maps roles to patterns.
+package trustplane.authz
+
+import rego.v1
+
+import data.finsolve.lib
+
+cfg := data.trustplane.config
+
+subject := object.get(input, "subject", {})
+
+attrs := object.get(subject, "attributes", {})
+
+ctx := object.get(input, "context", {})
+
+permission := object.get(object.get(input, "action", {}), "name", "")
+
+caller_roles contains "service" if subject.type == "service"
+
+caller_roles contains role if {
+	subject.type == "user"
+	some role in object.get(subject, "roles", [])
+	role in cfg.human_roles
+}
+
+matches(pattern, perm) if pattern == perm
+
+matches(pattern, _) if pattern == "*"
+
+# "*:read" matches every area's read; "dsr:*" every verb of one area.
+matches(pattern, perm) if {
+	startswith(pattern, "*:")
+	endswith(perm, substring(pattern, 1, -1))
+}
+
+matches(pattern, perm) if {
+	endswith(pattern, ":*")
+	startswith(perm, substring(pattern, 0, count(pattern) - 1))
+}
+
+granting_roles contains role if {
+	some role in caller_roles
+	some pattern in cfg.permissions[role]
+	matches(pattern, permission)
+}
+
+# Rule 11: the auditor's access is time-boxed by the engagement.
+failures contains {"role": "auditor", "reason": "auditor engagement has expired or is not set"} if {
+	"auditor" in granting_roles
+	not lib.engagement_active(attrs)
+}
+
+# Rule 9 applies to every admin permission.
+failures contains {"role": "admin", "reason": sprintf("admin actions need MFA within the last %d seconds", [data.finsolve.config.admin.mfa_max_age_seconds])} if {
+	"admin" in granting_roles
+	not lib.mfa_fresh(attrs, data.finsolve.config.admin.mfa_max_age_seconds)
+}
+
+failures contains {"role": "admin", "reason": "admin actions must come from the admin network allowlist"} if {
+	"admin" in granting_roles
+	not lib.ip_allowed(object.get(ctx, "ip", null), data.finsolve.config.admin.cidrs)
+}
+
+failed_roles := {f.role | some f in failures}
+
+passing_roles := granting_roles - failed_roles
+
+default allow := false
+
+allow if count(passing_roles) > 0
+
+reasons := sort([sprintf("permission \"%s\" granted to role %s", [permission, r]) | some r in passing_roles]) if allow
+
+reasons := sort([f.reason | some f in failures]) if {
+	not allow
+	count(failures) > 0
+}
+
+reasons := [sprintf("no role of the caller holds permission \"%s\"", [permission])] if {
+	not allow
+	count(failures) == 0
+}
+
+decision := {"allow": allow, "reasons": reasons, "obligations": []}

@@ -1,0 +1,57 @@
+package trustplane.authz_test
+
+import rego.v1
+
+import data.trustplane.authz
+
+call(subject, permission, context) := d if {
+	d := authz.decision with input as {"subject": subject, "action": {"name": permission}, "context": context}
+}
+
+person(roles, attributes) := {"id": "u-1", "type": "user", "roles": roles, "attributes": attributes}
+
+svc := {"id": "svc:payments", "type": "service", "roles": [], "attributes": {}}
+
+test_service_evaluates_decisions if call(svc, "decide", {}).allow
+
+test_service_denied_policy_push if {
+	d := call(svc, "policy:manage", {})
+	not d.allow
+	d.reasons == ["no role of the caller holds permission \"policy:manage\""]
+}
+
+test_dpo_manages_dsr if call(person(["dpo"], {}), "dsr:manage", {}).allow
+
+test_dpo_denied_keys if not call(person(["dpo"], {}), "keys:manage", {}).allow
+
+test_auditor_reads_evidence if call(person(["auditor"], {"engagement_expires_at": "2099-01-01T00:00:00Z"}), "evidence:read", {}).allow
+
+test_auditor_denied_after_engagement if {
+	d := call(person(["auditor"], {"engagement_expires_at": "2020-01-01T00:00:00Z"}), "audit:read", {})
+	not d.allow
+	d.reasons == ["auditor engagement has expired or is not set"]
+}
+
+test_auditor_denied_collections if not call(person(["auditor"], {"engagement_expires_at": "2099-01-01T00:00:00Z"}), "collections:run", {}).allow
+
+test_security_reads_everything if call(person(["security"], {}), "audit:read", {}).allow
+
+test_security_runs_collections if call(person(["security"], {}), "collections:run", {}).allow
+
+test_security_denied_manage if not call(person(["security"], {}), "users:manage", {}).allow
+
+test_admin_manages_policy if call(person(["admin"], {"mfa_age_seconds": 60}), "policy:manage", {"ip": "10.2.3.4"}).allow
+
+test_admin_denied_stale_mfa_and_foreign_ip if {
+	d := call(person(["admin"], {"mfa_age_seconds": 5000}), "policy:manage", {"ip": "8.8.8.8"})
+	not d.allow
+	count(d.reasons) == 2
+}
+
+test_user_cannot_claim_service_role if not call(person(["service"], {}), "decide", {}).allow
+
+test_dpo_area_wildcard_matches_verbs if call(person(["dpo"], {}), "consent:read", {}).allow
+
+test_admin_wildcard_covers_any_permission if call(person(["admin"], {"mfa_age_seconds": 1}), "keys:rotate", {"ip": "10.0.0.9"}).allow
+
+test_everyone_known_may_whoami if call(person(["auditor"], {"engagement_expires_at": "2099-01-01T00:00:00Z"}), "whoami", {}).allow

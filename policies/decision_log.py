@@ -1,0 +1,220 @@
+"""Decision logging into the audit log: batched off the hot path, bounded, never silent.
+
+``submit`` only enqueues; a worker thread masks inputs (the bundle's ``system.log.mask``)
+and hands batches to ``AuditRecorder.record_many``. When the queue is full ``submit``
+returns False and the caller fails the decision closed. When the audit log is unavailable
+the worker keeps its batch and retries, so the queue fills and decisions start to fail
+closed instead of events being dropped.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from audit import (
+    Actor,
+    AuditEventIn,
+    AuditRecorder,
+    AuditUnavailableError,
+    EventType,
+    Origin,
+    Outcome,
+    Target,
+)
+from policies.engine import MASK_QUERY, PolicyEngine
+from policies.masking import apply_mask
+from policies.models import Decision
+
+
+@dataclass(frozen=True)
+class DecisionLogEntry:
+    decision: Decision
+    input_document: dict[str, Any]
+    entry_point: str
+    latency_seconds: float
+    engine: PolicyEngine | None = None
+    requested_by: str | None = None
+    path: str = "finsolve/authz/decision"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def masked_input(entry: DecisionLogEntry) -> tuple[dict[str, Any], list[str]]:
+    """The input with the bundle's mask rule applied (a failing mask rule erases it all)."""
+    event = {"input": entry.input_document, "path": entry.path}
+    if entry.engine is None:
+        return {}, ["/input"]
+    try:
+        evaluation = entry.engine.evaluate(MASK_QUERY, event)
+    except Exception:  # masking must never let an unmasked input through
+        return {}, ["/input"]
+    rules = evaluation.value if evaluation.defined else []
+    if not isinstance(rules, list):
+        return {}, ["/input"]
+    masked, touched = apply_mask(event, rules)
+    return masked.get("input", {}), touched
+
+
+def _object(document: dict[str, Any], key: str) -> dict[str, Any]:
+    value = document.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any, default: str) -> str:
+    return value if isinstance(value, str) and value else default
+
+
+def audit_event(entry: DecisionLogEntry) -> AuditEventIn:
+    document = entry.input_document
+    subject, resource, action = (
+        _object(document, key) for key in ("subject", "resource", "action")
+    )
+    roles = subject.get("roles")
+    if not isinstance(roles, list):
+        roles = []
+    masked, erased = masked_input(entry)
+    decision = entry.decision
+    return AuditEventIn(
+        type=EventType.DECISION,
+        outcome=Outcome.SUCCESS if decision.allow else Outcome.FAILURE,
+        actor=Actor(
+            id=_text(subject.get("id"), "unknown"),
+            kind=_text(subject.get("type"), "unknown"),
+            roles=tuple(str(role) for role in roles),
+        ),
+        origin=Origin(service=_text(entry.requested_by, entry.entry_point)),
+        target=Target(
+            type=_text(resource.get("type"), "unknown"),
+            id=resource.get("id") if isinstance(resource.get("id"), str) else None,
+        ),
+        details={
+            "decision_id": decision.decision_id,
+            "entry_point": entry.entry_point,
+            "path": entry.path,
+            "action": _text(action.get("name"), ""),
+            "allow": decision.allow,
+            "reasons": list(decision.reasons),
+            "obligations": list(decision.obligations),
+            "policy_revision": decision.policy_revision,
+            "latency_ms": round(entry.latency_seconds * 1000, 3),
+            "input": masked,
+            "erased": erased,
+            **entry.extra,
+        },
+    )
+
+
+class DecisionLogger:
+    """Bounded queue + one worker thread that writes batches into the audit log."""
+
+    def __init__(
+        self,
+        recorder: AuditRecorder,
+        *,
+        max_queue: int = 10_000,
+        batch_size: int = 500,
+        retry_seconds: float = 0.5,
+        on_error: Callable[[Exception], None] | None = None,
+    ) -> None:
+        self._recorder = recorder
+        self._queue: queue.Queue[DecisionLogEntry] = queue.Queue(maxsize=max_queue)
+        self._batch_size = batch_size
+        self._retry_seconds = retry_seconds
+        self._on_error = on_error
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="decision-log", daemon=True)
+                self._thread.start()
+
+    def submit(self, entry: DecisionLogEntry) -> bool:
+        """Enqueue without blocking; False when the queue is full."""
+        if self._thread is None:
+            self.start()
+        try:
+            self._queue.put_nowait(entry)
+        except queue.Full:
+            return False
+        return True
+
+    @property
+    def recorder(self) -> AuditRecorder:
+        return self._recorder
+
+    @property
+    def pending(self) -> int:
+        return self._queue.unfinished_tasks
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until every submitted entry is recorded; False on timeout."""
+        done = threading.Event()
+
+        def waiter() -> None:
+            self._queue.join()
+            done.set()
+
+        threading.Thread(target=waiter, daemon=True).start()
+        return done.wait(timeout)
+
+    def close(self, timeout: float = 5.0) -> None:
+        self.flush(timeout)
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _take_batch(self) -> list[DecisionLogEntry]:
+        try:
+            first = self._queue.get(timeout=0.2)
+        except queue.Empty:
+            return []
+        batch = [first]
+        while len(batch) < self._batch_size:
+            try:
+                batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            batch = self._take_batch()
+            if not batch:
+                continue
+            events = [self._event(entry) for entry in batch]
+            while not self._write(events):
+                if self._stop.wait(self._retry_seconds):
+                    return
+            for _ in batch:
+                self._queue.task_done()
+
+    def _event(self, entry: DecisionLogEntry) -> AuditEventIn:
+        try:
+            return audit_event(entry)
+        except Exception as exc:  # a malformed input still leaves a trace, never unmasked
+            if self._on_error is not None:
+                self._on_error(exc)
+            bare = DecisionLogEntry(
+                decision=entry.decision,
+                input_document={},
+                entry_point=entry.entry_point,
+                latency_seconds=entry.latency_seconds,
+                requested_by=entry.requested_by,
+                path=entry.path,
+            )
+            return audit_event(bare)
+
+    def _write(self, events: list[AuditEventIn]) -> bool:
+        try:
+            self._recorder.record_many(events)
+        except AuditUnavailableError as exc:
+            if self._on_error is not None:
+                self._on_error(exc)
+            return False
+        return True

@@ -1,0 +1,292 @@
+"""The decision service: one fail-closed ``decide()`` behind every entry point."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ulid import ULID
+
+from policies.decision_log import DecisionLogEntry, DecisionLogger
+from policies.engine import DECISION_QUERY, Evaluation, PolicyEngine
+from policies.errors import EvaluationError, EvaluationTimeoutError, InvalidRequestError
+from policies.metrics import DecisionMetrics, NullMetrics
+from policies.models import (
+    DECISION_LOG_UNAVAILABLE,
+    POLICY_EVALUATION_FAILED,
+    Decision,
+    validate_request,
+)
+
+MAX_BATCH = 1000
+
+
+class EngineSource(Protocol):
+    """Hands out the engine of the active bundle revision."""
+
+    def current(self) -> PolicyEngine: ...
+
+
+class StaticEngineSource:
+    def __init__(self, engine: PolicyEngine) -> None:
+        self._engine = engine
+
+    def current(self) -> PolicyEngine:
+        return self._engine
+
+
+class _UnavailableEngine:
+    """Stands in when no engine could be loaded: every evaluation is an error."""
+
+    revision = "unavailable"
+
+    def evaluate(self, query: str, input_document: Mapping[str, Any]) -> Evaluation:
+        raise EvaluationError("no policy engine available")
+
+
+_UNAVAILABLE = _UnavailableEngine()
+
+
+def new_decision_id() -> str:
+    return str(ULID())
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One answer of a batch: a decision, or the error that kept an item from being decided."""
+
+    decision: Decision | None = None
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        if self.decision is not None:
+            return self.decision.as_dict()
+        return {"error": {"status": 422, "detail": self.error}}
+
+
+@dataclass(frozen=True)
+class DataResult:
+    """A Data API answer: the value (when defined), decision id and revision."""
+
+    evaluation: Evaluation
+    decision_id: str
+    policy_revision: str
+
+
+class DecisionService:
+    """Evaluates requests on the active engine, fails closed, logs every decision.
+
+    Fail closed: an engine error, a result later than ``timeout_seconds`` (embedded
+    engines cannot be pre-empted, so a late result is discarded), an undefined or malformed
+    result, and a full decision-log queue all become a deny with a reason.
+    """
+
+    def __init__(
+        self,
+        engines: EngineSource,
+        logger: DecisionLogger | None,
+        *,
+        metrics: DecisionMetrics | None = None,
+        timeout_seconds: float = 0.05,
+        query: str = DECISION_QUERY,
+    ) -> None:
+        self._engines = engines
+        self._logger = logger
+        self._metrics = metrics or NullMetrics()
+        self._timeout = timeout_seconds
+        self._query = query
+
+    @property
+    def engines(self) -> EngineSource:
+        return self._engines
+
+    @property
+    def metrics(self) -> DecisionMetrics:
+        return self._metrics
+
+    @metrics.setter
+    def metrics(self, metrics: DecisionMetrics) -> None:
+        self._metrics = metrics
+
+    def decide(
+        self,
+        request: Mapping[str, Any],
+        *,
+        entry_point: str = "authorize",
+        requested_by: str | None = None,
+        query: str | None = None,
+    ) -> Decision:
+        """Decide one (already shape-checked) request."""
+        started = time.perf_counter()
+        try:
+            engine = self._engines.current()
+        except Exception:  # no engine (database down, no bundle): fail closed
+            engine = _UNAVAILABLE
+        decision = self._evaluate(engine, query or self._query, request, new_decision_id())
+        entry = DecisionLogEntry(
+            decision=decision,
+            input_document=dict(request),
+            entry_point=entry_point,
+            latency_seconds=time.perf_counter() - started,
+            engine=engine,
+            requested_by=requested_by,
+            path=(query or self._query).removeprefix("data.").replace(".", "/"),
+        )
+        return self._finish(decision, entry)
+
+    def decide_raw(self, raw: Any, **kwargs: Any) -> Decision:
+        """Validate the request shape first; ``InvalidRequestError`` when it is malformed."""
+        return self.decide(validate_request(raw), **kwargs)
+
+    def decide_many(
+        self,
+        raw_items: Sequence[Any],
+        *,
+        entry_point: str = "authorize-batch",
+        requested_by: str | None = None,
+    ) -> list[BatchItem]:
+        if len(raw_items) > MAX_BATCH:
+            raise InvalidRequestError(f"a batch holds at most {MAX_BATCH} requests")
+        answers: list[BatchItem] = []
+        for raw in raw_items:
+            try:
+                request = validate_request(raw)
+            except InvalidRequestError as exc:
+                answers.append(BatchItem(error=str(exc)))
+                continue
+            answers.append(
+                BatchItem(
+                    decision=self.decide(
+                        request, entry_point=entry_point, requested_by=requested_by
+                    )
+                )
+            )
+        return answers
+
+    def query(
+        self,
+        path_query: str,
+        input_document: Mapping[str, Any],
+        *,
+        requested_by: str | None = None,
+    ) -> DataResult:
+        """OPA Data API: evaluate any ``data.*`` query; failures raise ``EvaluationError``."""
+        started = time.perf_counter()
+        try:
+            engine = self._engines.current()
+        except Exception as exc:
+            self._metrics.evaluation_failed("error")
+            raise EvaluationError(POLICY_EVALUATION_FAILED) from exc
+        decision_id = new_decision_id()
+        try:
+            evaluation = engine.evaluate(path_query, input_document)
+        except EvaluationError:
+            self._metrics.evaluation_failed("error")
+            raise
+        elapsed = time.perf_counter() - started
+        if elapsed > self._timeout:
+            self._metrics.evaluation_failed("timeout")
+            raise EvaluationTimeoutError(POLICY_EVALUATION_FAILED)
+        allow = _allow_of(evaluation)
+        summary = Decision(
+            allow=allow,
+            reasons=_reasons_of(evaluation),
+            obligations=[],
+            policy_revision=engine.revision,
+            decision_id=decision_id,
+        )
+        entry = DecisionLogEntry(
+            decision=summary,
+            input_document=dict(input_document),
+            entry_point="opa-data",
+            latency_seconds=elapsed,
+            engine=engine,
+            requested_by=requested_by,
+            path=path_query.removeprefix("data").strip(".").replace(".", "/"),
+        )
+        if self._finish(summary, entry).failed:
+            raise EvaluationError(DECISION_LOG_UNAVAILABLE)
+        return DataResult(evaluation, decision_id, engine.revision)
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _evaluate(
+        self, engine: PolicyEngine, query: str, request: Mapping[str, Any], decision_id: str
+    ) -> Decision:
+        started = time.perf_counter()
+        try:
+            evaluation = engine.evaluate(query, request)
+        except EvaluationTimeoutError:
+            return self._failed(engine, decision_id, "timeout")
+        except EvaluationError:
+            return self._failed(engine, decision_id, "error")
+        if time.perf_counter() - started > self._timeout:
+            return self._failed(engine, decision_id, "timeout")
+        parsed = _parse_decision(evaluation)
+        if parsed is None:
+            return self._failed(engine, decision_id, "undefined")
+        allow, reasons, obligations = parsed
+        return Decision(allow, reasons, obligations, engine.revision, decision_id)
+
+    def _failed(self, engine: PolicyEngine, decision_id: str, kind: str) -> Decision:
+        self._metrics.evaluation_failed(kind)
+        return Decision(
+            allow=False,
+            reasons=[POLICY_EVALUATION_FAILED],
+            obligations=[],
+            policy_revision=engine.revision,
+            decision_id=decision_id,
+            failed=True,
+        )
+
+    def _finish(self, decision: Decision, entry: DecisionLogEntry) -> Decision:
+        if not self._log(entry):
+            self._metrics.log_queue_full()
+            decision = Decision(
+                allow=False,
+                reasons=[DECISION_LOG_UNAVAILABLE],
+                obligations=[],
+                policy_revision=decision.policy_revision,
+                decision_id=decision.decision_id,
+                failed=True,
+            )
+        self._metrics.decision(entry.entry_point, decision.allow, entry.latency_seconds)
+        return decision
+
+    def _log(self, entry: DecisionLogEntry) -> bool:
+        return True if self._logger is None else self._logger.submit(entry)
+
+
+def _parse_decision(evaluation: Evaluation) -> tuple[bool, list[str], list[dict[str, Any]]] | None:
+    if not evaluation.defined or not isinstance(evaluation.value, dict):
+        return None
+    value = evaluation.value
+    allow, reasons, obligations = value.get("allow"), value.get("reasons"), value.get("obligations")
+    if not isinstance(allow, bool) or not isinstance(reasons, list):
+        return None
+    if obligations is None:
+        obligations = []
+    if not isinstance(obligations, list) or not all(isinstance(o, dict) for o in obligations):
+        return None
+    reason_texts = [str(reason) for reason in reasons]
+    if not allow and not reason_texts:
+        reason_texts = ["default deny"]
+    return allow, reason_texts, obligations
+
+
+def _allow_of(evaluation: Evaluation) -> bool:
+    value = evaluation.value
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, dict) and isinstance(value.get("allow"), bool):
+        return bool(value["allow"])
+    return False
+
+
+def _reasons_of(evaluation: Evaluation) -> list[str]:
+    value = evaluation.value
+    if isinstance(value, dict) and isinstance(value.get("reasons"), list):
+        return [str(reason) for reason in value["reasons"]]
+    return [] if evaluation.defined else ["undefined"]

@@ -1,0 +1,47 @@
+"""The ``PolicyEngine`` port: evaluate one query of the active bundle against an input."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+DECISION_QUERY = "data.finsolve.authz.decision"
+TRUSTPLANE_QUERY = "data.trustplane.authz.decision"
+MASK_QUERY = "data.system.log.mask"
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What a query yielded: ``defined`` is False when the query produced no value."""
+
+    defined: bool
+    value: Any = None
+
+
+UNDEFINED = Evaluation(defined=False)
+
+
+@runtime_checkable
+class PolicyEngine(Protocol):
+    """An engine loaded with one bundle revision.
+
+    ``evaluate`` raises ``EvaluationError`` when the engine fails (bad query, crash,
+    unreachable server); an undefined result is ``Evaluation(defined=False)``.
+    """
+
+    @property
+    def revision(self) -> str: ...
+
+    def evaluate(self, query: str, input_document: Mapping[str, Any]) -> Evaluation: ...
+
+
+def query_for_path(path: str) -> str:
+    """``finsolve/authz/decision`` (OPA Data API path) → ``data.finsolve.authz.decision``."""
+    parts = [part for part in path.strip("/").split("/") if part]
+    for part in parts:
+        if not part.replace("_", "").replace("-", "").isalnum():
+            from policies.errors import InvalidRequestError
+
+            raise InvalidRequestError(f"invalid data path segment {part!r}")
+    return ".".join(["data", *parts]) if parts else "data"

@@ -1,0 +1,91 @@
+"""Embedded engine: regorus, compiled once per bundle revision, cloned per thread."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import regorus
+
+from policies.engine import Evaluation
+from policies.errors import EvaluationError
+from policies.source import BundleFiles
+from policies.testing import compile_engine, engine_error_message
+
+_PACKAGE = re.compile(r"^package\s+([A-Za-z0-9_.]+)", re.MULTILINE)
+_RULE_HEAD = re.compile(
+    r"^(?!package\b|import\b)(?:default\s+)?([A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE
+)
+
+
+def rule_paths(files: BundleFiles) -> frozenset[str]:
+    """``data.<package>.<rule>`` of every top-level rule (fast ``eval_rule`` path).
+
+    Other queries (packages, data documents, unknown names) go through ``eval_query``:
+    regorus reports an unknown rule path as an error, which is slow to build.
+    """
+    paths: set[str] = set()
+    for source in files.policy_modules().values():
+        package = _PACKAGE.search(source)
+        if package is None:
+            continue
+        for match in _RULE_HEAD.finditer(source):
+            paths.add(f"data.{package.group(1)}.{match.group(1)}")
+    return frozenset(paths)
+
+
+class RegorusEngine:
+    """One bundle revision on regorus.
+
+    The bundle is compiled once per thread that evaluates it (regorus engines are
+    "unsendable" Python objects: an engine, and even ``clone()``, may only be used on the
+    thread that created it), then reused for every evaluation on that thread. Construction
+    compiles once on the calling thread, so a broken bundle fails here, not on first use.
+    """
+
+    def __init__(self, files: BundleFiles) -> None:
+        self._files = files
+        self._revision = files.revision
+        self._local = threading.local()
+        self._local.engine = compile_engine(files, include_tests=False)
+        self._rule_queries = rule_paths(files)
+
+    @property
+    def revision(self) -> str:
+        return self._revision
+
+    def _engine(self) -> regorus.Engine:
+        engine: regorus.Engine | None = getattr(self._local, "engine", None)
+        if engine is None:
+            engine = compile_engine(self._files, include_tests=False)
+            self._local.engine = engine
+        return engine
+
+    def evaluate(self, query: str, input_document: Mapping[str, Any]) -> Evaluation:
+        try:
+            engine = self._engine()
+            engine.set_input(dict(input_document))
+            if query in self._rule_queries:
+                return self._eval_rule(engine, query)
+            return self._eval_query(engine, query)
+        except EvaluationError:
+            raise
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # Rust errors, and pyo3 panics (a BaseException)
+            raise EvaluationError(engine_error_message(exc)) from exc
+
+    def _eval_rule(self, engine: regorus.Engine, query: str) -> Evaluation:
+        value = json.loads(engine.eval_rule_as_json(query))
+        if value is None:
+            return Evaluation(defined=False)
+        return Evaluation(defined=True, value=value)
+
+    def _eval_query(self, engine: regorus.Engine, query: str) -> Evaluation:
+        results = json.loads(engine.eval_query_as_json(query)).get("result", [])
+        if not results:
+            return Evaluation(defined=False)
+        return Evaluation(defined=True, value=results[0]["expressions"][0]["value"])

@@ -1,0 +1,142 @@
+"""The policies room assembled from plain values (the composition root reads settings)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from audit import AuditRecorder
+from policies.decision_log import DecisionLogger
+from policies.decisions import DecisionService, EngineSource
+from policies.engine import TRUSTPLANE_QUERY, PolicyEngine
+from policies.lifecycle import BundleService
+from policies.metrics import DecisionMetrics
+from policies.models import Decision
+from policies.opa_bundle import BundleSigner, build_bundle
+from policies.opa_engine import OpaEngine
+from policies.source import load_bundle_dir
+from policies.store import BundleStore
+
+
+class RouteAuthorizer:
+    """trustplane's own routes, decided by ``trustplane.authz`` (and logged like any decision)."""
+
+    def __init__(self, decisions: DecisionService) -> None:
+        self._decisions = decisions
+
+    def authorize(
+        self,
+        subject: Mapping[str, Any],
+        permission: str,
+        resource_type: str,
+        context: Mapping[str, Any],
+    ) -> Decision:
+        request = {
+            "subject": dict(subject),
+            "action": {"name": permission},
+            "resource": {"type": resource_type},
+            "context": dict(context),
+        }
+        return self._decisions.decide(
+            request,
+            entry_point="route-gate",
+            requested_by="trustplane",
+            query=TRUSTPLANE_QUERY,
+        )
+
+
+class _OpaSource:
+    """Decisions on a remote OPA; the revision reported is trustplane's active one."""
+
+    def __init__(self, bundles: BundleService, url: str, token: str | None, timeout: float) -> None:
+        self._bundles = bundles
+        self._url, self._token, self._timeout = url, token, timeout
+        self._engine: OpaEngine | None = None
+
+    def current(self) -> PolicyEngine:
+        revision = self._bundles.active_revision
+        if self._engine is None or self._engine.revision != revision:
+            self._engine = OpaEngine(
+                self._url, token=self._token, timeout=self._timeout, revision=revision
+            )
+        return self._engine
+
+
+@dataclass
+class PolicyRoom:
+    store: BundleStore
+    bundles: BundleService
+    logger: DecisionLogger
+    decisions: DecisionService
+    routes: RouteAuthorizer
+    signer: BundleSigner | None = None
+    _archives: dict[str, bytes] = field(default_factory=dict)
+
+    def bundle_archive(self) -> tuple[str, bytes]:
+        """(revision, .tar.gz) of the active revision; built once per revision."""
+        files = self.bundles.active_files
+        archive = self._archives.get(files.revision)
+        if archive is None:
+            archive = build_bundle(files, self.signer)
+            if len(self._archives) >= 8:
+                self._archives.clear()
+            self._archives[files.revision] = archive
+        return files.revision, archive
+
+    def close(self) -> None:
+        self.bundles.close()
+        self.logger.close()
+
+
+def build_policy_room(
+    engine: Engine,
+    recorder: AuditRecorder,
+    *,
+    engine_kind: str = "embedded",
+    bundle_dir: Path | None = None,
+    opa_url: str | None = None,
+    opa_token: str | None = None,
+    timeout_ms: float = 50.0,
+    signing_key_pem: bytes | None = None,
+    signing_keyid: str = "trustplane",
+    poll_seconds: float = 2.0,
+    log_queue_size: int = 10_000,
+    metrics: DecisionMetrics | None = None,
+    watch: bool = True,
+) -> PolicyRoom:
+    """Store + bundle service + decision logger + decision service on the chosen engine.
+
+    Nothing touches the database here: on first use the bundle service loads the active
+    revision, activating ``bundle_dir`` (default: the shipped bundle) on a fresh database,
+    and then follows activations by other replicas every ``poll_seconds``.
+    """
+    store = BundleStore(engine)
+    bundles = BundleService(
+        store,
+        recorder,
+        poll_seconds=poll_seconds,
+        default=load_bundle_dir(bundle_dir),
+        watch=watch,
+    )
+    logger = DecisionLogger(recorder, max_queue=log_queue_size)
+    source: EngineSource = bundles
+    if engine_kind == "opa":
+        if not opa_url:
+            raise ValueError("the opa engine needs an OPA URL")
+        source = _OpaSource(bundles, opa_url, opa_token, timeout_ms / 1000)
+    elif engine_kind != "embedded":
+        raise ValueError(f"unknown policy engine {engine_kind!r} (embedded or opa)")
+    decisions = DecisionService(source, logger, metrics=metrics, timeout_seconds=timeout_ms / 1000)
+    signer = BundleSigner(signing_key_pem, signing_keyid) if signing_key_pem else None
+    return PolicyRoom(
+        store=store,
+        bundles=bundles,
+        logger=logger,
+        decisions=decisions,
+        routes=RouteAuthorizer(decisions),
+        signer=signer,
+    )

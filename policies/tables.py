@@ -1,0 +1,58 @@
+"""Storage of the policies room: bundle revisions, the active pointer, agents' status."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text
+from sqlmodel import Field, SQLModel
+
+
+class PolicyRevisionRow(SQLModel, table=True):
+    __tablename__ = "policy_revisions"
+
+    revision: str = Field(sa_column=Column(String(64), primary_key=True))
+    bundle: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_by: str = Field(sa_column=Column(String(256), nullable=False))
+    tests_passed: int = Field(sa_column=Column(Integer, nullable=False))
+    coverage_permille: int = Field(sa_column=Column(Integer, nullable=False))
+
+
+class PolicyActiveRow(SQLModel, table=True):
+    """One row (id 1): the active revision and a generation bumped on every activation."""
+
+    __tablename__ = "policy_active"
+
+    id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    revision: str = Field(
+        sa_column=Column(String(64), ForeignKey("policy_revisions.revision"), nullable=False)
+    )
+    generation: int = Field(sa_column=Column(Integer, nullable=False))
+    activated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    activated_by: str = Field(sa_column=Column(String(256), nullable=False))
+
+
+class PolicyActivationRow(SQLModel, table=True):
+    """History of activations (push, rollback, bootstrap)."""
+
+    __tablename__ = "policy_activations"
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    revision: str = Field(
+        sa_column=Column(String(64), ForeignKey("policy_revisions.revision"), nullable=False)
+    )
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    activated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    activated_by: str = Field(sa_column=Column(String(256), nullable=False))
+
+
+class PolicyAgentRow(SQLModel, table=True):
+    """Latest status report of one OPA agent (``labels.id``)."""
+
+    __tablename__ = "policy_agents"
+
+    agent_id: str = Field(sa_column=Column(String(256), primary_key=True))
+    last_seen_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    active_revision: str | None = Field(default=None, sa_column=Column(String(128), nullable=True))
+    status: str = Field(sa_column=Column(Text, nullable=False))

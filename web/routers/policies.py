@@ -1,0 +1,196 @@
+"""Decision point HTTP face: /v1/authorize(+batch), AuthZEN, OPA Data API, policy revisions,
+and the OPA control plane (/bundles, /logs, /status)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Path, Request, Response
+from pydantic import BaseModel, Field
+
+from identity import Caller
+from policies import (
+    MAX_BATCH,
+    POLICY_EVALUATION_FAILED,
+    AuthorizationRequest,
+    DecisionOut,
+    EvaluationError,
+    PolicyRoom,
+    RevisionNotFoundError,
+    query_for_path,
+)
+from policies.authzen import decide_one, evaluate_many
+from policies.opa_control import ingest_decision_logs, record_status
+from web.deps import ContainerDep, require
+
+BUNDLE_NAME = "finsolve"
+
+router = APIRouter(tags=["policies"])
+
+Decider = Annotated[Caller, Depends(require("decide", "decision"))]
+PolicyReader = Annotated[Caller, Depends(require("policy:read", "policy"))]
+PolicyManager = Annotated[Caller, Depends(require("policy:manage", "policy"))]
+BundleReader = Annotated[Caller, Depends(require("bundles:read", "bundle"))]
+LogWriter = Annotated[Caller, Depends(require("decision_logs:write", "decision_log"))]
+AgentReporter = Annotated[Caller, Depends(require("agents:report", "agent"))]
+
+
+def policy_room(container: ContainerDep) -> PolicyRoom:
+    room = container.extras.get("policies")
+    if not isinstance(room, PolicyRoom):
+        raise EvaluationError("the decision point is not wired")
+    return room
+
+
+RoomDep = Annotated[PolicyRoom, Depends(policy_room)]
+
+
+class BatchRequest(BaseModel):
+    requests: list[Any] = Field(max_length=MAX_BATCH)
+
+
+class DataRequest(BaseModel):
+    input: Any = None
+
+
+class RollbackRequest(BaseModel):
+    revision: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+@router.post("/v1/authorize", response_model=DecisionOut, summary="Decide one request")
+def authorize(body: AuthorizationRequest, caller: Decider, room: RoomDep) -> dict[str, Any]:
+    decision = room.decisions.decide(
+        body.model_dump(exclude_unset=True), entry_point="authorize", requested_by=caller.id
+    )
+    return decision.as_dict()
+
+
+@router.post("/v1/authorize/batch", summary="Decide up to 1,000 requests, in order")
+def authorize_batch(body: BatchRequest, caller: Decider, room: RoomDep) -> dict[str, Any]:
+    answers = room.decisions.decide_many(body.requests, requested_by=caller.id)
+    return {"decisions": [answer.as_dict() for answer in answers]}
+
+
+@router.post("/access/v1/evaluation", summary="AuthZEN 1.0 access evaluation")
+def authzen_evaluation(body: dict[str, Any], caller: Decider, room: RoomDep) -> dict[str, Any]:
+    return decide_one(
+        body,
+        lambda request: room.decisions.decide_raw(
+            request, entry_point="authzen", requested_by=caller.id
+        ),
+    )
+
+
+@router.post("/access/v1/evaluations", summary="AuthZEN 1.0 access evaluations (batch)")
+def authzen_evaluations(body: dict[str, Any], caller: Decider, room: RoomDep) -> dict[str, Any]:
+    return evaluate_many(
+        body,
+        lambda request: room.decisions.decide_raw(
+            request, entry_point="authzen", requested_by=caller.id
+        ),
+        max_items=MAX_BATCH,
+    )
+
+
+def _data(path: str, input_document: Any, caller: Caller, room: PolicyRoom) -> dict[str, Any]:
+    query = query_for_path(path)
+    document = input_document if isinstance(input_document, dict) else {}
+    try:
+        result = room.decisions.query(query, document, requested_by=caller.id)
+    except EvaluationError:
+        if query.endswith(".decision"):
+            return {"result": {"allow": False, "reasons": [POLICY_EVALUATION_FAILED]}}
+        if query.endswith(".allow"):
+            return {"result": False}
+        raise
+    body: dict[str, Any] = {"decision_id": result.decision_id}
+    if result.evaluation.defined:
+        body["result"] = result.evaluation.value
+    return body
+
+
+@router.post("/v1/data/{path:path}", summary="OPA Data API: evaluate data.<path> with input")
+def data_post(
+    caller: Decider,
+    room: RoomDep,
+    path: Annotated[str, Path(max_length=512)],
+    body: DataRequest | None = None,
+) -> dict[str, Any]:
+    return _data(path, body.input if body else None, caller, room)
+
+
+@router.get("/v1/data/{path:path}", summary="OPA Data API without input")
+def data_get(
+    caller: Decider, room: RoomDep, path: Annotated[str, Path(max_length=512)]
+) -> dict[str, Any]:
+    return _data(path, None, caller, room)
+
+
+@router.get("/v1/policy/revisions", summary="Stored bundle revisions, newest first")
+def revisions(caller: PolicyReader, room: RoomDep) -> dict[str, Any]:
+    listed = room.store.revisions()
+    active = next((info.revision for info in listed if info.active), None)
+    return {"active": active, "revisions": [info.as_dict() for info in listed]}
+
+
+@router.post("/v1/policy/rollback", summary="Activate an earlier stored revision")
+def rollback(body: RollbackRequest, caller: PolicyManager, room: RoomDep) -> dict[str, Any]:
+    if not room.store.exists(body.revision):
+        raise RevisionNotFoundError(f"no stored revision {body.revision}")
+    pointer = room.bundles.rollback(body.revision, actor=caller.id)
+    return {"active": pointer.revision, "generation": pointer.generation}
+
+
+@router.get("/v1/policy/agents", summary="Latest status report of each OPA agent")
+def agents(caller: PolicyReader, room: RoomDep) -> dict[str, Any]:
+    return {"agents": [agent.as_dict() for agent in room.store.agents()]}
+
+
+@router.get(
+    "/bundles/{name}",
+    summary="OPA bundle service: the active revision as .tar.gz (ETag / If-None-Match)",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/gzip": {"schema": {"type": "string"}}}},
+        304: {"description": "Not modified"},
+    },
+)
+def bundle(
+    name: str,
+    caller: BundleReader,
+    room: RoomDep,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    if name.removesuffix(".tar.gz") != BUNDLE_NAME:
+        raise RevisionNotFoundError(f"no bundle named {name!r}")
+    revision, archive = room.bundle_archive()
+    etag = f'"{revision}"'
+    if if_none_match and etag in [tag.strip() for tag in if_none_match.split(",")]:
+        return Response(status_code=304, headers={"ETag": etag})
+    return Response(archive, media_type="application/gzip", headers={"ETag": etag})
+
+
+@router.post("/logs", status_code=204, summary="OPA decision-log upload (gzip JSON array)")
+async def decision_logs(
+    request: Request,
+    caller: LogWriter,
+    room: RoomDep,
+    content_encoding: Annotated[str | None, Header()] = None,
+) -> Response:
+    body = await request.body()
+    ingest_decision_logs(
+        body, content_encoding, recorder=room.logger.recorder, engine=room.bundles.current()
+    )
+    return Response(status_code=204)
+
+
+@router.post("/status", status_code=204, summary="OPA status report")
+async def status(
+    request: Request,
+    caller: AgentReporter,
+    room: RoomDep,
+    content_encoding: Annotated[str | None, Header()] = None,
+) -> Response:
+    body = await request.body()
+    record_status(body, content_encoding, store=room.store)
+    return Response(status_code=204)
