@@ -38,13 +38,13 @@ def moto_server() -> Iterator[Server]:
 
 
 @pytest.fixture
-def moto_url(moto_server: Server, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def moto_url(moto_server: Server, monkeypatch: pytest.MonkeyPatch) -> str:
     """A reset moto with fake credentials in the environment (boto3 signs with them)."""
     reset_moto(moto_server.url)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-south-1")
-    yield moto_server.url
+    return moto_server.url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -91,7 +91,7 @@ class Postgres:
 def _as_postgres(argv: list[str]) -> subprocess.CompletedProcess[bytes]:
     if os.geteuid() == 0:
         argv = ["runuser", "-u", "postgres", "--", *argv]
-    return subprocess.run(argv, capture_output=True, check=False, timeout=120)  # noqa: S603
+    return subprocess.run(argv, capture_output=True, check=False, timeout=120)
 
 
 def start_postgres() -> Postgres:
@@ -104,7 +104,7 @@ def start_postgres() -> Postgres:
     datadir = root / "data"
     if os.geteuid() == 0:
         shutil.chown(root, "postgres", "postgres")
-    os.chmod(root, 0o755)  # noqa: S103 - the postgres user must reach its data dir
+    os.chmod(root, 0o755)
     init = _as_postgres(
         [str(PG_BIN / "initdb"), "-D", str(datadir), "-U", "postgres", "--auth=trust", "-E", "UTF8"]
     )
@@ -116,8 +116,17 @@ def start_postgres() -> Postgres:
         "-c fsync=on -c max_connections=200 -c shared_buffers=128MB"
     )
     started = _as_postgres(
-        [str(PG_BIN / "pg_ctl"), "-D", str(datadir), "-o", options, "-l", str(root / "log"), "-w",
-         "start"]
+        [
+            str(PG_BIN / "pg_ctl"),
+            "-D",
+            str(datadir),
+            "-o",
+            options,
+            "-l",
+            str(root / "log"),
+            "-w",
+            "start",
+        ]
     )
     if started.returncode != 0:
         log = (root / "log").read_text(errors="replace") if (root / "log").exists() else ""
@@ -144,7 +153,7 @@ def start_openbao(root_token: str = "tp-test-root") -> Server:
     workdir = Path(tempfile.mkdtemp(prefix="tp-bao-"))
     env = {**os.environ, "HOME": str(workdir), "BAO_DEV_ROOT_TOKEN_ID": root_token}
     log = (workdir / "bao.log").open("wb")
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(
         [
             bao_binary(),
             "server",
@@ -160,7 +169,7 @@ def start_openbao(root_token: str = "tp-test-root") -> Server:
     url = f"http://127.0.0.1:{port}"
 
     def ready() -> bool:
-        with urllib.request.urlopen(f"{url}/v1/sys/health", timeout=1) as resp:  # noqa: S310
+        with urllib.request.urlopen(f"{url}/v1/sys/health", timeout=1) as resp:
             return int(resp.status) == 200
 
     try:
@@ -179,7 +188,7 @@ def start_moto() -> Server:
     workdir = Path(tempfile.mkdtemp(prefix="tp-moto-"))
     moto = Path(sys.executable).parent / "moto_server"
     log = (workdir / "moto.log").open("wb")
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(
         [str(moto), "-H", "127.0.0.1", "-p", str(port)],
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -187,7 +196,7 @@ def start_moto() -> Server:
     url = f"http://127.0.0.1:{port}"
 
     def ready() -> bool:
-        with urllib.request.urlopen(f"{url}/moto-api/", timeout=1) as resp:  # noqa: S310
+        with urllib.request.urlopen(f"{url}/moto-api/", timeout=1) as resp:
             return int(resp.status) == 200
 
     try:
@@ -199,6 +208,6 @@ def start_moto() -> Server:
 
 
 def reset_moto(url: str) -> None:
-    request = urllib.request.Request(f"{url}/moto-api/reset", method="POST")  # noqa: S310
-    with urllib.request.urlopen(request, timeout=10):  # noqa: S310
+    request = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=10):
         pass

@@ -1,0 +1,59 @@
+"""FastAPI app factory: one app per container, routers from web/."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from trustplane import __version__
+from trustplane.logsetup import configure_logging
+from trustplane.settings import Settings
+from trustplane.wiring import Container, build_container
+from web.metrics import Metrics
+from web.middleware import RequestContextMiddleware
+from web.openapi import install_openapi
+from web.problems import install_problem_handlers
+from web.routers import health
+
+DESCRIPTION = (
+    "FinSolve's compliance and security control plane: policy decisions, field-level "
+    "encryption, a tamper-evident audit log, control evidence and privacy operations. "
+    "Every non-2xx answer is RFC 9457 application/problem+json."
+)
+
+
+def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
+    """Build the HTTP app; the container (and its database, keys, engines) is built once."""
+    settings = settings or (container.settings if container else Settings())
+    configure_logging(settings.log_level, settings.log_json)
+    container = container or build_container(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        container.close()
+
+    app = FastAPI(
+        title="trustplane",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.container = container
+    app.state.metrics = Metrics()
+    app.add_middleware(
+        RequestContextMiddleware,
+        metrics=app.state.metrics,
+        max_body_bytes=settings.web.max_body_bytes,
+    )
+    install_problem_handlers(app)
+    install_openapi(app)
+    app.include_router(health.router)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Entry point for ``uvicorn --factory`` (one container per worker process)."""
+    return create_app(Settings())

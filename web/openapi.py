@@ -1,0 +1,76 @@
+"""OpenAPI document: every operation documents its problem+json answers (RFC 9457)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "description": "RFC 9457 problem details",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "request_id": {"type": "string"},
+    },
+    "additionalProperties": True,
+}
+
+COMMON_PROBLEMS = {
+    "401": "Not authenticated",
+    "403": "Not allowed",
+    "404": "Not found",
+    "405": "Method not allowed",
+    "413": "Request body too large",
+    "422": "Request validation failed",
+    "429": "Too many requests",
+    "500": "Internal error",
+    "503": "A dependency (audit log, database) is unavailable",
+}
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/.well-known/jwks.json"})
+
+
+def _problem_content() -> dict[str, Any]:
+    return {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+def build_openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    schema["components"].setdefault("securitySchemes", {})["bearer"] = {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+    }
+    for path, operations in schema.get("paths", {}).items():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for status, description in COMMON_PROBLEMS.items():
+                if path in PUBLIC_PATHS and status in {"401", "403", "422"}:
+                    continue
+                responses[status] = {"description": description, "content": _problem_content()}
+            for status, response in responses.items():
+                if status.startswith(("4", "5")):
+                    response["content"] = _problem_content()
+            if path not in PUBLIC_PATHS and not path.startswith(("/oauth", "/auth/login")):
+                operation.setdefault("security", [{"bearer": []}])
+    app.openapi_schema = schema
+    return schema
+
+
+def install_openapi(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        return build_openapi(app)
+
+    app.openapi = openapi  # type: ignore[method-assign]

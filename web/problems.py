@@ -1,0 +1,174 @@
+"""RFC 9457 problem details: every non-2xx answer, and the one map from room errors to HTTP.
+
+Rooms raise their own exceptions; this module alone decides which status and problem type
+each becomes. Add a row to ``PROBLEM_MAP`` when a room adds an error class; the most
+specific class wins (the map is searched along the exception's MRO).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from audit import AuditError, AuditIntegrityError, AuditUnavailableError
+from identity import (
+    AccountLockedError,
+    AuthenticationError,
+    ConflictError,
+    CsrfError,
+    IdentityError,
+    InvalidClientError,
+    UnknownRoleError,
+)
+from trustplane.errors import TrustplaneError
+from web.errors import (
+    ForbiddenError,
+    NotAuthenticatedError,
+    PayloadTooLargeError,
+    RateLimitedError,
+    WebError,
+)
+
+PROBLEM_BASE = "https://trustplane.finsolve.example/problems/"
+PROBLEM_JSON = "application/problem+json"
+
+log = structlog.get_logger("trustplane.web")
+
+
+@dataclass(frozen=True)
+class ProblemKind:
+    status: int
+    slug: str
+    title: str
+
+
+PROBLEM_MAP: dict[type[BaseException], ProblemKind] = {
+    # web
+    NotAuthenticatedError: ProblemKind(401, "unauthenticated", "Authentication required"),
+    ForbiddenError: ProblemKind(403, "forbidden", "Not allowed"),
+    RateLimitedError: ProblemKind(429, "rate-limited", "Too many requests"),
+    PayloadTooLargeError: ProblemKind(413, "payload-too-large", "Request body too large"),
+    WebError: ProblemKind(400, "bad-request", "Bad request"),
+    # identity
+    InvalidClientError: ProblemKind(401, "invalid-client", "Client authentication failed"),
+    AccountLockedError: ProblemKind(401, "account-locked", "Account temporarily locked"),
+    AuthenticationError: ProblemKind(401, "unauthenticated", "Authentication failed"),
+    CsrfError: ProblemKind(403, "csrf", "CSRF token missing or invalid"),
+    ConflictError: ProblemKind(409, "conflict", "Already exists"),
+    UnknownRoleError: ProblemKind(422, "unknown-role", "Unknown role"),
+    IdentityError: ProblemKind(400, "identity-error", "Identity error"),
+    # audit
+    AuditUnavailableError: ProblemKind(503, "audit-unavailable", "Audit log unavailable"),
+    AuditIntegrityError: ProblemKind(500, "audit-integrity", "Audit log integrity failure"),
+    AuditError: ProblemKind(500, "audit-error", "Audit error"),
+    # composition root
+    TrustplaneError: ProblemKind(500, "internal", "Internal error"),
+}
+
+INTERNAL = ProblemKind(500, "internal", "Internal server error")
+
+
+def kind_for(exc: BaseException) -> ProblemKind:
+    for cls in type(exc).__mro__:
+        kind = PROBLEM_MAP.get(cls)
+        if kind is not None:
+            return kind
+    return INTERNAL
+
+
+def problem_response(
+    request: Request,
+    kind: ProblemKind,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + kind.slug,
+        "title": kind.title,
+        "status": kind.status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
+    request_id = getattr(request.state, "request_id", None)
+    if request_id:
+        body["request_id"] = request_id
+    if extra:
+        body.update(extra)
+    return JSONResponse(body, status_code=kind.status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def _room_error(request: Request, exc: Exception) -> JSONResponse:
+    kind = kind_for(exc)
+    headers: dict[str, str] = {}
+    extra: dict[str, Any] = {}
+    if isinstance(exc, RateLimitedError):
+        headers["Retry-After"] = str(max(1, int(exc.retry_after + 0.999)))
+    if isinstance(exc, AccountLockedError):
+        headers["Retry-After"] = str(exc.retry_after)
+    if kind.status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="trustplane"'
+    if isinstance(exc, ForbiddenError) and exc.reasons:
+        extra["reasons"] = exc.reasons
+    for key, value in getattr(exc, "problem_extra", {}).items():
+        extra[key] = value
+    if kind.status >= 500:
+        log.error("request_failed", error_type=type(exc).__name__, status=kind.status)
+        detail = kind.title if kind is INTERNAL else str(exc)
+    else:
+        detail = str(exc) or kind.title
+    return problem_response(request, kind, detail, headers=headers or None, extra=extra or None)
+
+
+def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Error"
+    slug = phrase.lower().replace(" ", "-").replace("'", "")
+    detail = exc.detail if isinstance(exc.detail, str) else phrase
+    headers = dict(exc.headers) if exc.headers else None
+    return problem_response(request, ProblemKind(status, slug, phrase), detail, headers=headers)
+
+
+def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {
+            "loc": [str(part) for part in err.get("loc", ())],
+            "msg": err.get("msg", ""),
+            "type": err.get("type", ""),
+        }
+        for err in exc.errors()
+    ]
+    kind = ProblemKind(422, "validation", "Request validation failed")
+    summary = "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errors[:5])
+    return problem_response(request, kind, summary or kind.title, extra={"errors": errors})
+
+
+def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled_error", error_type=type(exc).__name__)
+    return problem_response(request, INTERNAL, INTERNAL.title)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    for error_root in (WebError, IdentityError, AuditError, TrustplaneError):
+        app.add_exception_handler(error_root, _room_error)
+    app.add_exception_handler(Exception, _unhandled)
+
+
+def register_error_root(app: FastAPI, error_root: type[Exception]) -> None:
+    """Rooms wired later (policies, vault, ...) register their root here."""
+    app.add_exception_handler(error_root, _room_error)
