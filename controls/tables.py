@@ -25,7 +25,9 @@ class RunRow(SQLModel, table=True):
 
 class CollectionRow(SQLModel, table=True):
     __tablename__ = "controls_collection"
-    __table_args__ = (Index("ix_controls_collection_collector_finished", "collector", "finished_at"),)
+    __table_args__ = (
+        Index("ix_controls_collection_collector_finished", "collector", "finished_at"),
+    )
 
     id: str = Field(primary_key=True, max_length=26)
     run_id: str = Field(foreign_key="controls_run.id", index=True, max_length=26)
