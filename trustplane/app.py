@@ -15,6 +15,7 @@ from web.metrics import Metrics
 from web.middleware import RequestContextMiddleware
 from web.openapi import install_openapi
 from web.problems import install_problem_handlers
+from web.routers import controls as controls_router
 from web.routers import health
 
 DESCRIPTION = (
@@ -32,7 +33,12 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        scheduler = container.extras.get("controls_scheduler")
+        if scheduler is not None:
+            scheduler.start()
         yield
+        if scheduler is not None:
+            scheduler.stop()
         container.close()
 
     app = FastAPI(
@@ -51,6 +57,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     install_problem_handlers(app)
     install_openapi(app)
     app.include_router(health.router)
+    app.include_router(controls_router.router)
     return app
 
 

@@ -23,6 +23,12 @@ app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
 
 
+def _register_rooms() -> None:
+    from trustplane import cli_controls
+
+    cli_controls.register(app)
+
+
 def load_settings() -> Settings:
     """Settings from the environment; a clear message and exit 2 when they are invalid."""
     try:
@@ -105,6 +111,9 @@ def config_show() -> None:
     settings = load_settings()
     json.dump(settings.redacted(), sys.stdout, indent=2, sort_keys=True)
     sys.stdout.write("\n")
+
+
+_register_rooms()
 
 
 @app.callback()

@@ -69,7 +69,7 @@ def build_container(settings: Settings, engine: Engine | None = None) -> Contain
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = engine or make_engine(settings.effective_database_url)
     audit = build_audit(settings, engine)
-    return Container(
+    container = Container(
         settings=settings,
         engine=engine,
         audit=audit,
@@ -79,3 +79,9 @@ def build_container(settings: Settings, engine: Engine | None = None) -> Contain
             settings.web.rate_limit_per_second, settings.web.rate_limit_burst
         ),
     )
+    from trustplane.wiring_controls import build_controls, build_scheduler
+
+    controls = build_controls(settings, engine, audit)
+    container.extras["controls"] = controls
+    container.extras["controls_scheduler"] = build_scheduler(settings, controls)
+    return container

@@ -18,6 +18,20 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from audit import AuditError, AuditIntegrityError, AuditUnavailableError
+from controls import (
+    AttestationError,
+    CatalogError,
+    CollectorError,
+    ControlsError,
+    EvidenceError,
+    EvidenceIntegrityError,
+    EvidenceNotFoundError,
+    GateUsageError,
+    UnknownCheckError,
+    UnknownCollectorError,
+    UnknownControlError,
+    UnknownFrameworkError,
+)
 from identity import (
     AccountLockedError,
     AuthenticationError,
@@ -68,6 +82,19 @@ PROBLEM_MAP: dict[type[BaseException], ProblemKind] = {
     AuditUnavailableError: ProblemKind(503, "audit-unavailable", "Audit log unavailable"),
     AuditIntegrityError: ProblemKind(500, "audit-integrity", "Audit log integrity failure"),
     AuditError: ProblemKind(500, "audit-error", "Audit error"),
+    # controls
+    UnknownFrameworkError: ProblemKind(404, "unknown-framework", "Unknown framework"),
+    UnknownControlError: ProblemKind(404, "unknown-control", "Unknown control"),
+    UnknownCheckError: ProblemKind(404, "unknown-check", "Unknown check"),
+    UnknownCollectorError: ProblemKind(422, "unknown-collector", "Unknown collector"),
+    AttestationError: ProblemKind(422, "invalid-attestation", "Invalid attestation"),
+    GateUsageError: ProblemKind(400, "gate-usage", "Invalid gate request"),
+    EvidenceNotFoundError: ProblemKind(404, "evidence-not-found", "Evidence not found"),
+    EvidenceIntegrityError: ProblemKind(500, "evidence-integrity", "Evidence integrity failure"),
+    EvidenceError: ProblemKind(503, "evidence-unavailable", "Evidence store unavailable"),
+    CollectorError: ProblemKind(502, "collector-error", "Collector failed"),
+    CatalogError: ProblemKind(500, "catalog-error", "Control catalog invalid"),
+    ControlsError: ProblemKind(500, "controls-error", "Controls error"),
     # composition root
     TrustplaneError: ProblemKind(500, "internal", "Internal error"),
 }
@@ -164,7 +191,7 @@ def _unhandled(request: Request, exc: Exception) -> JSONResponse:
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    for error_root in (WebError, IdentityError, AuditError, TrustplaneError):
+    for error_root in (WebError, IdentityError, AuditError, ControlsError, TrustplaneError):
         app.add_exception_handler(error_root, _room_error)
     app.add_exception_handler(Exception, _unhandled)
 
