@@ -54,7 +54,8 @@ TEMPLATES = [
     'resource "aws_security_group" "g{i}" {{\n  name = "g{i}"\n  description = "bench"\n'
     '  ingress {{\n    description = "ssh"\n    from_port = 22\n    to_port = 22\n'
     '    protocol = "tcp"\n    cidr_blocks = ["{cidr}"]\n  }}\n}}\n',
-    'resource "aws_kms_key" "k{i}" {{\n  description = "k{i}"\n  enable_key_rotation = {flag}\n}}\n',
+    'resource "aws_kms_key" "k{i}" {{\n  description = "k{i}"\n'
+    "  enable_key_rotation = {flag}\n}}\n",
 ]
 
 
@@ -145,7 +146,7 @@ def full_runs(collectors: list[Collector], workdir: Path) -> tuple[float, float]
 
 def posture_benchmark(findings: int) -> list[float]:
     catalog = load_catalog()
-    checks = [meta for meta in REGISTRY.ids()]
+    checks = REGISTRY.ids()
     now = datetime.now(UTC)
     statuses = list(FindingStatus)
     stored = [
