@@ -17,6 +17,7 @@ from web.middleware import RequestContextMiddleware
 from web.openapi import install_openapi
 from web.problems import install_problem_handlers
 from web.routers import auth, fields, health, policies
+from web.routers import controls as controls_router
 
 DESCRIPTION = (
     "FinSolve's compliance and security control plane: policy decisions, field-level "
@@ -33,7 +34,12 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        scheduler = container.extras.get("controls_scheduler")
+        if scheduler is not None:
+            scheduler.start()
         yield
+        if scheduler is not None:
+            scheduler.stop()
         container.close()
 
     app = FastAPI(
@@ -56,6 +62,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(auth.router)
     app.include_router(fields.router)
     app.include_router(policies.router)
+    app.include_router(controls_router.router)
     return app
 
 

@@ -26,12 +26,14 @@ app.add_typer(policy_app, name="policy")
 
 
 def _mount_room_commands() -> None:
+    from trustplane import cli_controls
     from trustplane.cli_identity import service_accounts_app, users_app
     from trustplane.cli_keys import keys_app
 
     app.add_typer(users_app, name="users")
     app.add_typer(service_accounts_app, name="service-accounts")
     app.add_typer(keys_app, name="keys")
+    cli_controls.register(app)
 
 
 _mount_room_commands()

@@ -145,8 +145,35 @@ class VaultSettings(BaseModel):
 
 
 class ControlsSettings(BaseModel):
-    evidence_dir: Path | None = None
-    checkov_bin: str | None = None
+    """Evidence store, collectors and scheduler of the controls room.
+
+    A collector is enabled when its target is configured (``iac_dir``, ``aws_enabled``,
+    ``vault_url``, ``postgres_dsn``, ``tls_endpoints``); platform and manual always are.
+    """
+
+    evidence_backend: Literal["local", "s3"] = "local"
+    evidence_dir: Path | None = None  # default: <data_dir>/evidence
+    evidence_s3_bucket: str | None = None
+    evidence_s3_prefix: str = "evidence/sha256/"
+    evidence_retention_days: int = Field(default=366, ge=365)  # DPDP r.6(1)(e), PCI 10.5.1
+    checkov_bin: str | None = None  # default: .tools/checkov/bin/checkov
+    iac_dir: Path | None = None
+    collector_timeout_seconds: float = Field(default=300.0, gt=0)
+    aws_enabled: bool = False
+    aws_endpoint_url: str | None = None
+    aws_regions: list[str] = Field(default_factory=lambda: ["ap-south-1"])
+    allowed_regions: list[str] = Field(default_factory=lambda: ["ap-south-1", "ap-south-2"])
+    vault_url: str | None = None
+    vault_token: SecretStr | None = None
+    vault_transit_mount: str = "transit"
+    cryptoperiod_days: int = Field(default=365, ge=1)
+    postgres_dsn: SecretStr | None = None
+    postgres_admin_roles: list[str] = Field(default_factory=lambda: ["postgres"])
+    tls_endpoints: list[str] = Field(default_factory=list)
+    tls_cafile: Path | None = None
+    checkpoint_max_age_seconds: int = Field(default=3600, ge=60)
+    scheduler_enabled: bool = False
+    scheduler_tick_seconds: float = Field(default=60.0, gt=0)
 
 
 class PrivacySettings(BaseModel):

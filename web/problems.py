@@ -18,6 +18,20 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from audit import AuditError, AuditIntegrityError, AuditUnavailableError
+from controls import (
+    AttestationError,
+    CatalogError,
+    CollectorError,
+    ControlsError,
+    EvidenceError,
+    EvidenceIntegrityError,
+    EvidenceNotFoundError,
+    GateUsageError,
+    UnknownCheckError,
+    UnknownCollectorError,
+    UnknownControlError,
+    UnknownFrameworkError,
+)
 from identity import (
     AccountLockedError,
     AuthenticationError,
@@ -94,6 +108,19 @@ PROBLEM_MAP: dict[type[BaseException], ProblemKind] = {
     RevisionNotFoundError: ProblemKind(404, "not-found", "Not found"),
     EvaluationError: ProblemKind(503, "policy-unavailable", "Policy evaluation failed"),
     PolicyError: ProblemKind(500, "policy-error", "Policy error"),
+    # controls
+    UnknownFrameworkError: ProblemKind(404, "unknown-framework", "Unknown framework"),
+    UnknownControlError: ProblemKind(404, "unknown-control", "Unknown control"),
+    UnknownCheckError: ProblemKind(404, "unknown-check", "Unknown check"),
+    UnknownCollectorError: ProblemKind(422, "unknown-collector", "Unknown collector"),
+    AttestationError: ProblemKind(422, "invalid-attestation", "Invalid attestation"),
+    GateUsageError: ProblemKind(400, "gate-usage", "Invalid gate request"),
+    EvidenceNotFoundError: ProblemKind(404, "evidence-not-found", "Evidence not found"),
+    EvidenceIntegrityError: ProblemKind(500, "evidence-integrity", "Evidence integrity failure"),
+    EvidenceError: ProblemKind(503, "evidence-unavailable", "Evidence store unavailable"),
+    CollectorError: ProblemKind(502, "collector-error", "Collector failed"),
+    CatalogError: ProblemKind(500, "catalog-error", "Control catalog invalid"),
+    ControlsError: ProblemKind(500, "controls-error", "Controls error"),
     # composition root
     TrustplaneError: ProblemKind(500, "internal", "Internal error"),
 }
@@ -203,7 +230,15 @@ def _unhandled(request: Request, exc: Exception) -> JSONResponse:
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    roots = (WebError, IdentityError, AuditError, PolicyError, VaultError, TrustplaneError)
+    roots = (
+        WebError,
+        IdentityError,
+        AuditError,
+        PolicyError,
+        VaultError,
+        ControlsError,
+        TrustplaneError,
+    )
     for error_root in roots:
         app.add_exception_handler(error_root, _room_error)
     app.add_exception_handler(Exception, _unhandled)

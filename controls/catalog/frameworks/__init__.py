@@ -1,0 +1,1 @@
+"""Framework requirement files (package so setuptools ships the YAML)."""

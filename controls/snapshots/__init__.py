@@ -1,0 +1,1 @@
+"""Typed models the collectors fill and the checks judge (no I/O here)."""

@@ -1,0 +1,128 @@
+"""Controls HTTP API through the real app factory (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from identity import AuthenticationError, Caller, CallerKind
+from trustplane.app import create_app
+from trustplane.migrate import upgrade
+from trustplane.settings import Settings
+from trustplane.wiring import build_container
+
+CALLERS = {
+    "security": Caller("u-sec", CallerKind.USER, frozenset({"security"})),
+    "auditor": Caller("u-aud", CallerKind.USER, frozenset({"auditor"})),
+    "service": Caller("svc-1", CallerKind.SERVICE, frozenset({"service"})),
+}
+
+
+class TokenAuthenticator:
+    def authenticate_bearer(self, token: str) -> Caller:
+        try:
+            return CALLERS[token]
+        except KeyError:
+            raise AuthenticationError("invalid token") from None
+
+    def authenticate_session(self, session_token: str) -> Caller:
+        raise AuthenticationError("no sessions here")
+
+
+def _auth(role: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {role}"}
+
+
+@pytest.fixture
+def client(db_url: str, tmp_path: Path) -> Iterator[TestClient]:
+    settings = Settings(data_dir=tmp_path, database_url=db_url)
+    container = build_container(settings)
+    upgrade(container.engine)
+    container.authenticator = TokenAuthenticator()
+    with TestClient(create_app(settings, container)) as test_client:
+        yield test_client
+
+
+def test_read_endpoints(client: TestClient) -> None:
+    frameworks = client.get("/v1/frameworks", headers=_auth("auditor"))
+    assert frameworks.status_code == 200
+    assert {f["id"] for f in frameworks.json()} == {"dpdp", "gdpr", "pci_dss", "iso27001"}
+    controls = client.get("/v1/controls", headers=_auth("security")).json()
+    assert {c["status"] for c in controls} == {"no_evidence"}
+    detail = client.get("/v1/controls/TP-ENC-01", headers=_auth("auditor")).json()
+    assert detail["control"]["mappings"]["dpdp"] == ["s.8(5)", "r.6(1)(a)"]
+    posture = client.get("/v1/frameworks/dpdp/posture", headers=_auth("auditor")).json()
+    assert posture["posture"]["percent_satisfied"] == 0.0
+    assert posture["history"] == []
+
+
+def test_collect_attest_and_download_evidence(client: TestClient) -> None:
+    expires = (datetime.now(UTC) + timedelta(days=90)).isoformat()
+    document = base64.b64encode(b"training roster Q4").decode()
+    attested = client.post(
+        "/v1/attestations",
+        headers=_auth("security"),
+        json={
+            "kind": "security_training",
+            "title": "Q4 training",
+            "attested_by": "ciso",
+            "expires_at": expires,
+            "document_base64": document,
+            "media_type": "text/plain",
+        },
+    )
+    assert attested.status_code == 201, attested.text
+    sha = attested.json()["evidence_sha256"]
+    run = client.post("/v1/collections", headers=_auth("security"), json={})
+    assert run.status_code == 201, run.text
+    collections = {c["collector"]: c for c in run.json()["collections"]}
+    assert collections["manual"]["status"] == "ok"
+    assert collections["manual"]["findings"]["pass"] == 1
+    assert collections["platform"]["findings"]["not_applicable"] == 6
+    training = client.get("/v1/controls/TP-TRN-01", headers=_auth("auditor")).json()
+    assert training["posture"]["status"] == "fail"  # phishing simulation missing
+    evidence = client.get(f"/v1/evidence/{sha}", headers=_auth("auditor"))
+    assert evidence.status_code == 200
+    assert evidence.content == b"training roster Q4"
+    assert evidence.headers["content-type"].startswith("text/plain")
+    manual_sha = collections["manual"]["evidence_sha256"]
+    assert client.get(f"/v1/evidence/{manual_sha}", headers=_auth("auditor")).status_code == 200
+    history = client.get("/v1/frameworks/pci_dss/posture", headers=_auth("auditor")).json()
+    assert len(history["history"]) == 1
+
+
+def test_errors_are_problems_and_change_nothing(client: TestClient) -> None:
+    def problem(response, status: int) -> None:  # type: ignore[no-untyped-def]
+        assert response.status_code == status, response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+
+    problem(client.get("/v1/frameworks"), 401)
+    problem(client.get("/v1/frameworks", headers=_auth("service")), 403)
+    problem(client.post("/v1/collections", headers=_auth("auditor"), json={}), 403)
+    problem(client.get("/v1/frameworks/sox/posture", headers=_auth("auditor")), 404)
+    problem(client.get("/v1/controls/TP-NOPE-01", headers=_auth("auditor")), 404)
+    problem(client.get(f"/v1/evidence/{'0' * 64}", headers=_auth("auditor")), 404)
+    problem(client.get("/v1/evidence/not-a-hash", headers=_auth("auditor")), 422)
+    problem(
+        client.post("/v1/collections", headers=_auth("security"), json={"collectors": ["x"]}), 422
+    )
+    bad_kind = {
+        "kind": "nope",
+        "title": "x" * 5,
+        "attested_by": "me",
+        "expires_at": "2030-01-01T00:00:00Z",
+    }
+    problem(client.post("/v1/attestations", headers=_auth("security"), json=bad_kind), 422)
+    bad_doc = {**bad_kind, "kind": "dr_drill", "document_base64": "@@not base64@@"}
+    problem(client.post("/v1/attestations", headers=_auth("security"), json=bad_doc), 422)
+    past = {**bad_kind, "kind": "dr_drill", "expires_at": "2001-01-01T00:00:00Z"}
+    problem(client.post("/v1/attestations", headers=_auth("security"), json=past), 422)
+    controls = client.get("/v1/controls", headers=_auth("security")).json()
+    assert {c["status"] for c in controls} == {"no_evidence"}  # nothing ran, nothing stored
+    posture = client.get("/v1/frameworks/gdpr/posture", headers=_auth("auditor")).json()
+    assert posture["history"] == []
