@@ -20,8 +20,9 @@ permission := object.get(object.get(input, "action", {}), "name", "")
 
 caller_roles contains "service" if subject.type == "service"
 
+# A service account may hold trustplane's human roles too (GRC tooling of auditors and the
+# security team); the role's conditions (engagement, MFA, admin network) still apply.
 caller_roles contains role if {
-	subject.type == "user"
 	some role in object.get(subject, "roles", [])
 	role in cfg.human_roles
 }

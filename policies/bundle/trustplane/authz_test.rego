@@ -55,3 +55,17 @@ test_dpo_area_wildcard_matches_verbs if call(person(["dpo"], {}), "consent:read"
 test_admin_wildcard_covers_any_permission if call(person(["admin"], {"mfa_age_seconds": 1}), "keys:rotate", {"ip": "10.0.0.9"}).allow
 
 test_everyone_known_may_whoami if call(person(["auditor"], {"engagement_expires_at": "2099-01-01T00:00:00Z"}), "whoami", {}).allow
+
+grc_tool(roles, attributes) := {"id": "tpc_grc", "type": "service", "roles": roles, "attributes": attributes}
+
+test_service_account_with_auditor_role_reads_evidence if {
+	call(grc_tool(["auditor"], {"engagement_expires_at": "2099-01-01T00:00:00Z"}), "evidence:read", {}).allow
+}
+
+test_service_account_auditor_still_time_boxed if not call(grc_tool(["auditor"], {}), "evidence:read", {}).allow
+
+test_service_account_admin_still_needs_mfa if {
+	d := call(grc_tool(["admin"], {}), "users:manage", {"ip": "10.0.0.9"})
+	not d.allow
+	d.reasons == ["admin actions need MFA within the last 900 seconds"]
+}
