@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
 from audit import (
@@ -112,12 +113,29 @@ def audit_engine(settings: Settings, engine: Engine) -> Engine:
 
 
 def upgrade_audit_branch(engine: Engine) -> None:
+    """Apply the audit branch to the log's own file (skipped, silently, when current)."""
     from alembic import command
+    from alembic.script import ScriptDirectory
 
     config = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "audit@head")
+    head = ScriptDirectory.from_config(config).get_revision("audit@head")
+    if head is not None and head.revision in _applied(engine):
+        return
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "audit@head")
+    except Exception:  # another process may have migrated the file first
+        if head is None or head.revision not in _applied(engine):
+            raise
+
+
+def _applied(engine: Engine) -> set[str]:
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return set()
+        rows = connection.execute(text("SELECT version_num FROM alembic_version"))
+        return {str(row[0]) for row in rows}
 
 
 def build_audit(settings: Settings, engine: Engine) -> AuditLog:
