@@ -10,6 +10,7 @@ import base64
 import contextlib
 import sqlite3
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -159,6 +160,25 @@ def test_events_filters_cursor_and_reads_are_audited(harness: Harness) -> None:
     assert first["details"]["action"] == "events.list"
     assert first["details"]["filters"] == {"type": "decision", "actor_id": "svc:payments"}
     assert first["origin"]["request_id"]
+
+
+def test_time_filters_honour_offsets(harness: Harness) -> None:
+    seqs = seed(harness.log, 2)
+    ist = timezone(timedelta(hours=5, minutes=30))
+    before = (datetime.now(UTC) - timedelta(minutes=5)).astimezone(ist).isoformat()
+    after = (datetime.now(UTC) + timedelta(minutes=5)).astimezone(ist).isoformat()
+    naive_before = (datetime.now(UTC) - timedelta(minutes=5)).replace(tzinfo=None).isoformat()
+
+    def found(**params: str) -> list[int]:
+        query = {"actor_id": "svc:payments", **params}
+        response = harness.client.get("/v1/audit/events", params=query, headers=auth("auditor"))
+        assert response.status_code == 200, response.text
+        return [e["index"] for e in response.json()["events"]]
+
+    assert found(since=before) == seqs
+    assert found(since=naive_before, until=after) == seqs
+    assert found(since=after) == []
+    assert found(until=before) == []
 
 
 def test_event_and_proofs_verify_with_the_independent_verifier(harness: Harness) -> None:

@@ -6,7 +6,7 @@ recomputes leaves and roots (RFC 6962) and checks checkpoints against the public
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -121,8 +121,8 @@ def list_events(
         target_type=target_type,
         target_id=target_id,
         request_id=request_id,
-        since=since,
-        until=until,
+        since=_utc(since),
+        until=_utc(until),
     )
     page = log.events(where, after=cursor, limit=limit)
     filters = {k: v for k, v in request.query_params.items() if k not in {"cursor", "limit"}}
@@ -131,6 +131,13 @@ def list_events(
         events=[EventOut(**event.as_json()) for event in page.events],
         next_cursor=page.next_cursor,
     )
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """Offsets in the query are honoured; a time without one is taken as UTC."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @router.get("/events/{index}", summary="One stored event and its canonical bytes")
