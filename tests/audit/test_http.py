@@ -292,8 +292,26 @@ def warm_up(harness: Harness) -> None:
     assert harness.client.get("/v1/audit/public-key", headers=auth("admin")).status_code == 200
 
 
-def test_a_closed_log_fails_admin_actions_and_reads_closed(harness: Harness) -> None:
+def _decrypt_request(harness: Harness) -> dict[str, Any]:
+    context = {"resource_type": "customer_profile", "field": "pan", "owner_id": "c-1"}
+    encrypted = harness.client.post(
+        "/v1/fields/encrypt",
+        json={"fields": [{"value": "ABCDE1234F", "context": context}]},
+        headers=auth("service"),
+    )
+    assert encrypted.status_code == 200, encrypted.text
+    ciphertext = encrypted.json()["ciphertexts"][0]
+    return {
+        "purpose": "payment_processing",
+        "fields": [{"ciphertext": ciphertext, "context": context}],
+    }
+
+
+def test_a_closed_log_fails_admin_actions_decrypts_and_reads_closed(harness: Harness) -> None:
     warm_up(harness)
+    decrypt = _decrypt_request(harness)
+    opened = harness.client.post("/v1/fields/decrypt", json=decrypt, headers=auth("service"))
+    assert opened.status_code == 200, opened.text
     before = _service_accounts(harness.container)
     harness.log.close()
     created = harness.client.post(
@@ -304,10 +322,12 @@ def test_a_closed_log_fails_admin_actions_and_reads_closed(harness: Harness) -> 
     body = assert_problem(created, 503, "audit-unavailable")
     assert "client_secret" not in body
     assert _service_accounts(harness.container) == before
+    refused = harness.client.post("/v1/fields/decrypt", json=decrypt, headers=auth("service"))
+    assert_problem(refused, 503, "audit-unavailable")
+    assert "ABCDE1234F" not in refused.text
     assert_problem(harness.client.get("/v1/audit/events", headers=auth("auditor")), 503)
-    assert_problem(
-        harness.client.post("/v1/audit/hash", json={"value": 1}, headers=auth("auditor")), 503
-    )
+    hashed = harness.client.post("/v1/audit/hash", json={"value": 1}, headers=auth("auditor"))
+    assert_problem(hashed, 503)
 
 
 @contextlib.contextmanager
