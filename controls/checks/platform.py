@@ -50,10 +50,14 @@ def key_rotation(snap: PlatformSnapshot) -> Iterator[Result]:
         yield not_applicable("platform:keys", NOT_WIRED)
         return
     for key in snap.keys:
+        resource = f"platform:keys/{key.provider}/{key.name}"
+        if key.last_rotated_at is None:
+            yield failed(resource, "rotation date unknown")
+            continue
         age = snap.observed_at - key.last_rotated_at
         yield verdict(
             age <= timedelta(days=key.cryptoperiod_days),
-            f"platform:keys/{key.provider}/{key.name}",
+            resource,
             f"rotated {age.days} d ago",
             f"rotated {age.days} d ago > {key.cryptoperiod_days} d",
         )

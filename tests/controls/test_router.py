@@ -88,7 +88,12 @@ def test_collect_attest_and_download_evidence(client: TestClient) -> None:
     collections = {c["collector"]: c for c in run.json()["collections"]}
     assert collections["manual"]["status"] == "ok"
     assert collections["manual"]["findings"]["pass"] == 1
-    assert collections["platform"]["findings"]["not_applicable"] == 6
+    platform = collections["platform"]["findings"]
+    # vault keys, decision log and bundle tests are wired; the privacy room (DSRs) is not yet,
+    # and the audit chain checks become applicable once the durable audit log is wired
+    assert platform.get("fail", 0) == 0, platform
+    assert platform["pass"] in (3, 5), platform
+    assert platform["not_applicable"] == 6 - platform["pass"], platform
     training = client.get("/v1/controls/TP-TRN-01", headers=_auth("auditor")).json()
     assert training["posture"]["status"] == "fail"  # phishing simulation missing
     evidence = client.get(f"/v1/evidence/{sha}", headers=_auth("auditor"))
