@@ -32,6 +32,9 @@ def audit_checkpoint_fresh(snap: PlatformSnapshot) -> Iterator[Result]:
         yield not_applicable("platform:audit/checkpoint", NOT_WIRED)
         return
     last = snap.audit.last_checkpoint_at
+    if last is None and snap.audit.tree_size == 0:
+        yield not_applicable("platform:audit/checkpoint", "log is empty, nothing to checkpoint")
+        return
     if last is None:
         yield failed("platform:audit/checkpoint", "no checkpoint signed yet")
         return

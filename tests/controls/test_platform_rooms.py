@@ -254,3 +254,30 @@ def test_composition_root_wires_the_landed_rooms(tmp_path: Path) -> None:
         assert [s for _, s, _ in table["platform.audit_chain"]] == [expected]
     finally:
         container.close()
+
+
+def test_composition_root_picks_up_a_durable_audit_log(tmp_path: Path) -> None:
+    """What the audit room's wiring does: a durable ``AuditLog`` in the container is checked."""
+    from trustplane.migrate import upgrade
+
+    container = build_container(Settings(data_dir=tmp_path))
+    upgrade(container.engine)
+    log = build_audit_log(
+        container.engine,
+        hmac_key=bytes(range(32)),
+        signing_key=Ed25519PrivateKey.generate(),
+        origin="controls.test/wired",
+    )
+    try:
+        container.audit = log
+        platform = build_platform(container)
+        table = findings(platform)
+        assert [s for _, s, _ in table["platform.audit_chain"]] == ["pass"]
+        assert [s for _, s, _ in table["platform.audit_checkpoint_fresh"]] == ["not_applicable"]
+        log.record(_event(1))
+        assert statuses(platform, "platform.audit_checkpoint_fresh") == [
+            ("platform:audit/checkpoint", "pass")
+        ]
+    finally:
+        log.close()
+        container.close()
