@@ -7,6 +7,7 @@ from policies.decisions import (
     DataResult,
     DecisionService,
     EngineSource,
+    PolicyDecider,
     StaticEngineSource,
     new_decision_id,
 )
@@ -84,6 +85,7 @@ __all__ = [
     "InvalidRequestError",
     "NullMetrics",
     "OpaEngine",
+    "PolicyDecider",
     "PolicyEngine",
     "PolicyError",
     "PolicyRoom",
