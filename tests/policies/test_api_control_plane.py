@@ -46,7 +46,8 @@ def test_revisions_and_rollback_change_what_decides(api: Api) -> None:
     pushed = api.room.bundles.push(derived, actor="u-admin").revision
     assert api.post("/v1/authorize", CASES[0].request).json()["policy_revision"] == pushed
     listed = api.client.get("/v1/policy/revisions", headers=api.auth("as-admin")).json()
-    assert listed["active"] == pushed and len(listed["revisions"]) == 2
+    assert listed["active"] == pushed
+    assert len(listed["revisions"]) == 2
 
     assert api.post("/v1/policy/rollback", {"revision": shipped}).status_code == 403
     missing = api.post("/v1/policy/rollback", {"revision": "0" * 64}, token="as-admin")
