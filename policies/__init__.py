@@ -1,5 +1,6 @@
 """policies room: the decision point (public API)."""
 
+from policies.client import Guard
 from policies.decision_log import DecisionLogEntry, DecisionLogger, audit_event
 from policies.decisions import (
     MAX_BATCH,
@@ -82,6 +83,7 @@ __all__ = [
     "Evaluation",
     "EvaluationError",
     "EvaluationTimeoutError",
+    "Guard",
     "InvalidRequestError",
     "NullMetrics",
     "OpaEngine",
