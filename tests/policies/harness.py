@@ -109,12 +109,14 @@ def build_api_app(settings: Settings, engine: Engine | None = None) -> tuple[Any
 
 
 @contextmanager
-def running_api(settings: Settings, engine: Engine | None = None) -> Iterator[Api]:
+def running_api(
+    settings: Settings, engine: Engine | None = None, *, account: str = "domain-svc"
+) -> Iterator[Api]:
     app, container = build_api_app(settings, engine)
     identity = container.authenticator
     assert isinstance(identity, IdentityService)
-    account = identity.create_service_account("domain-svc", ["service"], SYSTEM_ACTOR)
+    created = identity.create_service_account(account, ["service"], SYSTEM_ACTOR)
     inject_callers(identity)
     with TestClient(app, client=callers.ADMIN_NETWORK_CLIENT) as client:
-        token = token_for(client, account.client_id, account.client_secret)
-        yield Api(client, container, token, account.client_id, account.client_secret)
+        token = token_for(client, created.client_id, created.client_secret)
+        yield Api(client, container, token, created.client_id, created.client_secret)
