@@ -42,7 +42,12 @@ INJECTED: dict[str, Callable[[], Caller]] = {
 
 def settings_for(data_dir: Path, **policy: Any) -> Settings:
     return Settings.model_validate(
-        {"data_dir": data_dir, "identity": CHEAP_ARGON2, "policy": {"poll_seconds": 0.2, **policy}}
+        {
+            "data_dir": data_dir,
+            "identity": CHEAP_ARGON2,
+            # a loaded 2-core CI machine must not turn expected decisions into timeouts
+            "policy": {"poll_seconds": 0.2, "timeout_ms": 2000, **policy},
+        }
     )
 
 

@@ -12,7 +12,10 @@ from hypothesis import strategies as st
 from policies import DecisionService, RegorusEngine, StaticEngineSource, load_bundle_dir
 from tests.policies.corpus import CASES
 
-SERVICE = DecisionService(StaticEngineSource(RegorusEngine(load_bundle_dir())), None)
+# a generous timeout: only engine errors may fail these decisions, not a loaded machine
+SERVICE = DecisionService(
+    StaticEngineSource(RegorusEngine(load_bundle_dir())), None, timeout_seconds=10
+)
 
 # Absence that ACCESS-MODEL.md itself defines as "rule does not apply":
 #   rule 13: "Resources without a residency are not subject to this rule."

@@ -128,3 +128,11 @@ test_route_admin_outside_network_admitted_nowhere if {
 	not call(route_callers.admin, "whoami", {"ip": "192.0.2.1"}).allow
 	not call(route_callers.admin, "admin:manage", {}).allow
 }
+
+test_wildcards_match_only_their_part if {
+	not call(person(["security"], {}), "read", {}).allow # "*:read" needs an area
+	not call(person(["security"], {}), "readers:manage", {}).allow
+	not call(person(["dpo"], {}), "dsr", {}).allow # "dsr:*" needs a verb
+	not call(person(["dpo"], {}), "dsrx:manage", {}).allow
+	call(person(["dpo"], {}), "breach:report", {}).allow
+}
