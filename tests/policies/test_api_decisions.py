@@ -197,3 +197,49 @@ def test_in_process_check_api(api: Api) -> None:
     assert decision.policy_revision == api.room.bundles.active_revision
     events = api.decision_events()
     assert events[-1].details["entry_point"] == "in-process"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"subject": "u-1", "action": {"name": "read"}, "resource": {"type": "t"}},
+        {
+            "subject": {"type": "user", "id": "u"},
+            "action": {"name": "read"},
+            "resource": {"type": "t"},
+            "context": [],
+        },
+        {
+            "subject": {"type": "user", "id": "u", "properties": []},
+            "action": {"name": "read"},
+            "resource": {"type": "t"},
+        },
+        {
+            "subject": {"type": "user", "id": "u", "properties": {"attributes": 3}},
+            "action": {"name": "read"},
+            "resource": {"type": "t"},
+        },
+        {"subject": {"type": "user", "id": "u"}, "resource": {"type": "t"}},
+    ],
+)
+def test_authzen_malformed_evaluation_is_a_problem(api: Api, body: dict[str, Any]) -> None:
+    before = len(api.decision_events())
+    response = api.post("/access/v1/evaluation", body)
+    assert response.status_code in (400, 422), response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    # nothing was decided: only the route gate's own decision was logged
+    events = api.decision_events()[before:]
+    assert {event.details["entry_point"] for event in events} <= {"route-gate"}
+
+
+def test_authzen_evaluations_bad_shapes(api: Api) -> None:
+    allow = to_authzen(next(c for c in CASES if c.allow).request)
+    single = api.post("/access/v1/evaluations", allow)  # no array: one evaluation
+    assert single.status_code == 200
+    assert single.json()["decision"] is True
+    not_array = api.post("/access/v1/evaluations", {"evaluations": {"a": 1}})
+    assert not_array.status_code in (400, 422)
+    too_many = api.post("/access/v1/evaluations", {"evaluations": [allow] * 1001})
+    assert too_many.status_code in (400, 422)
+    item = api.post("/access/v1/evaluations", {**allow, "evaluations": ["x"]})
+    assert item.json()["evaluations"][0]["context"]["error"]["status"] == 400
