@@ -180,3 +180,50 @@ def test_every_router_permission_is_granted_and_matches_the_role_gate() -> None:
         if permission in DEFAULT_ROLE_PERMISSIONS:
             assert granted == set(DEFAULT_ROLE_PERMISSIONS[permission]), permission
     assert admitted("dsr:manage") == {"dpo", "admin"}  # ACCESS-MODEL: shred is DPO and admin
+
+
+def test_demo_admin_can_administer_from_loopback_only_after_the_demo_revision(
+    tmp_path: Path,
+) -> None:
+    """Real login (password + TOTP) on a real server on 127.0.0.1: rule 9 still applies."""
+    from datetime import UTC, datetime
+    from urllib.parse import parse_qs, urlparse
+
+    import httpx
+
+    from identity.totp import code_at
+    from tests.policies.harness import build_api_app
+    from trustplane.identity_demo import DEMO_ADMIN_EMAIL
+    from trustplane.server import BackgroundServer
+
+    app, container = build_api_app(settings_for(tmp_path))
+    identity_seeder, *others = container.demo_seeders
+    lines = identity_seeder()
+    password = next(line.split(": ", 1)[1] for line in lines if "one-time password" in line)
+    uri = next(line.split(": ", 1)[1] for line in lines if "TOTP provisioning URI" in line)
+    secret = parse_qs(urlparse(uri).query)["secret"][0]
+    server = BackgroundServer(app, "127.0.0.1").start()
+    try:
+        assert server.wait_ready()
+        with httpx.Client(base_url=server.url, timeout=10) as http:
+            login = http.post(
+                "/auth/login",
+                json={
+                    "email": DEMO_ADMIN_EMAIL,
+                    "password": password,
+                    "totp": code_at(secret, datetime.now(UTC)),
+                },
+            )
+            assert login.status_code == 200, login.text
+            csrf = {"X-CSRF-Token": login.json()["csrf_token"]}
+            new_user = {"email": "dpo@finsolve.example", "roles": ["dpo"]}
+            refused = http.post("/v1/users", json=new_user, headers=csrf)
+            assert refused.status_code == 403
+            assert "admin network allowlist" in refused.text
+            for seeder in others:
+                seeder()  # the policy demo seeder pushes the loopback revision
+            created = http.post("/v1/users", json=new_user, headers=csrf)
+            assert created.status_code == 201, created.text
+    finally:
+        server.stop()
+        container.close()
