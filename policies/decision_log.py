@@ -30,7 +30,6 @@ from policies.engine import MASK_QUERY, PolicyEngine
 from policies.masking import apply_mask
 from policies.models import Decision
 
-
 YIELD_EVERY = 8
 
 
