@@ -26,6 +26,7 @@ from policies.errors import PolicyError
 from policies.models import POLICY_EVALUATION_FAILED, Decision
 
 TOKEN_PATH = "/oauth/token"
+BATCH_LIMIT = 1000  # the server's MAX_BATCH
 REFRESH_MARGIN_SECONDS = 30.0
 
 
@@ -156,9 +157,13 @@ class Guard:
         return decision
 
     def authorize_many(self, requests: Sequence[Mapping[str, Any]]) -> list[Decision]:
-        """Decisions in order (up to 1,000 per call); a failed item or call is a deny."""
-        if not requests:
-            return []
+        """Decisions in order (sent in batches of 1,000); a failed item or call is a deny."""
+        decisions: list[Decision] = []
+        for start in range(0, len(requests), BATCH_LIMIT):
+            decisions += self._authorize_batch(requests[start : start + BATCH_LIMIT])
+        return decisions
+
+    def _authorize_batch(self, requests: Sequence[Mapping[str, Any]]) -> list[Decision]:
         try:
             body = self._post("/v1/authorize/batch", {"requests": [dict(r) for r in requests]})
             answers = body.get("decisions") if isinstance(body, dict) else None

@@ -163,6 +163,9 @@ def test_authorize_many_keeps_order(live: Live) -> None:
         assert decisions[-1].allow is False
         assert decisions[-1].reasons[0] == POLICY_EVALUATION_FAILED
         assert guard.authorize_many([]) == []
+        many = guard.authorize_many([CASES[0].request] * 1001)  # two server batches
+        assert len(many) == 1001
+        assert all(d.allow is CASES[0].allow for d in many)
 
 
 def test_token_refresh_on_expiry_and_on_401(live: Live) -> None:
