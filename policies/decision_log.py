@@ -132,14 +132,17 @@ class DecisionLogger:
         self._lock = threading.Lock()
 
     def start(self) -> None:
+        """Start (or, after ``close``, restart) the worker: no entry waits on a dead thread."""
         with self._lock:
-            if self._thread is None:
+            if self._thread is None or not self._thread.is_alive():
+                self._stop.clear()
                 self._thread = threading.Thread(target=self._run, name="decision-log", daemon=True)
                 self._thread.start()
 
     def submit(self, entry: DecisionLogEntry) -> bool:
         """Enqueue without blocking; False when the queue is full."""
-        if self._thread is None:
+        thread = self._thread
+        if thread is None or not thread.is_alive():
             self.start()
         try:
             self._queue.put_nowait(entry)

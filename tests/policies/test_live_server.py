@@ -19,7 +19,7 @@ from audit import SYSTEM_ACTOR
 from identity import IdentityService
 from policies import POLICY_EVALUATION_FAILED, Decision, Guard, PolicyRoom
 from tests.policies.corpus import AGENT, CASES, profile, req
-from tests.policies.harness import build_api_app, settings_for, token_for
+from tests.policies.harness import build_api_app, settings_for
 from trustplane.server import BackgroundServer
 from web.guard import GuardDependencies
 
@@ -42,8 +42,14 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     server = BackgroundServer(app).start()
     try:
         assert server.wait_ready()
-        with TestClient(app) as client:  # token via the real endpoint
-            token = token_for(client, account.client_id, account.client_secret)
+        token = httpx.post(
+            f"{server.url}/oauth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": account.client_id,
+                "client_secret": account.client_secret,
+            },
+        ).json()["access_token"]
         room = container.extras["policies"]
         assert isinstance(room, PolicyRoom)
         yield Live(server, room, account.client_id, account.client_secret, token)
