@@ -134,7 +134,10 @@ def test_demo_seeder_activates_a_loopback_revision_once(tmp_path: Path) -> None:
         assert seed_policy_demo(api.room)[0].startswith("demo policy revision")
         assert api.room.bundles.active_revision == demo  # idempotent
         listed = api.client.get("/v1/policy/revisions", headers=api.auth("as-security")).json()
-        assert next(r["revision"] for r in listed["revisions"]) == demo
+        newest = listed["revisions"][0]
+        assert newest["revision"] == demo
+        assert newest["created_by"] == "trustplane-demo"
+        assert newest["active"] is True
         assert load_bundle_dir().revision == shipped  # the shipped bundle is untouched
 
 
