@@ -204,7 +204,17 @@ def http_figures(args: argparse.Namespace, workdir: Path) -> None:
         baseline = run_load(
             f"{url}/v1/me", headers=headers, clients=args.clients, seconds=args.seconds
         )
-        print(baseline.line(f"    baseline GET /v1/me (JWT + route gate), {args.workers} workers"))
+        print(baseline.line(f"    baseline GET /v1/me (JWT only), {args.workers} workers"))
+        etag = httpx.get(f"{url}/bundles/finsolve", headers=headers, timeout=10).headers["etag"]
+        gated = run_load(
+            f"{url}/bundles/finsolve",
+            headers={**headers, "If-None-Match": etag},
+            clients=args.clients,
+            seconds=args.seconds,
+        )
+        print(
+            gated.line(f"    baseline GET /bundles 304 (JWT + engine gate), {args.workers} workers")
+        )
         single = run_load(
             f"{url}/v1/authorize",
             method="POST",
