@@ -33,7 +33,7 @@ from trustplane.keyfiles import load_or_create
 from trustplane.policy_wiring import wire_policies
 from trustplane.settings import Settings
 from trustplane.wiring_controls import build_controls, build_scheduler
-from trustplane.wiring_vault import build_vault
+from trustplane.wiring_vault import build_vault, wire_decrypt_authorization
 from web.deps import CallerAuthenticator
 from web.gate import RoleGate, RouteGate
 from web.ratelimit import TokenBucketLimiter
@@ -162,6 +162,7 @@ def build_container(settings: Settings, engine: Engine | None = None) -> Contain
     container.demo_seeders.append(partial(seed_identity_demo, identity))
     container.extras["vault"] = build_vault(settings, engine, audit)
     wire_policies(container)
+    wire_decrypt_authorization(container)
     controls = build_controls(settings, engine, audit)
     container.extras["controls"] = controls
     container.extras["controls_scheduler"] = build_scheduler(settings, controls)

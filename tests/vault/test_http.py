@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from identity import AuthenticationError, Caller, CallerKind
+from tests.callers import ADMIN_NETWORK_CLIENT, admin, auditor, service
 from trustplane.app import create_app
 from trustplane.db import make_engine
 from trustplane.migrate import upgrade
@@ -17,10 +18,13 @@ from trustplane.settings import Settings
 from trustplane.wiring import build_container
 
 TOKENS = {
-    "admin": Caller("u-admin", CallerKind.USER, frozenset({"admin"})),
+    "admin": admin(),
+    "stale-admin": admin("u-admin2", mfa_age_seconds=3600),
     "dpo": Caller("u-dpo", CallerKind.USER, frozenset({"dpo"})),
-    "auditor": Caller("u-aud", CallerKind.USER, frozenset({"auditor"})),
-    "service": Caller("svc:payments", CallerKind.SERVICE, frozenset({"service"})),
+    "auditor": auditor(),
+    "expired-auditor": auditor("u-aud2", expires_in_days=-1),
+    # svc:payments may read its own resource types (ACCESS-MODEL rule 7)
+    "service": service("svc:payments", "svc:payments"),
 }
 
 
@@ -41,7 +45,8 @@ def client(db_url: str, tmp_path: Path) -> Iterator[TestClient]:
     settings = Settings(data_dir=tmp_path, database_url=db_url)
     container = build_container(settings, engine)
     container.authenticator = TokenAuthenticator()
-    with TestClient(create_app(settings, container), raise_server_exceptions=False) as test_client:
+    app = create_app(settings, container)
+    with TestClient(app, raise_server_exceptions=False, client=ADMIN_NETWORK_CLIENT) as test_client:
         yield test_client
 
 
@@ -50,7 +55,7 @@ def _auth(role: str) -> dict[str, str]:
 
 
 def _ctx(field: str, owner: str = "c-9") -> dict[str, Any]:
-    return {"resource_type": "customer_profile", "field": field, "owner_id": owner}
+    return {"resource_type": "payment_account", "field": field, "owner_id": owner}
 
 
 def test_encrypt_decrypt_round_trip_with_per_item_errors(client: TestClient) -> None:
@@ -155,6 +160,12 @@ def test_shred_then_decrypt_fails_for_that_principal_only(client: TestClient) ->
         },
         headers=_auth("service"),
     ).json()["values"]
+    stale = client.post("/v1/subjects/bob/shred", headers=_auth("stale-admin"))
+    assert stale.status_code == 403
+    assert stale.headers["content-type"].startswith("application/problem+json")
+    by_admin = client.post("/v1/subjects/carol/shred", headers=_auth("admin"))
+    assert by_admin.status_code == 200, by_admin.text
+    assert by_admin.json()["keys_destroyed"] == 0
     assert values[0]["error"]["title"] == "key destroyed"
     assert values[0]["error"]["status"] == 410
     assert values[1]["value"] == "bob@example.com"
@@ -162,6 +173,7 @@ def test_shred_then_decrypt_fails_for_that_principal_only(client: TestClient) ->
 
 def test_keys_inventory_and_rotation(client: TestClient) -> None:
     assert client.get("/v1/keys", headers=_auth("service")).status_code == 403
+    assert client.get("/v1/keys", headers=_auth("expired-auditor")).status_code == 403
     keys = client.get("/v1/keys", headers=_auth("auditor"))
     assert keys.status_code == 200
     (entry,) = keys.json()["keys"]
@@ -173,6 +185,9 @@ def test_keys_inventory_and_rotation(client: TestClient) -> None:
     assert rotated.status_code == 200
     assert rotated.json()["version"] == 2
     assert rotated.json()["last_rotated_at"] is not None
+    stale = client.post("/v1/keys/fields/rotate", headers=_auth("stale-admin"))
+    assert stale.status_code == 403
+    assert any("MFA" in reason for reason in stale.json()["reasons"])
     missing = client.post("/v1/keys/nope/rotate", headers=_auth("admin"))
     assert missing.status_code == 404
     assert missing.headers["content-type"].startswith("application/problem+json")
