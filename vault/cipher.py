@@ -361,9 +361,10 @@ def _severity(outcomes: Sequence[DecryptOutcome]) -> str:
         if decision is None or not decision.allow:
             continue
         for obligation in decision.obligations:
-            if obligation.get("type") in {"audit", "notify"} and obligation.get(
-                "severity", "high"
-            ) == "high":
+            if (
+                obligation.get("type") in {"audit", "notify"}
+                and obligation.get("severity", "high") == "high"
+            ):
                 return "high"
     return "normal"
 

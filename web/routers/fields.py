@@ -67,9 +67,7 @@ class DecisionContextIn(BaseModel):
     dsr_id: str | None = Field(default=None, max_length=255)
     justification: str | None = Field(default=None, max_length=2000)
     incident_id: str | None = Field(default=None, max_length=255)
-    consents: list[Annotated[str, Field(max_length=64)]] | None = Field(
-        default=None, max_length=64
-    )
+    consents: list[Annotated[str, Field(max_length=64)]] | None = Field(default=None, max_length=64)
     region: str | None = Field(default=None, max_length=64)
     residency: str | None = Field(default=None, max_length=8)
 
