@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -196,3 +198,44 @@ def test_keys_inventory_and_rotation(client: TestClient) -> None:
 def test_unauthenticated_requests_are_refused(client: TestClient) -> None:
     response = client.post("/v1/fields/encrypt", json={"fields": []})
     assert response.status_code == 401
+
+
+def _b64(raw: bytes) -> str:
+    return "tpe1." + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def test_bad_ciphertexts_get_specific_problems(client: TestClient) -> None:
+    (good,) = client.post(
+        "/v1/fields/encrypt",
+        json={"fields": [{"value": "4111111111111111", "context": _ctx("account_number")}]},
+        headers=_auth("service"),
+    ).json()["ciphertexts"]
+    raw = base64.urlsafe_b64decode(good[len("tpe1.") :] + "==")
+    flipped = bytearray(raw)
+    flipped[-3] ^= 0x01  # inside the GCM tag
+    other_key = bytearray(raw)
+    other_key[2] ^= 0xFF  # another data key id
+    newer = bytearray(raw)
+    newer[18:22] = (99).to_bytes(4, "big")  # a key version that does not exist
+    cases = {
+        "ciphertext-tampered": _b64(bytes(flipped)),
+        "ciphertext-truncated": _b64(raw[:30]),
+        "unknown-data-key": _b64(bytes(other_key)),
+        "unknown-key-version": _b64(bytes(newer)),
+        "ciphertext-not-base64": "tpe1.@@@@",
+        "ciphertext-unsupported-format": "tpe7.AAAA",
+    }
+    items = [{"ciphertext": c, "context": _ctx("account_number")} for c in cases.values()]
+    items.append({"ciphertext": good, "context": _ctx("account_number")})
+    response = client.post(
+        "/v1/fields/decrypt",
+        json={"purpose": "payment_processing", "fields": items},
+        headers=_auth("service"),
+    )
+    assert response.status_code == 200, response.text
+    values = response.json()["values"]
+    for (code, _), value in zip(cases.items(), values, strict=False):
+        assert value["value"] is None
+        assert value["error"]["type"].endswith(code), (code, value["error"])
+    assert values[-1]["value"] == "4111111111111111"
+    assert "4111" not in json.dumps(values[:-1])
