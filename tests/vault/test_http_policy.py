@@ -144,7 +144,9 @@ def api(db_url: str, tmp_path: Path) -> Iterator[Api]:
     upgrade(engine)
     bundle = _bundle_with_human_decrypters(tmp_path / "bundle")
     settings = Settings(
-        data_dir=tmp_path / "data", database_url=db_url, policy={"bundle_dir": bundle}
+        data_dir=tmp_path / "data",
+        database_url=db_url,
+        policy={"bundle_dir": bundle, "timeout_ms": 2000},
     )
     container = build_container(settings, engine)
     container.authenticator = TokenAuthenticator()
