@@ -154,6 +154,7 @@ def api(db_url: str, tmp_path: Path) -> Iterator[Api]:
     assert isinstance(services.cipher.authorizer, PolicyDecryptAuthorizer)
     spy = SpyRecorder(services.cipher.audit)
     services.cipher.audit = spy
+    services.keys.audit = spy
     app = create_app(settings, container)
     with TestClient(app, raise_server_exceptions=False, client=ADMIN_NETWORK_CLIENT) as client:
         yield Api(client, container, spy)
@@ -284,3 +285,17 @@ def test_residency_outside_allowed_regions_is_denied(api: Api) -> None:
         "dpo", api.encrypt(), "legal", dsr_id="dsr-1", residency="IN", region="us-east-1"
     )
     assert all(any("s.16" in r for r in v["error"]["reasons"]) for v in values.values())
+
+
+def test_shred_fails_closed_when_audit_is_down(api: Api) -> None:
+    ciphertexts = api.encrypt()
+    api.audit.down = True
+    response = api.client.post("/v1/subjects/c-9/shred", headers=_auth("dpo"))
+    assert response.status_code == 503
+    assert response.headers["content-type"].startswith("application/problem+json")
+    api.audit.down = False
+    values = api.decrypt("dpo", ciphertexts, "legal", dsr_id="dsr-7")
+    assert {f: v["value"] for f, v in values.items()} == PROFILE  # nothing was destroyed
+    assert api.client.post("/v1/subjects/c-9/shred", headers=_auth("dpo")).status_code == 200
+    gone = api.decrypt("dpo", ciphertexts, "legal", dsr_id="dsr-7")
+    assert all(v["error"]["status"] == 410 for v in gone.values())
