@@ -42,6 +42,7 @@ TOKENS = {
     "analytics": service("svc:analytics", "svc:analytics"),
     "notification": service("svc:notification", "svc:notification"),
     "engineer": user("u-eng", "engineer"),
+    "analyst": user("u-sec", "security_analyst"),
 }
 PROFILE = {
     "name": "Asha Rao",
@@ -129,10 +130,16 @@ def _bundle_with_human_decrypters(target: Path) -> Path:
     data_file = target / "data.json"
     data = json.loads(data_file.read_text())
     config = data["trustplane"]["config"]
-    config["human_roles"] = [*config["human_roles"], "support_agent", "customer", "engineer"]
+    config["human_roles"] = [
+        *config["human_roles"],
+        "support_agent",
+        "customer",
+        "engineer",
+        "security_analyst",
+    ]
     permissions = config["permissions"]
     permissions["dpo"] = [*permissions["dpo"], "fields:decrypt"]
-    for role in ("support_agent", "customer", "engineer"):
+    for role in ("support_agent", "customer", "engineer", "security_analyst"):
         permissions[role] = ["fields:decrypt"]
     data_file.write_text(json.dumps(data))
     return target
@@ -299,3 +306,20 @@ def test_shred_fails_closed_when_audit_is_down(api: Api) -> None:
     assert api.client.post("/v1/subjects/c-9/shred", headers=_auth("dpo")).status_code == 200
     gone = api.decrypt("dpo", ciphertexts, "legal", dsr_id="dsr-7")
     assert all(v["error"]["status"] == 410 for v in gone.values())
+
+
+def test_break_glass_gets_plaintext_with_notify_and_high_audit(api: Api) -> None:
+    ciphertexts = api.encrypt()
+    without = api.decrypt("analyst", ciphertexts, "incident_response")
+    assert all(v["error"] is not None for v in without.values())
+    values = api.decrypt(
+        "analyst",
+        ciphertexts,
+        "incident_response",
+        justification="fraud ring investigation",
+        incident_id="INC-204",
+    )
+    assert {f: v["value"] for f, v in values.items()} == PROFILE
+    event = _decrypt_events(api)[-1]
+    assert event.details["severity"] == "high"
+    assert all(f["obligations"] == ["audit", "notify"] for f in event.details["fields"])
