@@ -1,6 +1,6 @@
 """Decrypts over HTTP, authorized per field by the real decision point (ACCESS-MODEL.md).
 
-The shipped bundle grants ``fields:decrypt`` on trustplane's API to services only; FinSolve
+The shipped bundle grants ``fields:decrypt`` on trustplane's API to services and the DPO; FinSolve
 lets its support agents, customers and DPO call the endpoint by editing the bundle's data
 (never Python), which is what the fixture does on a copy of the shipped bundle.
 """
