@@ -17,7 +17,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from audit import SYSTEM_ACTOR, AuditEventIn, EventType, InMemoryAuditLog
+from audit import SYSTEM_ACTOR, AuditEventIn, AuditLog, EventFilter, EventType
 from identity import Caller, IdentityService
 from policies import PolicyRoom
 from tests import callers
@@ -77,11 +77,24 @@ class Api:
     def post(self, url: str, body: Any, token: str | None = None) -> Any:
         return self.client.post(url, json=body, headers=self.auth(token))
 
-    def decision_events(self) -> list[AuditEventIn]:
-        assert self.room.logger.flush()
+    @property
+    def audit(self) -> AuditLog:
         audit = self.container.audit
-        assert isinstance(audit, InMemoryAuditLog)
-        return [event for event in audit.events if event.type == EventType.DECISION]
+        assert isinstance(audit, AuditLog)  # the composition root wires the durable log
+        return audit
+
+    def decision_events(self) -> list[AuditEventIn]:
+        """Every decision event the durable log holds, in log order, as the log stored it
+        (read back through its public read API after the decision logger drained)."""
+        assert self.room.logger.flush()
+        found: list[AuditEventIn] = []
+        after = -1
+        while True:
+            page = self.audit.events(EventFilter(type=EventType.DECISION), after=after, limit=1000)
+            found += [AuditEventIn.model_validate(event.document) for event in page.events]
+            if page.next_cursor is None:
+                return found
+            after = page.next_cursor
 
 
 def inject_callers(identity: IdentityService) -> None:
