@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
+from schemathesis.core.result import Ok
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -123,6 +124,7 @@ def fuzz_every_operation(live: Live, headers: dict[str, str], max_examples: int)
     failures: list[str] = []
     ran = 0
     for result in api.get_all_operations():
+        assert isinstance(result, Ok), f"the OpenAPI document has an invalid operation: {result}"
         operation = result.ok()
         if operation.path == NOT_FUZZED:
             continue
