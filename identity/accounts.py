@@ -6,7 +6,7 @@ import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.engine import Engine
@@ -217,6 +217,54 @@ class AccountAdmin:
             )
             db.commit()
         return RotatedSecret(client_id, secret, valid_until)
+
+    def set_engagement(
+        self,
+        account: str,
+        expires_at: datetime,
+        actor: Actor,
+        origin: Origin | None = None,
+    ) -> datetime:
+        """Extend or shorten an engagement; ``account`` is a user's email or a client id.
+
+        Shortening to a past time ends the engagement at once for sessions, and for access
+        tokens at their expiry at the latest (ADR 0504).
+        """
+        if expires_at.tzinfo is None:
+            raise InvalidInputError("engagement expiry needs a UTC offset (e.g. Z)")
+        moment = expires_at.astimezone(UTC).replace(microsecond=0)
+        with Session(self._engine, expire_on_commit=False) as db:
+            row, target = self._account_row(db, account)
+            row.engagement_expires_at = moment
+            db.add(row)
+            record(
+                self._audit,
+                EventType.ADMIN_ACTION,
+                actor=actor,
+                target=target,
+                origin=origin,
+                action="engagement.set",
+                engagement_expires_at=rfc3339_z(moment),
+            )
+            db.commit()
+        return moment
+
+    @staticmethod
+    def _account_row(
+        db: Session, account: str
+    ) -> tuple[IdentityUser | IdentityServiceAccount, Target]:
+        if "@" in account:
+            user = db.exec(
+                select(IdentityUser).where(IdentityUser.email == normalized_email(account))
+            ).first()
+            if user is None:
+                raise NotFoundError("no such user")
+            return user, Target(type="user", id=user.id)
+        query = select(IdentityServiceAccount).where(IdentityServiceAccount.client_id == account)
+        service = db.exec(query).first()
+        if service is None:
+            raise NotFoundError("no such service account")
+        return service, Target(type="service_account", id=service.client_id)
 
     @staticmethod
     def _flush_unique(db: Session, message: str) -> None:

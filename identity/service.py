@@ -131,3 +131,9 @@ class IdentityService:
         grace_seconds: int | None = None,
     ) -> RotatedSecret:
         return self.accounts.rotate_secret(client_id, actor, origin, grace_seconds)
+
+    def set_engagement(
+        self, account: str, expires_at: datetime, actor: Actor, origin: Origin | None = None
+    ) -> datetime:
+        """``account``: a user's email or a service account's client id."""
+        return self.accounts.set_engagement(account, expires_at, actor, origin)

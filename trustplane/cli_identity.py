@@ -160,3 +160,28 @@ def service_accounts_create(
     typer.echo(f"client_id: {created.client_id}")
     typer.echo(f"client_secret: {created.client_secret}")
     typer.echo("the secret is shown once: store it now; trustplane stores only a hash")
+
+
+def engagement_set(account: str, expires: str) -> None:
+    moment = engagement_option(expires)
+    assert moment is not None
+    stored = run(lambda service: service.set_engagement(account, moment, CLI_ACTOR))
+    typer.echo(f"engagement of {account} expires: {rfc3339_z(stored)}")
+
+
+@users_app.command("set-engagement")
+def users_set_engagement(
+    email: Annotated[str, typer.Option(help="The user's email address")],
+    expires: Annotated[str, typer.Option("--engagement-expires", help=ENGAGEMENT_HELP)],
+) -> None:
+    """Extend or end a user's auditor engagement (a past time ends it now)."""
+    engagement_set(email, expires)
+
+
+@service_accounts_app.command("set-engagement")
+def service_accounts_set_engagement(
+    client_id: Annotated[str, typer.Option(help="The service account's client id")],
+    expires: Annotated[str, typer.Option("--engagement-expires", help=ENGAGEMENT_HELP)],
+) -> None:
+    """Extend or end a service account's auditor engagement (a past time ends it now)."""
+    engagement_set(client_id, expires)

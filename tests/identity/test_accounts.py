@@ -202,3 +202,39 @@ def test_engagement_text_forms(text_value: str, expected: str) -> None:
 def test_engagement_text_refusals(bad: str) -> None:
     with pytest.raises(InvalidInputError):
         parse_engagement(bad)
+
+
+def test_engagements_can_be_extended_or_ended(
+    service: IdentityService, clock: FakeClock, audit_log: InMemoryAuditLog
+) -> None:
+    start = clock() + timedelta(days=1)
+    account = service.create_service_account(
+        "grc", ["auditor"], SYSTEM_ACTOR, engagement_expires_at=start
+    )
+    user = service.create_user(
+        "aud@bigfour.example", ["auditor"], SYSTEM_ACTOR, engagement_expires_at=start
+    )
+    later = datetime(2027, 6, 30, 12, 0, 0, 999, tzinfo=UTC)
+    assert service.set_engagement(account.client_id, later, SYSTEM_ACTOR) == later.replace(
+        microsecond=0
+    )
+    token = service.issue_token(account.client_id, account.client_secret)
+    attributes = service.authenticate_bearer(token.access_token).attributes
+    assert attributes["engagement_expires_at"] == "2027-06-30T12:00:00Z"
+    from identity.totp import code_at
+    from tests.identity.conftest import totp_secret_of
+
+    login = service.login(
+        user.email, user.password, code_at(totp_secret_of(user.totp_uri), clock())
+    )
+    ended = clock() - timedelta(seconds=1)
+    service.set_engagement("AUD@bigfour.example", ended, SYSTEM_ACTOR)  # ends it at once
+    caller = service.authenticate_session(login.session_token)
+    assert caller.attributes["engagement_expires_at"] == rfc3339_z(ended)
+    assert audit_log.events[-1].details["action"] == "engagement.set"
+    with pytest.raises(NotFoundError):
+        service.set_engagement("tpc_nope", later, SYSTEM_ACTOR)
+    with pytest.raises(NotFoundError):
+        service.set_engagement("nobody@finsolve.example", later, SYSTEM_ACTOR)
+    with pytest.raises(InvalidInputError):
+        service.set_engagement(account.client_id, datetime(2027, 1, 1), SYSTEM_ACTOR)

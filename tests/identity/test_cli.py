@@ -141,3 +141,41 @@ def test_auditor_service_account_with_engagement(migrated: str) -> None:
         ).scalar_one()
     engine.dispose()
     assert str(stored).startswith("2099-06-30 12:00:00")
+
+
+def test_set_engagement_commands(migrated: str) -> None:
+    expires = "--engagement-expires"
+    created = runner.invoke(
+        app,
+        [
+            "service-accounts",
+            "create",
+            "--name",
+            "grc",
+            "--roles",
+            "auditor",
+            "--json",
+            expires,
+            "2099-01-31",
+        ],
+    )
+    client_id = json.loads(created.output)["client_id"]
+    set_account = ["service-accounts", "set-engagement", "--client-id", client_id]
+    extended = runner.invoke(app, [*set_account, expires, "2099-12-31T00:00:00Z"])
+    assert extended.exit_code == 0, extended.output
+    assert "2099-12-31T00:00:00Z" in extended.output
+    new_user = ["users", "create", "--email", "aud@bigfour.example", "--role", "auditor"]
+    runner.invoke(app, [*new_user, expires, "2099-01-31"])
+    set_user = ["users", "set-engagement", "--email"]
+    ended = runner.invoke(app, [*set_user, "aud@bigfour.example", expires, "2020-01-01"])
+    assert ended.exit_code == 0, ended.output
+    missing = runner.invoke(app, [*set_user, "nobody@bigfour.example", expires, "2099-01-01"])
+    assert missing.exit_code == 1
+    assert "no such user" in missing.output
+    engine = make_engine(migrated)
+    with engine.connect() as connection:
+        stored = connection.execute(
+            text("SELECT engagement_expires_at FROM identity_users")
+        ).scalar_one()
+    engine.dispose()
+    assert str(stored).startswith("2020-01-02 00:00:00")
