@@ -1,6 +1,7 @@
 """audit: the tamper-evident log every room records into."""
 
 from audit.archive import ArchiveStore, LocalDirArchiveStore
+from audit.archive_s3 import S3ArchiveStore
 from audit.errors import (
     AuditArchivedError,
     AuditError,
@@ -69,6 +70,7 @@ __all__ = [
     "RecordedEvent",
     "RetentionReport",
     "RetentionService",
+    "S3ArchiveStore",
     "Target",
     "VerificationReport",
     "build_audit_log",

@@ -13,7 +13,7 @@
 PostgreSQL: a throwaway cluster is started (tests/services.py) unless --pg-url is given.
 The machine has 2 cores shared with other work: figures are a floor.
 
-    .venv/bin/python bench/audit.py [--seconds 3] [--events 1000000] [--skip-postgres]
+    .venv/bin/python bench/audit_log.py [--seconds 3] [--events 1000000] [--skip-postgres]
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """policies room: the decision point (public API)."""
 
+from policies.client import Guard
 from policies.decision_log import DecisionLogEntry, DecisionLogger, audit_event
 from policies.decisions import (
     MAX_BATCH,
@@ -7,6 +8,7 @@ from policies.decisions import (
     DataResult,
     DecisionService,
     EngineSource,
+    PolicyDecider,
     StaticEngineSource,
     new_decision_id,
 )
@@ -81,9 +83,11 @@ __all__ = [
     "Evaluation",
     "EvaluationError",
     "EvaluationTimeoutError",
+    "Guard",
     "InvalidRequestError",
     "NullMetrics",
     "OpaEngine",
+    "PolicyDecider",
     "PolicyEngine",
     "PolicyError",
     "PolicyRoom",

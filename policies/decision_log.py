@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,8 @@ from audit import (
 from policies.engine import MASK_QUERY, PolicyEngine
 from policies.masking import apply_mask
 from policies.models import Decision
+
+YIELD_EVERY = 8
 
 
 @dataclass(frozen=True)
@@ -129,14 +132,17 @@ class DecisionLogger:
         self._lock = threading.Lock()
 
     def start(self) -> None:
+        """Start (or, after ``close``, restart) the worker: no entry waits on a dead thread."""
         with self._lock:
-            if self._thread is None:
+            if self._thread is None or not self._thread.is_alive():
+                self._stop.clear()
                 self._thread = threading.Thread(target=self._run, name="decision-log", daemon=True)
                 self._thread.start()
 
     def submit(self, entry: DecisionLogEntry) -> bool:
         """Enqueue without blocking; False when the queue is full."""
-        if self._thread is None:
+        thread = self._thread
+        if thread is None or not thread.is_alive():
             self.start()
         try:
             self._queue.put_nowait(entry)
@@ -187,7 +193,11 @@ class DecisionLogger:
             batch = self._take_batch()
             if not batch:
                 continue
-            events = [self._event(entry) for entry in batch]
+            events: list[AuditEventIn] = []
+            for index, entry in enumerate(batch, 1):
+                events.append(self._event(entry))
+                if index % YIELD_EVERY == 0:
+                    time.sleep(0)  # hand the GIL back: decisions wait less behind logging
             while not self._write(events):
                 if self._stop.wait(self._retry_seconds):
                     return

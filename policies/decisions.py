@@ -29,6 +29,21 @@ class EngineSource(Protocol):
     def current(self) -> PolicyEngine: ...
 
 
+class PolicyDecider(Protocol):
+    """What a consumer of in-process decisions needs (``DecisionService`` implements it)."""
+
+    def check(
+        self,
+        subject: Mapping[str, Any],
+        action: str | Mapping[str, Any],
+        resource: Mapping[str, Any],
+        context: Mapping[str, Any] | None = None,
+        *,
+        entry_point: str = "in-process",
+        requested_by: str | None = None,
+    ) -> Decision: ...
+
+
 class StaticEngineSource:
     def __init__(self, engine: PolicyEngine) -> None:
         self._engine = engine
@@ -135,6 +150,31 @@ class DecisionService:
             path=(query or self._query).removeprefix("data.").replace(".", "/"),
         )
         return self._finish(decision, entry)
+
+    def check(
+        self,
+        subject: Mapping[str, Any],
+        action: str | Mapping[str, Any],
+        resource: Mapping[str, Any],
+        context: Mapping[str, Any] | None = None,
+        *,
+        entry_point: str = "in-process",
+        requested_by: str | None = None,
+    ) -> Decision:
+        """The in-process decision API for the composition root (e.g. vault field decrypts).
+
+        ``subject``/``resource``/``context`` are the ACCESS-MODEL.md parts; ``action`` is the
+        action name or ``{"name": ...}``. Returns a ``Decision`` (``allow``, ``reasons``,
+        ``obligations``, ``policy_revision``, ``decision_id``), logged like every decision;
+        ``InvalidRequestError`` when the parts are malformed. This signature is stable.
+        """
+        request = {
+            "subject": dict(subject),
+            "action": {"name": action} if isinstance(action, str) else dict(action),
+            "resource": dict(resource),
+            "context": dict(context or {}),
+        }
+        return self.decide_raw(request, entry_point=entry_point, requested_by=requested_by)
 
     def decide_raw(self, raw: Any, **kwargs: Any) -> Decision:
         """Validate the request shape first; ``InvalidRequestError`` when it is malformed."""

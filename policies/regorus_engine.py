@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,6 +39,27 @@ def rule_paths(files: BundleFiles) -> frozenset[str]:
     return frozenset(paths)
 
 
+_KEYS = itertools.count()
+_THREAD_ENGINES = threading.local()
+ENGINES_PER_THREAD = 4
+
+
+def _thread_cache() -> OrderedDict[int, regorus.Engine]:
+    cache: OrderedDict[int, regorus.Engine] | None = getattr(_THREAD_ENGINES, "cache", None)
+    if cache is None:
+        cache = OrderedDict()
+        _THREAD_ENGINES.cache = cache
+    return cache
+
+
+def _keep(key: int, engine: regorus.Engine) -> None:
+    """Cache on this thread; the oldest engine is dropped here, on the thread that made it."""
+    cache = _thread_cache()
+    cache[key] = engine
+    while len(cache) > ENGINES_PER_THREAD:
+        cache.popitem(last=False)
+
+
 class RegorusEngine:
     """One bundle revision on regorus.
 
@@ -44,13 +67,16 @@ class RegorusEngine:
     "unsendable" Python objects: an engine, and even ``clone()``, may only be used on the
     thread that created it), then reused for every evaluation on that thread. Construction
     compiles once on the calling thread, so a broken bundle fails here, not on first use.
+    The compiled engines live in a small per-thread cache (not on this object), so an old
+    revision's engines are dropped by their own thread, never by whichever thread happens
+    to garbage-collect this wrapper.
     """
 
     def __init__(self, files: BundleFiles) -> None:
         self._files = files
         self._revision = files.revision
-        self._local = threading.local()
-        self._local.engine = compile_engine(files, include_tests=False)
+        self._key = next(_KEYS)
+        _keep(self._key, compile_engine(files, include_tests=False))
         self._rule_queries = rule_paths(files)
 
     @property
@@ -58,10 +84,13 @@ class RegorusEngine:
         return self._revision
 
     def _engine(self) -> regorus.Engine:
-        engine: regorus.Engine | None = getattr(self._local, "engine", None)
+        cache = _thread_cache()
+        engine = cache.get(self._key)
         if engine is None:
             engine = compile_engine(self._files, include_tests=False)
-            self._local.engine = engine
+            _keep(self._key, engine)
+        else:
+            cache.move_to_end(self._key)
         return engine
 
     def evaluate(self, query: str, input_document: Mapping[str, Any]) -> Evaluation:

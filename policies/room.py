@@ -65,6 +65,10 @@ class _OpaSource:
             )
         return self._engine
 
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.close()  # keep-alive connections to OPA end with the room
+
 
 @dataclass
 class PolicyRoom:
@@ -74,6 +78,7 @@ class PolicyRoom:
     decisions: DecisionService
     routes: RouteAuthorizer
     signer: BundleSigner | None = None
+    opa: _OpaSource | None = None
     _archives: dict[str, bytes] = field(default_factory=dict)
 
     def bundle_archive(self) -> tuple[str, bytes]:
@@ -90,6 +95,8 @@ class PolicyRoom:
     def close(self) -> None:
         self.bundles.close()
         self.logger.close()
+        if self.opa is not None:
+            self.opa.close()
 
 
 def build_policy_room(
@@ -124,10 +131,11 @@ def build_policy_room(
     )
     logger = DecisionLogger(recorder, max_queue=log_queue_size)
     source: EngineSource = bundles
+    opa: _OpaSource | None = None
     if engine_kind == "opa":
         if not opa_url:
             raise ValueError("the opa engine needs an OPA URL")
-        source = _OpaSource(bundles, opa_url, opa_token, timeout_ms / 1000)
+        source = opa = _OpaSource(bundles, opa_url, opa_token, timeout_ms / 1000)
     elif engine_kind != "embedded":
         raise ValueError(f"unknown policy engine {engine_kind!r} (embedded or opa)")
     decisions = DecisionService(source, logger, metrics=metrics, timeout_seconds=timeout_ms / 1000)
@@ -139,4 +147,5 @@ def build_policy_room(
         decisions=decisions,
         routes=RouteAuthorizer(decisions),
         signer=signer,
+        opa=opa,
     )

@@ -16,6 +16,7 @@ from web.metrics import Metrics
 from web.middleware import RequestContextMiddleware
 from web.openapi import install_openapi
 from web.problems import install_problem_handlers
+from web.routers import audit as audit_router
 from web.routers import auth, fields, health, policies
 from web.routers import controls as controls_router
 
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(fields.router)
     app.include_router(policies.router)
     app.include_router(controls_router.router)
+    app.include_router(audit_router.router)
     return app
 
 

@@ -64,14 +64,16 @@ def policy_test(directory: DirArg = None) -> None:
 def bundle_service() -> Iterator[BundleService]:
     from trustplane.cli import load_settings
     from trustplane.db import make_engine
-    from trustplane.wiring import build_audit
+    from trustplane.wiring_audit import build_audit
 
     settings = load_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.effective_database_url)
+    audit_log = build_audit(settings, engine)
     try:
-        yield BundleService(BundleStore(engine), build_audit(settings, engine))
+        yield BundleService(BundleStore(engine), audit_log)
     finally:
+        audit_log.close()
         engine.dispose()
 
 

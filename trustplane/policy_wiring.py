@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry
 
 from policies import PolicyRoom, PrometheusDecisionMetrics, build_policy_room
+from trustplane.policy_demo import seed_policy_demo
 from trustplane.settings import Settings
 from web.policy_gate import PolicyRouteGate
 
@@ -47,6 +49,7 @@ def wire_policies(container: Container) -> PolicyRoom:
         room.bundles.current()
 
     container.readiness.append(("policy_bundle", bundle_loaded))
+    container.demo_seeders.append(partial(seed_policy_demo, room))
     return room
 
 

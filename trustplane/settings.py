@@ -103,6 +103,17 @@ class AuditSettings(BaseModel):
     checkpoint_every_seconds: float = Field(default=60.0, gt=0)
     hot_retention_days: int = Field(default=90, ge=1)
     archive_retention_days: int = Field(default=366, ge=365)
+    # SQLite only: the log lives in its own file, so a room that records inside its own
+    # write transaction never waits on itself (ADR 0100); default <data_dir>/audit.db
+    sqlite_path: Path | None = None
+    hmac_key_path: Path | None = None  # used when hmac_key is unset (default <keys>/audit-hmac.key)
+    record_timeout_seconds: float = Field(default=10.0, gt=0)
+    # archived segments and witness copies of checkpoints (ADR 0100)
+    archive_backend: Literal["local", "s3"] = "local"
+    archive_dir: Path | None = None  # local backend; default <data_dir>/audit-archive
+    archive_s3_bucket: str | None = None  # s3 backend; default controls.evidence_s3_bucket
+    archive_s3_prefix: str = "audit/"
+    witness_checkpoints: bool = True
 
 
 class PolicySettings(BaseModel):

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from audit import AuditRecorder, InMemoryAuditLog
+from audit import AuditRecorder
 from identity import (
     Argon2Params,
     CallerKind,
@@ -32,7 +32,8 @@ from trustplane.identity_demo import seed_identity_demo
 from trustplane.keyfiles import load_or_create
 from trustplane.policy_wiring import wire_policies
 from trustplane.settings import Settings
-from trustplane.wiring_controls import build_controls, build_scheduler
+from trustplane.wiring_audit import build_audit, wire_audit
+from trustplane.wiring_controls import build_controls, build_platform, build_scheduler
 from trustplane.wiring_vault import build_vault
 from web.deps import CallerAuthenticator
 from web.gate import RoleGate, RouteGate
@@ -68,11 +69,6 @@ class Container:
         if callable(closer):
             closer()
         self.engine.dispose()
-
-
-def build_audit(settings: Settings, engine: Engine) -> AuditRecorder:
-    """Placeholder until the audit room's durable log is wired (issue 5)."""
-    return InMemoryAuditLog()
 
 
 def build_authenticator(
@@ -159,10 +155,11 @@ def build_container(settings: Settings, engine: Engine | None = None) -> Contain
             settings.web.rate_limit_per_second, settings.web.rate_limit_burst
         ),
     )
+    wire_audit(container)
     container.demo_seeders.append(partial(seed_identity_demo, identity))
     container.extras["vault"] = build_vault(settings, engine, audit)
     wire_policies(container)
-    controls = build_controls(settings, engine, audit)
+    controls = build_controls(settings, engine, audit, platform=build_platform(container))
     container.extras["controls"] = controls
     container.extras["controls_scheduler"] = build_scheduler(settings, controls)
     return container

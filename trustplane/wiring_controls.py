@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 
-from audit import AuditRecorder
+from audit import AuditLog, AuditRecorder
 from controls import (
     AwsCollector,
     AwsPolicy,
@@ -27,7 +27,13 @@ from controls import (
     VaultCollector,
     load_catalog,
 )
+from policies import PolicyRoom
+from trustplane.controls_platform import AuditChainAdapter, KeyInventoryAdapter, PolicyRoomAdapter
 from trustplane.settings import ControlsSettings, Settings
+from vault import VaultServices
+
+if TYPE_CHECKING:
+    from trustplane.wiring import Container
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,6 +61,26 @@ def build_evidence_store(settings: Settings) -> EvidenceStore:
             prefix=section.evidence_s3_prefix,
         )
     return LocalEvidenceStore(section.evidence_dir or settings.data_dir / "evidence")
+
+
+def build_platform(container: Container) -> PlatformCollector:
+    """Platform self-checks over the rooms the container holds (an absent room stays n/a)."""
+    section = container.settings.controls
+    audit = container.audit
+    vault = container.extras.get("vault")
+    policies = container.extras.get("policies")
+    room = PolicyRoomAdapter(policies) if isinstance(policies, PolicyRoom) else None
+    return PlatformCollector(
+        audit=AuditChainAdapter(audit) if isinstance(audit, AuditLog) else None,
+        keys=(
+            KeyInventoryAdapter(vault.keys, section.cryptoperiod_days)
+            if isinstance(vault, VaultServices)
+            else None
+        ),
+        decision_log=room,
+        bundle=room,
+        checkpoint_max_age_seconds=section.checkpoint_max_age_seconds,
+    )
 
 
 def build_collectors(

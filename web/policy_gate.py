@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from audit import AuditUnavailableError
 from identity import Caller
-from policies import RouteAuthorizer
+from policies import DECISION_LOG_UNAVAILABLE, EvaluationError, RouteAuthorizer
 from web.gate import GateDecision
 
 
@@ -20,7 +21,11 @@ def caller_subject(caller: Caller) -> dict[str, Any]:
 
 
 class PolicyRouteGate:
-    """``RouteGate`` port implemented by the decision point (fails closed like any decision)."""
+    """``RouteGate`` port implemented by the decision point (fails closed like any decision).
+
+    A decision that failed (engine error or timeout, or a full decision-log queue) is not
+    the caller's fault: it refuses the request with 503 rather than a misleading 403.
+    """
 
     def __init__(self, authorizer: RouteAuthorizer) -> None:
         self._authorizer = authorizer
@@ -31,4 +36,8 @@ class PolicyRouteGate:
         decision = self._authorizer.authorize(
             caller_subject(caller), action, resource_type, {"ip": context.get("ip")}
         )
+        if decision.failed:
+            if DECISION_LOG_UNAVAILABLE in decision.reasons:
+                raise AuditUnavailableError(DECISION_LOG_UNAVAILABLE)
+            raise EvaluationError(decision.reasons[0])
         return GateDecision(allow=decision.allow, reasons=list(decision.reasons))

@@ -17,7 +17,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from audit import AuditError, AuditIntegrityError, AuditUnavailableError
+from audit import (
+    AuditArchivedError,
+    AuditError,
+    AuditIntegrityError,
+    AuditInvalidEventError,
+    AuditNotFoundError,
+    AuditRangeError,
+    AuditUnavailableError,
+)
 from controls import (
     AttestationError,
     CatalogError,
@@ -99,6 +107,10 @@ PROBLEM_MAP: dict[type[BaseException], ProblemKind] = {
     IdentityError: ProblemKind(400, "identity-error", "Identity error"),
     # audit
     AuditUnavailableError: ProblemKind(503, "audit-unavailable", "Audit log unavailable"),
+    AuditArchivedError: ProblemKind(410, "audit-archived", "Event archived"),
+    AuditNotFoundError: ProblemKind(404, "not-found", "Not found"),
+    AuditRangeError: ProblemKind(422, "audit-range", "Index or tree size out of range"),
+    AuditInvalidEventError: ProblemKind(422, "invalid-audit-event", "Invalid audit event"),
     AuditIntegrityError: ProblemKind(500, "audit-integrity", "Audit log integrity failure"),
     AuditError: ProblemKind(500, "audit-error", "Audit error"),
     # policies

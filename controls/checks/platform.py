@@ -32,6 +32,9 @@ def audit_checkpoint_fresh(snap: PlatformSnapshot) -> Iterator[Result]:
         yield not_applicable("platform:audit/checkpoint", NOT_WIRED)
         return
     last = snap.audit.last_checkpoint_at
+    if last is None and snap.audit.tree_size == 0:
+        yield not_applicable("platform:audit/checkpoint", "log is empty, nothing to checkpoint")
+        return
     if last is None:
         yield failed("platform:audit/checkpoint", "no checkpoint signed yet")
         return
@@ -50,10 +53,14 @@ def key_rotation(snap: PlatformSnapshot) -> Iterator[Result]:
         yield not_applicable("platform:keys", NOT_WIRED)
         return
     for key in snap.keys:
+        resource = f"platform:keys/{key.provider}/{key.name}"
+        if key.last_rotated_at is None:
+            yield failed(resource, "rotation date unknown")
+            continue
         age = snap.observed_at - key.last_rotated_at
         yield verdict(
             age <= timedelta(days=key.cryptoperiod_days),
-            f"platform:keys/{key.provider}/{key.name}",
+            resource,
             f"rotated {age.days} d ago",
             f"rotated {age.days} d ago > {key.cryptoperiod_days} d",
         )

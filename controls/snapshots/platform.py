@@ -21,7 +21,7 @@ class AuditChainReport(_Frozen):
 class KeyInfo(_Frozen):
     name: str
     provider: str
-    last_rotated_at: datetime
+    last_rotated_at: datetime | None  # None: the provider cannot tell (fails the check)
     cryptoperiod_days: int
 
 

@@ -177,3 +177,27 @@ def test_catalog_yaml_ships_as_package_data() -> None:
         "iso27001.yaml",
         "pci_dss.yaml",
     ]
+
+
+@pytest.mark.parametrize(
+    ("requirement_id", "figure"),
+    [
+        ("r.6(1)(e)", "one year"),
+        ("r.7(2)", "72 hours"),
+        ("r.8(2)", "48 hours"),
+        ("r.8(3)", "one year"),
+        ("r.14(3)", "ninety days"),
+    ],
+)
+def test_dpdp_rules_carry_their_time_limits(requirement_id: str, figure: str) -> None:
+    requirement = load_catalog().framework("dpdp").requirement(requirement_id)
+    assert requirement is not None
+    assert figure in requirement.summary
+
+
+def test_every_control_maps_to_iso27001_annex_a() -> None:
+    catalog = load_catalog()
+    iso = catalog.framework("iso27001")
+    assert all(r.id.startswith(("A.5.", "A.6.", "A.7.", "A.8.")) for r in iso.requirements)
+    unmapped = [c.id for c in catalog.controls.values() if not c.mappings.get("iso27001")]
+    assert unmapped == []

@@ -18,9 +18,13 @@ def test_collect_runs_and_reports(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     assert result.exit_code == 0, result.output
     assert "platform" in result.output
     assert "manual" in result.output
+    assert "━" in result.output  # the progress bar, rendered once finished
+    assert "2/2" in result.output  # both collectors counted by the progress callback
     assert list((tmp_path / "evidence").rglob("*.json"))
     only = runner.invoke(app, ["collect", "--collector", "manual"])
     assert only.exit_code == 0, only.output
+    assert "1/1" in only.output
+    assert "│ platform" not in only.output
     assert runner.invoke(app, ["collect", "--collector", "nope"]).exit_code == 2
 
 

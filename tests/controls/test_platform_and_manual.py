@@ -153,7 +153,7 @@ def test_unhealthy_platform_fails_each_check() -> None:
 
 def test_no_checkpoint_and_no_tests_fail() -> None:
     platform = MemoryPlatform(
-        audit=AuditChainReport(verified=True, tree_size=0, last_checkpoint_at=None),
+        audit=AuditChainReport(verified=True, tree_size=7, last_checkpoint_at=None),
         bundle=BundleTestReport(revision="r3", passed=0, failed=0),
     )
     table = _table(
@@ -161,6 +161,11 @@ def test_no_checkpoint_and_no_tests_fail() -> None:
     )
     assert table["platform.audit_checkpoint_fresh"] == [("platform:audit/checkpoint", "fail")]
     assert table["platform.bundle_tests"] == [("platform:bundle/r3", "fail")]
+    platform.audit = AuditChainReport(verified=True, tree_size=0, last_checkpoint_at=None)
+    table = _table(PlatformCollector(audit=platform, clock=lambda: NOW), "platform")
+    assert table["platform.audit_checkpoint_fresh"] == [
+        ("platform:audit/checkpoint", "not_applicable")
+    ]
 
 
 def test_unwired_ports_are_not_applicable() -> None:

@@ -10,16 +10,20 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from identity import AuthenticationError, Caller, CallerKind
+from identity import AuthenticationError, Caller
+from tests import callers
 from trustplane.app import create_app
 from trustplane.migrate import upgrade
 from trustplane.settings import Settings
 from trustplane.wiring import build_container
 
 CALLERS = {
-    "security": Caller("u-sec", CallerKind.USER, frozenset({"security"})),
-    "auditor": Caller("u-aud", CallerKind.USER, frozenset({"auditor"})),
-    "service": Caller("svc-1", CallerKind.SERVICE, frozenset({"service"})),
+    "security": callers.user("u-sec", "security"),
+    "auditor": callers.auditor(),
+    "expired_auditor": callers.auditor("u-old", expires_in_days=-1),
+    "admin": callers.admin(),
+    "stale_admin": callers.admin("u-adm2", mfa_age_seconds=3600),
+    "service": callers.service(),
 }
 
 
@@ -44,7 +48,8 @@ def client(db_url: str, tmp_path: Path) -> Iterator[TestClient]:
     container = build_container(settings)
     upgrade(container.engine)
     container.authenticator = TokenAuthenticator()
-    with TestClient(create_app(settings, container)) as test_client:
+    app = create_app(settings, container)
+    with TestClient(app, client=callers.ADMIN_NETWORK_CLIENT) as test_client:
         yield test_client
 
 
@@ -83,7 +88,12 @@ def test_collect_attest_and_download_evidence(client: TestClient) -> None:
     collections = {c["collector"]: c for c in run.json()["collections"]}
     assert collections["manual"]["status"] == "ok"
     assert collections["manual"]["findings"]["pass"] == 1
-    assert collections["platform"]["findings"]["not_applicable"] == 6
+    platform = collections["platform"]["findings"]
+    # vault keys, decision log and bundle tests are wired; the privacy room (DSRs) is not yet,
+    # and the audit chain checks become applicable once the durable audit log is wired
+    assert platform.get("fail", 0) == 0, platform
+    assert platform["pass"] in (3, 5), platform
+    assert platform["not_applicable"] == 6 - platform["pass"], platform
     training = client.get("/v1/controls/TP-TRN-01", headers=_auth("auditor")).json()
     assert training["posture"]["status"] == "fail"  # phishing simulation missing
     evidence = client.get(f"/v1/evidence/{sha}", headers=_auth("auditor"))
@@ -126,3 +136,15 @@ def test_errors_are_problems_and_change_nothing(client: TestClient) -> None:
     assert {c["status"] for c in controls} == {"no_evidence"}  # nothing ran, nothing stored
     posture = client.get("/v1/frameworks/gdpr/posture", headers=_auth("auditor")).json()
     assert posture["history"] == []
+
+
+def test_route_gate_conditions(client: TestClient) -> None:
+    """Engine-backed gate: expired auditor and stale-MFA admin are refused; fresh ones pass."""
+    refused = client.get("/v1/controls", headers=_auth("expired_auditor"))
+    assert refused.status_code == 403
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    stale = client.post("/v1/collections", headers=_auth("stale_admin"), json={"collectors": []})
+    assert stale.status_code == 403
+    assert client.get("/v1/controls", headers=_auth("admin")).status_code == 200
+    assert client.get("/v1/evidence/" + "0" * 64, headers=_auth("admin")).status_code == 404
+    assert client.get("/v1/frameworks", headers=_auth("security")).status_code == 200

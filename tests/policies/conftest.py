@@ -37,4 +37,6 @@ def decision_logger(audit_log: InMemoryAuditLog) -> Iterator[DecisionLogger]:
 
 @pytest.fixture
 def service(decision_logger: DecisionLogger, metrics: CountingMetrics) -> DecisionService:
-    return DecisionService(StaticEngineSource(ENGINE), decision_logger, metrics=metrics)
+    return DecisionService(
+        StaticEngineSource(ENGINE), decision_logger, metrics=metrics, timeout_seconds=5
+    )

@@ -184,3 +184,16 @@ def test_data_query_failure_raises(metrics: CountingMetrics) -> None:
     with pytest.raises(EvaluationTimeoutError):
         slow.query("data.finsolve.authz.allow", {})
     assert metrics.failures == {"error": 1, "timeout": 1}
+
+
+def test_logger_restarts_after_close(audit_log: InMemoryAuditLog) -> None:
+    """An app whose lifespan closed the logger and started again must not queue into a void."""
+    service = DecisionService(StaticEngineSource(ENGINE), DecisionLogger(audit_log))
+    logger = service._logger
+    assert logger is not None
+    service.decide({"subject": {"id": "a", "type": "user"}})
+    logger.close()
+    service.decide({"subject": {"id": "b", "type": "user"}})
+    assert logger.flush(5)
+    assert [e.actor.id for e in audit_log.events if e.type == EventType.DECISION] == ["a", "b"]
+    logger.close()

@@ -146,7 +146,11 @@ def test_readyz_reports_each_check(tmp_path: Path) -> None:
         raise RuntimeError("keys not loaded")
 
     with TestClient(app) as client:
-        assert client.get("/readyz").json()["checks"] == {"database": "ok", "policy_bundle": "ok"}
+        assert client.get("/readyz").json()["checks"] == {
+            "database": "ok",
+            "audit_log": "ok",
+            "policy_bundle": "ok",
+        }
         app.state.container.readiness.append(("keys", broken))
         body = assert_problem(client.get("/readyz"), 503)
         assert body["checks"]["keys"] == "failed: RuntimeError"

@@ -21,7 +21,7 @@ from web.deps import ContainerDep, require
 
 router = APIRouter(prefix="/v1", tags=["controls"])
 
-Reader = Annotated[Caller, Depends(require("evidence:read", "control"))]
+Reader = Annotated[Caller, Depends(require("controls:read", "control"))]
 EvidenceReader = Annotated[Caller, Depends(require("evidence:read", "evidence"))]
 Runner = Annotated[Caller, Depends(require("collections:run", "collection"))]
 SHA256 = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the item")]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from identity import Caller
@@ -65,10 +66,16 @@ def authorize(body: AuthorizationRequest, caller: Decider, room: RoomDep) -> dic
     return decision.as_dict()
 
 
-@router.post("/v1/authorize/batch", summary="Decide up to 1,000 requests, in order")
-def authorize_batch(body: BatchRequest, caller: Decider, room: RoomDep) -> dict[str, Any]:
+@router.post(
+    "/v1/authorize/batch",
+    summary="Decide up to 1,000 requests, in order",
+    response_class=JSONResponse,
+    responses={200: {"description": '{"decisions": [decision or {"error": {...}}, ...]}'}},
+)
+def authorize_batch(body: BatchRequest, caller: Decider, room: RoomDep) -> JSONResponse:
     answers = room.decisions.decide_many(body.requests, requested_by=caller.id)
-    return {"decisions": [answer.as_dict() for answer in answers]}
+    # plain JSON types already: skip FastAPI's per-item jsonable_encoder walk
+    return JSONResponse({"decisions": [answer.as_dict() for answer in answers]})
 
 
 @router.post("/access/v1/evaluation", summary="AuthZEN 1.0 access evaluation")

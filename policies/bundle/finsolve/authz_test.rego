@@ -5,6 +5,8 @@ import rego.v1
 
 import data.finsolve.authz
 
+import data.finsolve.lib
+
 user(id, roles, attributes) := {"id": id, "type": "user", "roles": roles, "attributes": attributes}
 
 service(role) := {"id": role, "type": "service", "roles": [role], "attributes": {}}
@@ -295,4 +297,29 @@ test_consent_given_allows if allowed(req(customer, "read", profile("c-9", 3), {"
 
 test_legitimate_use_needs_no_consent if {
 	allowed(req(service("svc:payments"), "read", {"type": "payment", "classification": 3}, {"purpose": "payment_processing", "consents": []}))
+}
+
+# Malformed attributes are "condition not met", never an evaluation error (fail closed with
+# a reason, not "policy evaluation failed").
+test_lib_malformed_ip_is_not_allowed if {
+	not lib.ip_allowed("bad", ["10.0.0.0/8"])
+	not lib.ip_allowed("10.0.0.0/8", ["10.0.0.0/8"])
+	not lib.ip_allowed(7, ["10.0.0.0/8"])
+	lib.ip_allowed("10.1.2.3", ["10.0.0.0/8"])
+	lib.ip_allowed("::1", ["::1/128"])
+}
+
+test_lib_malformed_times_are_not_active if {
+	not lib.engagement_active({"engagement_expires_at": "not a time"})
+	not lib.engagement_active({"engagement_expires_at": "2099-02-30T00:00:00Z"})
+	not lib.engagement_active({"engagement_expires_at": "2099-13-01T00:00:00Z"})
+	not lib.engagement_active({"engagement_expires_at": "9999-01-01T00:00:00Z"})
+	not lib.engagement_active({"engagement_expires_at": "2099-01-01"})
+	lib.engagement_active({"engagement_expires_at": "2099-01-01T00:00:00Z"})
+	lib.engagement_active({"engagement_expires_at": "2096-02-29T12:00:00.5+05:30"})
+	not lib.engagement_active({"engagement_expires_at": "2100-02-29T00:00:00Z"})
+}
+
+test_admin_with_malformed_ip_is_denied_with_reason if {
+	denied_with(req(admin_ok, "admin:rotate_keys", {"type": "key", "classification": 2}, {"ip": "bad"}), "admin actions must come from the admin network allowlist")
 }

@@ -69,3 +69,70 @@ test_service_account_admin_still_needs_mfa if {
 	not d.allow
 	d.reasons == ["admin actions need MFA within the last 900 seconds"]
 }
+
+# Every permission trustplane's routers require (grep 'require(' web/routers/), and the roles
+# it must admit: both sides in one comparison (a role outside the set is denied).
+route_callers := {
+	"service": svc,
+	"dpo": person(["dpo"], {}),
+	"auditor": person(["auditor"], {"engagement_expires_at": "2099-01-01T00:00:00Z"}),
+	"security": person(["security"], {}),
+	"admin": person(["admin"], {"mfa_age_seconds": 60}),
+}
+
+admitted(permission) := {name |
+	some name, caller in route_callers
+	call(caller, permission, {"ip": "10.1.2.3"}).allow
+}
+
+test_route_whoami if admitted("whoami") == {"service", "dpo", "auditor", "security", "admin"}
+
+test_route_admin_manage if admitted("admin:manage") == {"admin"}
+
+test_route_decide if admitted("decide") == {"service", "security", "admin"}
+
+test_route_fields_encrypt if admitted("fields:encrypt") == {"service", "admin"}
+
+test_route_fields_decrypt if admitted("fields:decrypt") == {"service", "admin"}
+
+test_route_dsr_manage_is_dpo_and_admin if admitted("dsr:manage") == {"dpo", "admin"}
+
+test_route_evidence_read if admitted("evidence:read") == {"auditor", "security", "admin"}
+
+test_route_collections_run if admitted("collections:run") == {"security", "admin"}
+
+test_route_audit_read if admitted("audit:read") == {"auditor", "security", "admin"}
+
+test_route_audit_checkpoint if admitted("audit:checkpoint") == {"security", "admin"}
+
+test_route_audit_hash if admitted("audit:hash") == {"dpo", "security", "admin"}
+
+test_route_policy_read if admitted("policy:read") == {"security", "admin"}
+
+test_route_policy_manage if admitted("policy:manage") == {"admin"}
+
+test_route_bundles_read if admitted("bundles:read") == {"service", "security", "admin"}
+
+test_route_decision_logs_write if admitted("decision_logs:write") == {"service", "admin"}
+
+test_route_agents_report if admitted("agents:report") == {"service", "admin"}
+
+test_route_reports_read if admitted("reports:read") == {"auditor", "security", "admin"}
+
+test_route_consent_and_breach_are_dpo_and_admin if {
+	admitted("consent:manage") == {"dpo", "admin"}
+	admitted("breach:manage") == {"dpo", "admin"}
+}
+
+test_route_admin_outside_network_admitted_nowhere if {
+	not call(route_callers.admin, "whoami", {"ip": "192.0.2.1"}).allow
+	not call(route_callers.admin, "admin:manage", {}).allow
+}
+
+test_wildcards_match_only_their_part if {
+	not call(person(["security"], {}), "read", {}).allow # "*:read" needs an area
+	not call(person(["security"], {}), "readers:manage", {}).allow
+	not call(person(["dpo"], {}), "dsr", {}).allow # "dsr:*" needs a verb
+	not call(person(["dpo"], {}), "dsrx:manage", {}).allow
+	call(person(["dpo"], {}), "breach:report", {}).allow
+}

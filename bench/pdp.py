@@ -1,0 +1,295 @@
+"""Decision point benchmark: the FinSolve bundle from the raw engine to the HTTP API.
+
+Prints, in one run:
+  (a) raw regorus evaluation, µs/decision (the floor: set_input + eval_rule on one engine);
+  (b) trustplane's in-process ``DecisionService.decide()`` p50/p99 µs (validation-free path,
+      fail-closed checks, decision logging with masking on its background thread);
+  (c) ``POST /v1/authorize`` decisions/s and p50/p99 at 64 concurrent clients, 2 workers;
+  (d) ``POST /v1/authorize/batch`` with 1,000 items, decisions/s;
+  (e) pycasbin on an equivalent RBAC-only model (roles → resource type x action), µs/decision.
+
+The request mix cycles through the ACCESS-MODEL decision corpus (every rule, allow and deny).
+The HTTP figures share the machine's cores between server, load generator and anything else
+running: they are a floor.
+
+    .venv/bin/python bench/pdp.py [--seconds 5] [--clients 64] [--workers 2] [--iterations 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import casbin
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from loadgen import run_load  # noqa: E402
+
+from audit import InMemoryAuditLog  # noqa: E402
+from policies import (  # noqa: E402
+    DECISION_QUERY,
+    DecisionLogger,
+    DecisionService,
+    RegorusEngine,
+    StaticEngineSource,
+    load_bundle_dir,
+)
+from policies.testing import compile_engine  # noqa: E402
+from tests.policies.corpus import CASES  # noqa: E402
+
+PYTHON = sys.executable
+REQUESTS = [case.request for case in CASES]
+
+
+def pct(values: list[float], percent: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(percent / 100 * len(ordered)) - 1))]
+
+
+def raw_regorus(iterations: int) -> tuple[float, float]:
+    """(mean, p50) µs of set_input_json + eval_rule_as_json on one compiled engine."""
+    files = load_bundle_dir()
+    engine = compile_engine(files, include_tests=False)
+    inputs = [json.dumps(r) for r in REQUESTS]
+    for text in inputs:  # warm-up
+        engine.set_input_json(text)
+        engine.eval_rule_as_json(DECISION_QUERY)
+    latencies: list[float] = []
+    started = time.perf_counter()
+    for index in range(iterations):
+        begin = time.perf_counter()
+        engine.set_input_json(inputs[index % len(inputs)])
+        engine.eval_rule_as_json(DECISION_QUERY)
+        latencies.append((time.perf_counter() - begin) * 1e6)
+    return (time.perf_counter() - started) / iterations * 1e6, statistics.median(latencies)
+
+
+def in_process(iterations: int, *, log: bool = True) -> tuple[float, float, float]:
+    audit = InMemoryAuditLog()
+    logger = DecisionLogger(audit, max_queue=iterations + 1000) if log else None
+    service = DecisionService(
+        StaticEngineSource(RegorusEngine(load_bundle_dir())), logger, timeout_seconds=10
+    )
+    for request in REQUESTS:
+        service.decide(request)
+    latencies: list[float] = []
+    started = time.perf_counter()
+    for index in range(iterations):
+        begin = time.perf_counter()
+        service.decide(REQUESTS[index % len(REQUESTS)])
+        latencies.append((time.perf_counter() - begin) * 1e6)
+    total = (time.perf_counter() - started) / iterations * 1e6
+    if logger is not None:
+        logger.flush(60)
+        logger.close()
+    return statistics.median(latencies), pct(latencies, 99), total
+
+
+def casbin_peer(iterations: int, workdir: Path) -> float:
+    model = workdir / "rbac_model.conf"
+    model.write_text(
+        "[request_definition]\nr = sub, obj, act\n\n"
+        "[policy_definition]\np = sub, obj, act\n\n"
+        "[role_definition]\ng = _, _\n\n"
+        "[policy_effect]\ne = some(where (p.eft == allow))\n\n"
+        "[matchers]\nm = g(r.sub, p.sub) && r.obj == p.obj && r.act == p.act\n"
+    )
+    grants = {
+        "customer": [("customer_profile", "read"), ("customer_profile", "update")],
+        "support_agent": [("customer_profile", "read")],
+        "engineer": [("runbook", "read"), ("ops_metrics", "read")],
+        "security_analyst": [("customer_profile", "read"), ("runbook", "read")],
+        "dpo": [("customer_profile", a) for a in ("read", "export", "erase")],
+        "auditor": [(t, "read") for t in ("evidence", "report", "audit_log", "control")],
+        "admin": [("key", "admin:rotate_keys"), ("user", "admin:manage")],
+        "svc:payments": [("payment_credential", "read"), ("payment", "read")],
+        "svc:auth": [("auth_token", "read")],
+        "svc:wealth": [("portfolio", "read"), ("portfolio", "update")],
+        "svc:analytics": [("customer_profile", "read")],
+        "svc:notification": [("customer_profile", "read")],
+    }
+    policy = workdir / "rbac_policy.csv"
+    lines = [f"p, {role}, {obj}, {act}" for role, pairs in grants.items() for obj, act in pairs]
+    lines += [f"g, subject-{role}, {role}" for role in grants]
+    policy.write_text("\n".join(lines) + "\n")
+    enforcer = casbin.Enforcer(str(model), str(policy))
+    queries = []
+    for request in REQUESTS:
+        roles = request["subject"].get("roles") or ["none"]
+        queries.append(
+            (f"subject-{roles[0]}", request["resource"]["type"], request["action"]["name"])
+        )
+    for query in queries:
+        enforcer.enforce(*query)
+    started = time.perf_counter()
+    for index in range(iterations):
+        enforcer.enforce(*queries[index % len(queries)])
+    return (time.perf_counter() - started) / iterations * 1e6
+
+
+def cli(env: dict[str, str], *args: str) -> str:
+    return subprocess.run(
+        [PYTHON, "-m", "trustplane", *args], env=env, capture_output=True, text=True, check=True
+    ).stdout
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(env: dict[str, str], workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [PYTHON, "-m", "trustplane", "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit("server did not become ready")
+
+
+def http_figures(args: argparse.Namespace, workdir: Path) -> None:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "TRUSTPLANE_DATA_DIR": str(workdir / "data"),
+        "TRUSTPLANE_WEB__RATE_LIMIT_PER_SECOND": "1000000",
+        "TRUSTPLANE_WEB__RATE_LIMIT_BURST": "1000000",
+        "TRUSTPLANE_LOG_LEVEL": "WARNING",
+        "TRUSTPLANE_POLICY__DECISION_LOG_QUEUE": "1000000",
+    }
+    cli(env, "db", "upgrade")
+    account = json.loads(
+        cli(env, "service-accounts", "create", "--name", "bench", "--roles", "service", "--json")
+    )
+    process, url = start_server(env, args.workers)
+    try:
+        token = httpx.post(
+            f"{url}/oauth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": account["client_id"],
+                "client_secret": account["client_secret"],
+            },
+            timeout=10,
+        ).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        one = json.dumps(REQUESTS[1]).encode()
+        check = httpx.post(f"{url}/v1/authorize", content=one, headers=headers, timeout=10)
+        assert check.status_code == 200, check.text
+        baseline = run_load(
+            f"{url}/v1/me", headers=headers, clients=args.clients, seconds=args.seconds
+        )
+        print(baseline.line(f"    baseline GET /v1/me (JWT only), {args.workers} workers"))
+        etag = httpx.get(f"{url}/bundles/finsolve", headers=headers, timeout=10).headers["etag"]
+        gated = run_load(
+            f"{url}/bundles/finsolve",
+            headers={**headers, "If-None-Match": etag},
+            clients=args.clients,
+            seconds=args.seconds,
+        )
+        print(
+            gated.line(f"    baseline GET /bundles 304 (JWT + engine gate), {args.workers} workers")
+        )
+        single = run_load(
+            f"{url}/v1/authorize",
+            method="POST",
+            headers=headers,
+            body=one,
+            clients=args.clients,
+            seconds=args.seconds,
+        )
+        print(
+            single.line(
+                f"(c) POST /v1/authorize, {args.clients} clients, {args.workers} workers"
+            ).replace("req/s", "decisions/s")
+        )
+        batch = json.dumps(
+            {"requests": [REQUESTS[i % len(REQUESTS)] for i in range(1000)]}
+        ).encode()
+        answer = httpx.post(f"{url}/v1/authorize/batch", content=batch, headers=headers, timeout=60)
+        assert answer.status_code == 200
+        assert len(answer.json()["decisions"]) == 1000
+        batched = run_load(
+            f"{url}/v1/authorize/batch",
+            method="POST",
+            headers=headers,
+            body=batch,
+            clients=args.workers * 2,
+            seconds=args.seconds,
+        )
+        print(
+            f"(d) POST /v1/authorize/batch x1000, {args.workers * 2} clients: "
+            f"{batched.rps * 1000:>9.0f} decisions/s   "
+            f"({batched.rps:.1f} batches/s, p50 {statistics.median(batched.latencies_ms):.1f} ms"
+            f" per batch, errors {batched.errors})"
+        )
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--clients", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--iterations", type=int, default=20_000)
+    parser.add_argument("--no-http", action="store_true", help="only the in-process figures")
+    args = parser.parse_args()
+    print(
+        f"trustplane PDP benchmark: FinSolve bundle, {len(REQUESTS)}-request corpus mix, "
+        f"{os.cpu_count()} cores shared by server, load generator and other processes"
+    )
+    floor, floor_p50 = raw_regorus(args.iterations)
+    print(
+        f"(a) raw regorus eval_rule                    {floor:>9.1f} µs/decision mean"
+        f"   p50 {floor_p50:.1f} µs"
+    )
+    p50, p99, mean = in_process(args.iterations)
+    print(
+        f"(b) in-process decide()                      p50 {p50:>7.1f} µs   p99 {p99:>7.1f} µs"
+        f"   mean {mean:.1f} µs   (mean {mean / floor:.2f}x, p50 {p50 / floor_p50:.2f}x the floor)"
+    )
+    p50, p99, mean = in_process(args.iterations, log=False)
+    print(
+        f"    decide() without the decision log        p50 {p50:>7.1f} µs   p99 {p99:>7.1f} µs"
+        f"   mean {mean:.1f} µs   (mean {mean / floor:.2f}x, p50 {p50 / floor_p50:.2f}x the floor)"
+    )
+    with tempfile.TemporaryDirectory(prefix="tp-bench-pdp-") as tmp:
+        workdir = Path(tmp)
+        peer = casbin_peer(args.iterations, workdir)
+        print(
+            f"(e) pycasbin RBAC-only peer enforce()        {peer:>9.1f} µs/decision "
+            f"(roles x type x action only: no ABAC, no obligations, no reasons)"
+        )
+        if not args.no_http:
+            http_figures(args, workdir)
+
+
+if __name__ == "__main__":
+    main()

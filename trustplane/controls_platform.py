@@ -1,0 +1,119 @@
+"""Adapters from the other rooms' public APIs to the controls room's platform ports.
+
+The controls room never imports the rooms it checks; the composition root builds these
+adapters from the live objects (the audit log, the vault's key manager, the policy room)
+and hands them to ``controls.PlatformCollector``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from audit import AuditLog
+from controls import (
+    AuditChainReport,
+    BundleTestReport,
+    DecisionLogReport,
+    KeyInfo,
+)
+from policies import DecisionMetrics, PolicyRoom, run_rego_tests
+from vault import KeyManager
+
+
+class AuditChainAdapter:
+    """``AuditChainStatus`` over ``audit.AuditLog``: full re-verification + latest checkpoint."""
+
+    def __init__(self, log: AuditLog) -> None:
+        self._log = log
+
+    def chain_status(self) -> AuditChainReport:
+        report = self._log.verify()
+        checkpoint = self._log.latest_checkpoint()
+        return AuditChainReport(
+            verified=report.ok,
+            tree_size=report.tree_size,
+            last_checkpoint_at=checkpoint.created_at if checkpoint else None,
+            detail="; ".join(report.problems[:3]),
+        )
+
+
+class KeyInventoryAdapter:
+    """``KeyInventory`` over ``vault.KeyManager.inventory()`` with the configured cryptoperiod."""
+
+    def __init__(self, keys: KeyManager, cryptoperiod_days: int) -> None:
+        self._keys = keys
+        self._cryptoperiod_days = cryptoperiod_days
+
+    def keys(self) -> Sequence[KeyInfo]:
+        return [
+            KeyInfo(
+                name=entry.info.name,
+                provider=entry.info.provider,
+                last_rotated_at=entry.info.last_rotated_at or entry.info.created_at,
+                cryptoperiod_days=self._cryptoperiod_days,
+            )
+            for entry in self._keys.inventory()
+        ]
+
+
+class _TeeMetrics:
+    """Counts decisions and decision-log overflows, then forwards to the room's metrics."""
+
+    def __init__(self, inner: DecisionMetrics) -> None:
+        self.inner = inner
+        self._lock = threading.Lock()
+        self.decisions = 0
+        self.queue_full = 0
+
+    def decision(self, entry_point: str, allow: bool, seconds: float) -> None:
+        with self._lock:
+            self.decisions += 1
+        self.inner.decision(entry_point, allow, seconds)
+
+    def evaluation_failed(self, kind: str) -> None:
+        self.inner.evaluation_failed(kind)
+
+    def log_queue_full(self) -> None:
+        with self._lock:
+            self.queue_full += 1
+        self.inner.log_queue_full()
+
+
+class PolicyRoomAdapter:
+    """``DecisionLogStats`` and ``BundleTestStatus`` over ``policies.PolicyRoom``.
+
+    A decision whose log entry could not be queued (queue full) is the policy room's only
+    "drop": it fails closed and is counted here. The counter sits in front of whatever metrics
+    the room has; if the app later swaps the room's metrics (Prometheus), the next read puts
+    the counter back in front and keeps the counts. Bundle tests run once per revision.
+    """
+
+    def __init__(self, room: PolicyRoom) -> None:
+        self._room = room
+        self._tee = _TeeMetrics(room.decisions.metrics)
+        room.decisions.metrics = self._tee
+        self._tests: dict[str, BundleTestReport] = {}
+
+    def _ensure_counting(self) -> None:
+        current: Any = self._room.decisions.metrics
+        if current is not self._tee:
+            self._tee.inner = current
+            self._room.decisions.metrics = self._tee
+
+    def decision_log_stats(self) -> DecisionLogReport:
+        self._ensure_counting()
+        dropped = self._tee.queue_full
+        return DecisionLogReport(shipped=max(self._tee.decisions - dropped, 0), dropped=dropped)
+
+    def bundle_tests(self) -> BundleTestReport:
+        files = self._room.bundles.active_files
+        cached = self._tests.get(files.revision)
+        if cached is None:
+            report = run_rego_tests(files)
+            cached = BundleTestReport(
+                revision=files.revision, passed=report.passed, failed=len(report.failed)
+            )
+            self._tests = {files.revision: cached}
+        return cached
