@@ -43,12 +43,19 @@ CHECKS = [
     response_schema_conformance,
 ]
 # Found by this test in routers this room does not own; reported to the lead with the repro.
-# Strict: when one is fixed the test fails until its entry is removed.
-KNOWN_FAILURES = {
+# Each entry: the check that fails and the backends it fails on. Strict: when one is fixed the
+# test fails until its entry is removed.
+KNOWN_FAILURES: dict[str, tuple[str, frozenset[str]]] = {
     # POST|GET /v1/data/0 -> 503 policy-unavailable ("data.0" is not a Rego ref): a path
     # segment that is not a Rego identifier should be a 4xx (OPA answers 400), not a 503.
-    "POST /v1/data/{path}": "ST101 Server error",
-    "GET /v1/data/{path}": "ST101 Server error",
+    "POST /v1/data/{path}": ("ST101 Server error", frozenset({"sqlite", "postgresql"})),
+    "GET /v1/data/{path}": ("ST101 Server error", frozenset({"sqlite", "postgresql"})),
+    # GET /v1/audit/events/956973357761620344832 -> 500: an index beyond int64 reaches the
+    # database (needs le=2**63-1 on the path parameter, or a 404).
+    "GET /v1/audit/events/{index}": ("ST101 Server error", frozenset({"sqlite", "postgresql"})),
+    # GET /v1/audit/events?actor_id=%00 -> 503 audit-unavailable on PostgreSQL (a NUL byte
+    # in a text parameter is a DataError there, not an outage): should be 422.
+    "GET /v1/audit/events": ("ST101 Server error", frozenset({"postgresql"})),
 }
 NOT_FUZZED = "/auth/logout"  # would end the admin session the other cases use; tested apart
 LIMITS = {"rate_limit_per_second": 100_000, "rate_limit_burst": 100_000}
@@ -57,6 +64,7 @@ LIMITS = {"rate_limit_per_second": 100_000, "rate_limit_burst": 100_000}
 @dataclass
 class Live:
     url: str
+    backend: str  # "sqlite" or "postgresql"
     admin_headers: dict[str, str]
     service_headers: dict[str, str]
 
@@ -99,7 +107,7 @@ def live(tmp_path: Path, engine: Engine) -> Iterator[Live]:
         )
         assert token.status_code == 200, token.text
         service = {"Authorization": f"Bearer {token.json()['access_token']}"}
-        yield Live(server.url, admin, service)
+        yield Live(server.url, engine.dialect.name, admin, service)
     finally:
         server.stop()
 
@@ -149,25 +157,27 @@ def fuzz_every_operation(live: Live, headers: dict[str, str], max_examples: int)
     return failures
 
 
-def assert_only_known(failures: list[str]) -> None:
+def assert_only_known(failures: list[str], backend: str, *, strict: bool) -> None:
+    known = {op: kind for op, (kind, backends) in KNOWN_FAILURES.items() if backend in backends}
     unexpected = [
         failure
         for failure in failures
-        if not any(
-            failure.startswith(op + ":") and kind in failure for op, kind in KNOWN_FAILURES.items()
-        )
+        if not any(failure.startswith(op + ":") and kind in failure for op, kind in known.items())
     ]
     assert not unexpected, "\n\n".join(unexpected)
-    still_failing = {failure.split(":", 1)[0] for failure in failures}
-    assert still_failing == set(KNOWN_FAILURES), "fixed? remove from KNOWN_FAILURES"
+    if strict:  # the admin run reaches every handler, so each known failure must show up
+        still_failing = {failure.split(":", 1)[0] for failure in failures}
+        assert still_failing == set(known), "fixed? remove it from KNOWN_FAILURES"
 
 
 def test_admin_session_no_5xx_and_schema_conformance(live: Live) -> None:
-    assert_only_known(fuzz_every_operation(live, live.admin_headers, max_examples=25))
+    failures = fuzz_every_operation(live, live.admin_headers, max_examples=25)
+    assert_only_known(failures, live.backend, strict=True)
 
 
 def test_service_token_no_5xx_and_schema_conformance(live: Live) -> None:
-    assert_only_known(fuzz_every_operation(live, live.service_headers, max_examples=8))
+    failures = fuzz_every_operation(live, live.service_headers, max_examples=8)
+    assert_only_known(failures, live.backend, strict=False)
 
 
 def test_logout_conforms_and_ends_the_session(live: Live) -> None:
