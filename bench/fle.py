@@ -206,7 +206,8 @@ def bench_http(batches: int) -> None:
     from trustplane.settings import Settings
     from trustplane.wiring import build_container
 
-    service = Caller("svc:bench", CallerKind.SERVICE, frozenset({"service"}))
+    # svc:payments may read payment_* resources (ACCESS-MODEL rule 7): decrypts are allowed
+    service = Caller("svc:payments", CallerKind.SERVICE, frozenset({"svc:payments"}))
 
     class BenchAuthenticator:
         def authenticate_bearer(self, token: str) -> Caller:
@@ -240,13 +241,57 @@ def bench_http(batches: int) -> None:
             response = client.post("/v1/fields/encrypt", json=body, headers=headers)
             samples.append(time.perf_counter_ns() - start)
             assert response.status_code == 200
+        report_batches("POST /v1/fields/encrypt, batches of 1,000", samples)
+        decrypt_rounds = max(2, batches // 4)
+        same_body = {"fields": [{"value": VALUE, "context": PAYMENT_CTX}] * 1000}
+        same_ciphertexts = client.post("/v1/fields/encrypt", json=same_body, headers=headers)
+        same = [
+            {"ciphertext": c, "context": PAYMENT_CTX}
+            for c in same_ciphertexts.json()["ciphertexts"]
+        ]
+        samples, denied = decrypt_batches(client, headers, same, decrypt_rounds)
+        report_batches(
+            "POST /v1/fields/decrypt, 1,000 equal fields (1 decision/batch)", samples, denied
+        )
+        owners = [dict(PAYMENT_CTX, owner_id=f"c-{i}") for i in range(1000)]
+        distinct_body = {"fields": [{"value": VALUE, "context": o} for o in owners]}
+        ciphertexts = client.post("/v1/fields/encrypt", json=distinct_body, headers=headers).json()[
+            "ciphertexts"
+        ]
+        distinct = [
+            {"ciphertext": c, "context": o} for c, o in zip(ciphertexts, owners, strict=True)
+        ]
+        samples, denied = decrypt_batches(client, headers, distinct, decrypt_rounds)
+        report_batches(
+            "POST /v1/fields/decrypt, 1,000 owners (1,000 decisions/batch)", samples, denied
+        )
+
+
+PAYMENT_CTX = {"resource_type": "payment_account", "field": "account_number", "owner_id": ""}
+
+
+def decrypt_batches(
+    client: Any, headers: dict[str, str], items: list[dict[str, Any]], rounds: int
+) -> tuple[list[int], int]:
+    body = {"purpose": "payment_processing", "fields": items}
+    samples, denied = [], 0
+    for _ in range(rounds):
+        start = time.perf_counter_ns()
+        response = client.post("/v1/fields/decrypt", json=body, headers=headers)
+        samples.append(time.perf_counter_ns() - start)
+        assert response.status_code == 200, response.text
+        denied += sum(1 for value in response.json()["values"] if value["error"])
+    return samples, denied
+
+
+def report_batches(label: str, samples: list[int], denied: int | None = None) -> None:
     total = sum(samples) / 1e9
     ordered = sorted(samples)
+    extra = "" if denied is None else f"  items denied/failed: {denied}"
     print(
-        f"POST /v1/fields/encrypt, batches of 1,000 {rate(batches * 1000, total)}"
+        f"{label} {rate(len(samples) * 1000, total)}"
         f"  per batch p50 {ordered[len(ordered) // 2] / 1e6:.1f} ms"
-        f"  p99 {ordered[int(len(ordered) * 0.99)] / 1e6:.1f} ms"
-        "  (in-process ASGI, SQLite, no network/JWT)"
+        f"  p99 {ordered[int(len(ordered) * 0.99)] / 1e6:.1f} ms{extra}"
     )
 
 
@@ -265,6 +310,8 @@ def main() -> None:
     if not args.skip_transit:
         bench_transit(args.transit_values, warm_per_value)
     bench_http(args.batches)
+    print("(HTTP: in-process ASGI TestClient, SQLite, no network/JWT; decrypts authorized per")
+    print(" field by the embedded regorus decision point and audited once per batch)")
 
 
 if __name__ == "__main__":

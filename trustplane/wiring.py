@@ -34,7 +34,7 @@ from trustplane.policy_wiring import wire_policies
 from trustplane.settings import Settings
 from trustplane.wiring_audit import build_audit, wire_audit
 from trustplane.wiring_controls import build_controls, build_platform, build_scheduler
-from trustplane.wiring_vault import build_vault
+from trustplane.wiring_vault import build_vault, wire_decrypt_authorization
 from web.deps import CallerAuthenticator
 from web.gate import RoleGate, RouteGate
 from web.ratelimit import TokenBucketLimiter
@@ -159,6 +159,7 @@ def build_container(settings: Settings, engine: Engine | None = None) -> Contain
     container.demo_seeders.append(partial(seed_identity_demo, identity))
     container.extras["vault"] = build_vault(settings, engine, audit)
     wire_policies(container)
+    wire_decrypt_authorization(container)
     controls = build_controls(settings, engine, audit, platform=build_platform(container))
     container.extras["controls"] = controls
     container.extras["controls_scheduler"] = build_scheduler(settings, controls)

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 
 from audit import AuditRecorder
+from policies import DecisionService
 from trustplane.errors import ConfigurationError
 from trustplane.settings import Settings
 from vault import (
+    Accessor,
     AllowAllAuthorizer,
     Authorizer,
     BlindIndexer,
     DataKeyCache,
     FieldCipher,
+    FieldContext,
+    FieldDecision,
     KeyManager,
     KeyProvider,
     LocalKeyProvider,
@@ -23,6 +30,13 @@ from vault import (
     load_or_create_key,
 )
 from vault.sql_store import SqlDataKeyStore
+
+if TYPE_CHECKING:
+    from trustplane.wiring import Container
+
+DECRYPT_ACTION = "read"
+ENTRY_POINT = "fields-decrypt"
+RESOURCE_KEYS = frozenset({"region", "residency"})
 
 
 def build_key_provider(settings: Settings) -> KeyProvider:
@@ -99,3 +113,108 @@ def build_vault(
         pseudonymizer=pseudonymizer,
         tenant=section.tenant,
     )
+
+
+class PolicyDecryptAuthorizer:
+    """``vault.Authorizer`` backed by the decision point (``finsolve.authz``), one per field.
+
+    subject = the caller, action = ``read``, resource = the field's place (type, owner,
+    classification, the one field name), context = purpose, client IP, time and whatever
+    the caller states (ticket, DSR id, consents, incident). Identical fields in one batch
+    share a decision. Any failure of the decision point denies (fail closed).
+    """
+
+    def __init__(self, decisions: DecisionService) -> None:
+        self._decisions = decisions
+
+    def authorize_decrypt(
+        self, accessor: Accessor, contexts: Sequence[FieldContext]
+    ) -> Sequence[FieldDecision]:
+        subject = _subject(accessor)
+        context = _decision_context(accessor)
+        answers: dict[tuple[str, str, str, int], FieldDecision] = {}
+        decisions = []
+        for field_context in contexts:
+            key = (
+                field_context.resource_type,
+                field_context.field,
+                field_context.owner_id,
+                field_context.classification,
+            )
+            if key not in answers:
+                answers[key] = self._decide(subject, field_context, context)
+            decisions.append(answers[key])
+        return decisions
+
+    def _decide(
+        self, subject: dict[str, Any], field_context: FieldContext, context: dict[str, Any]
+    ) -> FieldDecision:
+        resource: dict[str, Any] = {
+            "type": field_context.resource_type,
+            "classification": field_context.classification,
+            "fields": [field_context.field],
+        }
+        if field_context.owner_id:
+            resource["id"] = field_context.owner_id
+            resource["owner_id"] = field_context.owner_id
+        for key in RESOURCE_KEYS:  # where the data is processed (DPDP s.16, rule 13)
+            if key in context:
+                resource[key] = context[key]
+        request = {
+            "subject": subject,
+            "action": {"name": DECRYPT_ACTION},
+            "resource": resource,
+            "context": {k: v for k, v in context.items() if k not in RESOURCE_KEYS},
+        }
+        try:
+            decision = self._decisions.decide(
+                request, entry_point=ENTRY_POINT, requested_by=str(subject["id"])
+            )
+        except Exception:  # the decision point failing must deny, never allow or crash
+            return FieldDecision(False, ("policy decision unavailable",))
+        return FieldDecision(
+            allow=decision.allow,
+            reasons=tuple(decision.reasons),
+            obligations=tuple(decision.obligations),
+            decision_id=decision.decision_id,
+        )
+
+
+def _subject(accessor: Accessor) -> dict[str, Any]:
+    actor = accessor.actor
+    return {
+        "id": actor.id,
+        "type": actor.kind,
+        "roles": sorted(actor.roles),
+        "attributes": _json_safe(accessor.attributes),
+    }
+
+
+def _decision_context(accessor: Accessor) -> dict[str, Any]:
+    context = _json_safe(accessor.context)
+    context["purpose"] = accessor.purpose
+    context["ip"] = accessor.origin.ip
+    context["time"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return context
+
+
+def _json_safe(values: Mapping[str, Any]) -> dict[str, Any]:
+    safe: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, datetime):
+            safe[key] = value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        elif value is None or isinstance(value, str | int | float | bool):
+            safe[key] = value
+        elif isinstance(value, list | tuple | set | frozenset):
+            safe[key] = [str(item) for item in value]
+        else:
+            safe[key] = str(value)
+    return safe
+
+
+def wire_decrypt_authorization(container: Container) -> None:
+    """Plug the decision point into the vault's decrypts (after both rooms are built)."""
+    services = container.extras.get("vault")
+    room = container.extras.get("policies")
+    if isinstance(services, VaultServices) and room is not None:
+        services.cipher.authorizer = PolicyDecryptAuthorizer(room.decisions)

@@ -22,6 +22,8 @@ class Accessor:
     purpose: str = ""
     origin: Origin = field(default_factory=Origin)
     attributes: Mapping[str, Any] = field(default_factory=dict)
+    # Further decision context the caller states (ticket, DSR id, consents, incident, ...).
+    context: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,20 @@ class FieldDecision:
     allow: bool
     reasons: tuple[str, ...] = ()
     obligations: tuple[Mapping[str, Any], ...] = ()
+    decision_id: str | None = None
+
+
+# Obligations the vault knows how to fulfil: the transformations, plus ``audit`` and
+# ``notify`` which are fulfilled by the decrypt's audit event (it names them, and the
+# security team's alerting reads the log). Any other obligation denies (fail closed).
+FULFILLABLE_OBLIGATIONS = frozenset({"mask", "pseudonymize", "redact", "audit", "notify"})
+
+
+def unfulfillable(obligations: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Obligation types the vault cannot fulfil (a decision carrying one is a denial)."""
+    return sorted(
+        {str(o.get("type")) for o in obligations if o.get("type") not in FULFILLABLE_OBLIGATIONS}
+    )
 
 
 ALLOW = FieldDecision(allow=True)

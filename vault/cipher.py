@@ -13,7 +13,7 @@ import hmac
 import os
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,7 +22,14 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from audit import AuditEventIn, AuditRecorder, EventType, Outcome, Target
 from vault import envelope
-from vault.authz import Accessor, AllowAllAuthorizer, Authorizer, FieldDecision, transform_for
+from vault.authz import (
+    Accessor,
+    AllowAllAuthorizer,
+    Authorizer,
+    FieldDecision,
+    transform_for,
+    unfulfillable,
+)
 from vault.cache import DataKeyCache, Materials
 from vault.context import FieldContext
 from vault.errors import (
@@ -59,6 +66,7 @@ class DecryptOutcome:
     masked: bool = False
     error: VaultError | None = None
     result: str = "plain"  # plain | masked | pseudonymized | denied | error
+    decision: FieldDecision | None = None
 
 
 def _commit_key(dek: bytes) -> bytes:
@@ -261,7 +269,7 @@ class FieldCipher:
         if len(decisions) != len(items):
             raise DecryptDeniedError("authorizer answered the wrong number of decisions")
         outcomes = [
-            self._decrypt_one(ciphertext, context, decision)
+            replace(self._decrypt_one(ciphertext, context, decision), decision=decision)
             for (ciphertext, context), decision in zip(items, decisions, strict=True)
         ]
         self._record_decrypts(items, outcomes, accessor)
@@ -277,6 +285,13 @@ class FieldCipher:
             error = DecryptDeniedError("decryption denied by policy", tuple(decision.reasons))
             return DecryptOutcome(error=error, result="denied")
         obligations = decision.obligations
+        unknown = unfulfillable(obligations)
+        if unknown:
+            error = DecryptDeniedError(
+                "decryption denied: an obligation cannot be fulfilled",
+                tuple(f"unsupported obligation {kind!r}" for kind in unknown),
+            )
+            return DecryptOutcome(error=error, result="denied")
         try:
             value = self.open(ciphertext, context)
         except VaultError as exc:
@@ -300,15 +315,7 @@ class FieldCipher:
         accessor: Accessor,
     ) -> None:
         fields = [
-            {
-                "resource_type": context.resource_type,
-                "field": context.field,
-                "owner_id": context.owner_id,
-                "classification": context.classification,
-                "result": outcome.result
-                if outcome.error is None
-                else f"{outcome.result}:{outcome.error.code}",
-            }
+            _field_record(context, outcome)
             for (_, context), outcome in zip(items, outcomes, strict=True)
         ]
         succeeded = any(outcome.error is None for outcome in outcomes)
@@ -319,9 +326,47 @@ class FieldCipher:
                 actor=accessor.actor,
                 origin=accessor.origin,
                 target=Target(type="fields", id=_common_owner(items)),
-                details={"purpose": accessor.purpose, "count": len(items), "fields": fields},
+                details={
+                    "purpose": accessor.purpose,
+                    "count": len(items),
+                    "fields": fields,
+                    "severity": _severity(outcomes),
+                },
             )
         )
+
+
+def _field_record(context: FieldContext, outcome: DecryptOutcome) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "resource_type": context.resource_type,
+        "field": context.field,
+        "owner_id": context.owner_id,
+        "classification": context.classification,
+        "result": outcome.result
+        if outcome.error is None
+        else f"{outcome.result}:{outcome.error.code}",
+    }
+    decision = outcome.decision
+    if decision is not None and decision.decision_id:
+        record["decision_id"] = decision.decision_id
+    if decision is not None and decision.obligations:
+        record["obligations"] = sorted({str(o.get("type")) for o in decision.obligations})
+    return record
+
+
+def _severity(outcomes: Sequence[DecryptOutcome]) -> str:
+    """``high`` when a decision asked for an audit of high severity (e.g. DPO, break-glass)."""
+    for outcome in outcomes:
+        decision = outcome.decision
+        if decision is None or not decision.allow:
+            continue
+        for obligation in decision.obligations:
+            if (
+                obligation.get("type") in {"audit", "notify"}
+                and obligation.get("severity", "high") == "high"
+            ):
+                return "high"
+    return "normal"
 
 
 def _common_owner(items: Sequence[tuple[str, FieldContext]]) -> str | None:

@@ -206,11 +206,14 @@ class KeyManager:
         The providers never store our data keys (they only wrap them), so erasing every
         wrapped copy is the destruction; the in-process caches are evicted too.
         """
+        target = Target(type="data_subject", id=subject_id)
+        # Recorded before anything is destroyed: no audit log, no shredding (fail closed).
+        self._record("shred_requested", target, actor, origin, {"tenant": tenant})
         stone = self.store.shred_subject(tenant, subject_id)
         self.cache.evict_subject(tenant, subject_id)
         self._record(
             "shred",
-            Target(type="data_subject", id=subject_id),
+            target,
             actor,
             origin,
             {

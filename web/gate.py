@@ -30,7 +30,7 @@ DEFAULT_ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "whoami": frozenset({"service", "dpo", "auditor", "security", "admin"}),
     "decide": frozenset({"service", "security", "admin"}),
     "fields:encrypt": frozenset({"service", "admin"}),
-    "fields:decrypt": frozenset({"service", "admin"}),
+    "fields:decrypt": frozenset({"service", "dpo", "admin"}),
     "audit:read": frozenset({"auditor", "security", "admin"}),
     "audit:checkpoint": frozenset({"security", "admin"}),
     "evidence:read": frozenset({"auditor", "security", "admin"}),

@@ -176,3 +176,26 @@ def test_wrong_number_of_decisions_is_a_denial(
 def test_transform_for(obligations: tuple[dict[str, object], ...], kind: str, fmt: str) -> None:
     transform = transform_for("pan", obligations)
     assert (transform.kind, transform.format) == (kind, fmt)
+
+
+def test_unfulfillable_obligation_denies(
+    local_provider: LocalKeyProvider, audit_log: InMemoryAuditLog
+) -> None:
+    authorizer = RuleAuthorizer(
+        {
+            "name": FieldDecision(True, obligations=({"type": "watermark"},)),
+            "email": FieldDecision(
+                True, obligations=({"type": "notify", "channel": "security_team"},)
+            ),
+        }
+    )
+    cipher = _cipher(local_provider, audit_log, authorizer)
+    items = [(cipher.encrypt("x@example.com", _ctx(f)), _ctx(f)) for f in ("name", "email")]
+    name, email = cipher.decrypt_batch(items, SUPPORT)
+    assert isinstance(name.error, DecryptDeniedError)
+    assert name.error.reasons == ("unsupported obligation 'watermark'",)
+    assert email.value == "x@example.com"
+    event = audit_log.events[-1]
+    assert event.type is EventType.FIELD_DECRYPT
+    assert event.details["severity"] == "high"
+    assert event.details["fields"][1]["obligations"] == ["notify"]

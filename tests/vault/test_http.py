@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from identity import AuthenticationError, Caller, CallerKind
+from tests.callers import ADMIN_NETWORK_CLIENT, admin, auditor, service
 from trustplane.app import create_app
 from trustplane.db import make_engine
 from trustplane.migrate import upgrade
@@ -17,10 +20,13 @@ from trustplane.settings import Settings
 from trustplane.wiring import build_container
 
 TOKENS = {
-    "admin": Caller("u-admin", CallerKind.USER, frozenset({"admin"})),
+    "admin": admin(),
+    "stale-admin": admin("u-admin2", mfa_age_seconds=3600),
     "dpo": Caller("u-dpo", CallerKind.USER, frozenset({"dpo"})),
-    "auditor": Caller("u-aud", CallerKind.USER, frozenset({"auditor"})),
-    "service": Caller("svc:payments", CallerKind.SERVICE, frozenset({"service"})),
+    "auditor": auditor(),
+    "expired-auditor": auditor("u-aud2", expires_in_days=-1),
+    # svc:payments may read its own resource types (ACCESS-MODEL rule 7)
+    "service": service("svc:payments", "svc:payments"),
 }
 
 
@@ -38,10 +44,13 @@ class TokenAuthenticator:
 def client(db_url: str, tmp_path: Path) -> Iterator[TestClient]:
     engine = make_engine(db_url)
     upgrade(engine)
-    settings = Settings(data_dir=tmp_path, database_url=db_url)
+    # A generous decision timeout: these tests are about the API, not about the decision
+    # point failing closed when 2 shared cores make one evaluation slower than 50 ms.
+    settings = Settings(data_dir=tmp_path, database_url=db_url, policy={"timeout_ms": 2000})
     container = build_container(settings, engine)
     container.authenticator = TokenAuthenticator()
-    with TestClient(create_app(settings, container), raise_server_exceptions=False) as test_client:
+    app = create_app(settings, container)
+    with TestClient(app, raise_server_exceptions=False, client=ADMIN_NETWORK_CLIENT) as test_client:
         yield test_client
 
 
@@ -50,7 +59,7 @@ def _auth(role: str) -> dict[str, str]:
 
 
 def _ctx(field: str, owner: str = "c-9") -> dict[str, Any]:
-    return {"resource_type": "customer_profile", "field": field, "owner_id": owner}
+    return {"resource_type": "payment_account", "field": field, "owner_id": owner}
 
 
 def test_encrypt_decrypt_round_trip_with_per_item_errors(client: TestClient) -> None:
@@ -110,6 +119,8 @@ def test_thousand_field_batch(client: TestClient) -> None:
     values = client.post(
         "/v1/fields/decrypt", json={"purpose": "x", "fields": items}, headers=_auth("service")
     ).json()["values"]
+    errors = [v["error"] for v in values if v["error"]]
+    assert not errors, errors[:2]
     assert [v["value"] for v in values] == [f"{i:064d}" for i in range(1000)]
 
 
@@ -155,6 +166,12 @@ def test_shred_then_decrypt_fails_for_that_principal_only(client: TestClient) ->
         },
         headers=_auth("service"),
     ).json()["values"]
+    stale = client.post("/v1/subjects/bob/shred", headers=_auth("stale-admin"))
+    assert stale.status_code == 403
+    assert stale.headers["content-type"].startswith("application/problem+json")
+    by_admin = client.post("/v1/subjects/carol/shred", headers=_auth("admin"))
+    assert by_admin.status_code == 200, by_admin.text
+    assert by_admin.json()["keys_destroyed"] == 0
     assert values[0]["error"]["title"] == "key destroyed"
     assert values[0]["error"]["status"] == 410
     assert values[1]["value"] == "bob@example.com"
@@ -162,6 +179,7 @@ def test_shred_then_decrypt_fails_for_that_principal_only(client: TestClient) ->
 
 def test_keys_inventory_and_rotation(client: TestClient) -> None:
     assert client.get("/v1/keys", headers=_auth("service")).status_code == 403
+    assert client.get("/v1/keys", headers=_auth("expired-auditor")).status_code == 403
     keys = client.get("/v1/keys", headers=_auth("auditor"))
     assert keys.status_code == 200
     (entry,) = keys.json()["keys"]
@@ -173,6 +191,9 @@ def test_keys_inventory_and_rotation(client: TestClient) -> None:
     assert rotated.status_code == 200
     assert rotated.json()["version"] == 2
     assert rotated.json()["last_rotated_at"] is not None
+    stale = client.post("/v1/keys/fields/rotate", headers=_auth("stale-admin"))
+    assert stale.status_code == 403
+    assert any("MFA" in reason for reason in stale.json()["reasons"])
     missing = client.post("/v1/keys/nope/rotate", headers=_auth("admin"))
     assert missing.status_code == 404
     assert missing.headers["content-type"].startswith("application/problem+json")
@@ -181,3 +202,44 @@ def test_keys_inventory_and_rotation(client: TestClient) -> None:
 def test_unauthenticated_requests_are_refused(client: TestClient) -> None:
     response = client.post("/v1/fields/encrypt", json={"fields": []})
     assert response.status_code == 401
+
+
+def _b64(raw: bytes) -> str:
+    return "tpe1." + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def test_bad_ciphertexts_get_specific_problems(client: TestClient) -> None:
+    (good,) = client.post(
+        "/v1/fields/encrypt",
+        json={"fields": [{"value": "4111111111111111", "context": _ctx("account_number")}]},
+        headers=_auth("service"),
+    ).json()["ciphertexts"]
+    raw = base64.urlsafe_b64decode(good[len("tpe1.") :] + "==")
+    flipped = bytearray(raw)
+    flipped[-3] ^= 0x01  # inside the GCM tag
+    other_key = bytearray(raw)
+    other_key[2] ^= 0xFF  # another data key id
+    newer = bytearray(raw)
+    newer[18:22] = (99).to_bytes(4, "big")  # a key version that does not exist
+    cases = {
+        "ciphertext-tampered": _b64(bytes(flipped)),
+        "ciphertext-truncated": _b64(raw[:30]),
+        "unknown-data-key": _b64(bytes(other_key)),
+        "unknown-key-version": _b64(bytes(newer)),
+        "ciphertext-not-base64": "tpe1.@@@@",
+        "ciphertext-unsupported-format": "tpe7.AAAA",
+    }
+    items = [{"ciphertext": c, "context": _ctx("account_number")} for c in cases.values()]
+    items.append({"ciphertext": good, "context": _ctx("account_number")})
+    response = client.post(
+        "/v1/fields/decrypt",
+        json={"purpose": "payment_processing", "fields": items},
+        headers=_auth("service"),
+    )
+    assert response.status_code == 200, response.text
+    values = response.json()["values"]
+    for (code, _), value in zip(cases.items(), values, strict=False):
+        assert value["value"] is None
+        assert value["error"]["type"].endswith(code), (code, value["error"])
+    assert values[-1]["value"] == "4111111111111111"
+    assert "4111" not in json.dumps(values[:-1])

@@ -60,6 +60,12 @@ def test_shred_destroys_one_principal_only(
     alice = [cipher.encrypt(f"alice-{i}@example.com", _ctx("alice")) for i in range(12)]
     bob = cipher.encrypt("bob@example.com", _ctx("bob"))
     shared = cipher.encrypt("shared", _ctx("alice"), subject_key=False)
+    audit_log.fail = True
+    with pytest.raises(AuditUnavailableError):
+        keys.shred("alice", tenant="finsolve")  # nothing destroyed without an audit record
+    audit_log.fail = False
+    fresh, _ = _build(engine, local_provider, audit_log)
+    assert fresh.open(alice[0], _ctx("alice")) == "alice-0@example.com"
     stone = keys.shred("alice", tenant="finsolve")
     assert stone.keys_destroyed == 3  # 12 values, a data key per 5 values
     for ciphertext in alice:
@@ -75,6 +81,8 @@ def test_shred_destroys_one_principal_only(
     events = [e for e in audit_log.events if e.details.get("operation") == "shred"]
     assert len(events) == 2
     assert events[0].target.id == "alice"
+    requested = [e for e in audit_log.events if e.details.get("operation") == "shred_requested"]
+    assert len(requested) == 2
     # a fresh process (empty cache) agrees
     fresh, _ = _build(engine, local_provider, audit_log)
     with pytest.raises(KeyDestroyedError):

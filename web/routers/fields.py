@@ -58,8 +58,23 @@ class DecryptItem(BaseModel):
     context: ContextIn
 
 
+class DecisionContextIn(BaseModel):
+    """What the caller states for the decision point (ACCESS-MODEL.md request ``context``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ticket_customer_id: str | None = Field(default=None, max_length=255)
+    dsr_id: str | None = Field(default=None, max_length=255)
+    justification: str | None = Field(default=None, max_length=2000)
+    incident_id: str | None = Field(default=None, max_length=255)
+    consents: list[Annotated[str, Field(max_length=64)]] | None = Field(default=None, max_length=64)
+    region: str | None = Field(default=None, max_length=64)
+    residency: str | None = Field(default=None, max_length=8)
+
+
 class DecryptRequest(BaseModel):
     purpose: str = Field(min_length=1, max_length=128)
+    context: DecisionContextIn = Field(default_factory=DecisionContextIn)
     fields: list[DecryptItem] = Field(min_length=1, max_length=MAX_ITEMS)
 
 
@@ -198,6 +213,7 @@ def decrypt_fields(
         purpose=body.purpose,
         origin=_origin(request),
         attributes=dict(caller.attributes),
+        context=body.context.model_dump(exclude_none=True),
     )
     outcomes = iter(services.cipher.decrypt_batch(items, accessor) if items else [])
     values = []
