@@ -12,6 +12,7 @@ from identity.caller import (
 )
 from identity.clock import Clock, utc_now
 from identity.config import IdentityConfig, TrustedIssuer
+from identity.engagement import parse_engagement, rfc3339_z
 from identity.errors import (
     AccountLockedError,
     AuthenticationError,
@@ -75,5 +76,7 @@ __all__ = [
     "actor_of",
     "new_box_key",
     "new_signing_key_pem",
+    "parse_engagement",
+    "rfc3339_z",
     "utc_now",
 ]

@@ -6,7 +6,7 @@ import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.engine import Engine
@@ -17,6 +17,7 @@ from ulid import ULID
 from audit import Actor, AuditRecorder, EventType, Origin, Target
 from identity.auditing import record
 from identity.clock import Clock, utc_now
+from identity.engagement import rfc3339_z, validated_engagement
 from identity.errors import ConflictError, InvalidInputError, NotFoundError
 from identity.passwords import SecretHasher, new_client_secret, new_password
 from identity.roles import dump_roles, validated_roles
@@ -37,6 +38,7 @@ class NewUser:
     roles: frozenset[str]
     password: str
     totp_uri: str
+    engagement_expires_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class NewServiceAccount:
     client_id: str
     client_secret: str
     roles: frozenset[str]
+    engagement_expires_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -93,10 +96,16 @@ class AccountAdmin:
         self._clock = clock
 
     def create_user(
-        self, email: str, roles: Iterable[str], actor: Actor, origin: Origin | None = None
+        self,
+        email: str,
+        roles: Iterable[str],
+        actor: Actor,
+        origin: Origin | None = None,
+        engagement_expires_at: datetime | None = None,
     ) -> NewUser:
         address = normalized_email(email)
         role_set = validated_roles(roles)
+        engagement = validated_engagement(role_set, engagement_expires_at, self._clock())
         user_id = str(uuid.uuid4())
         password, totp_secret = new_password(), new_totp_secret()
         row = IdentityUser(
@@ -106,6 +115,7 @@ class AccountAdmin:
             password_hash=self._hasher.hash(password),
             totp_secret_sealed=self._box.seal(totp_secret, user_id),
             created_at=self._clock(),
+            engagement_expires_at=engagement,
         )
         with Session(self._engine, expire_on_commit=False) as db:
             if db.exec(select(IdentityUser.id).where(IdentityUser.email == address)).first():
@@ -120,21 +130,28 @@ class AccountAdmin:
                 origin=origin,
                 action="user.create",
                 roles=sorted(role_set),
+                engagement_expires_at=rfc3339_z(engagement) if engagement else None,
             )
             db.commit()
         uri = provisioning_uri(totp_secret, address, self._totp_issuer)
-        return NewUser(user_id, address, role_set, password, uri)
+        return NewUser(user_id, address, role_set, password, uri, engagement)
 
     def create_service_account(
-        self, name: str, roles: Iterable[str], actor: Actor, origin: Origin | None = None
+        self,
+        name: str,
+        roles: Iterable[str],
+        actor: Actor,
+        origin: Origin | None = None,
+        engagement_expires_at: datetime | None = None,
     ) -> NewServiceAccount:
         if not SERVICE_NAME.match(name):
             raise InvalidInputError(
                 "service account names are 1-200 characters of letters, digits and ._:-"
             )
         role_set = validated_roles(roles)
-        secret, client_id = new_client_secret(), new_client_id()
         now = self._clock()
+        engagement = validated_engagement(role_set, engagement_expires_at, now)
+        secret, client_id = new_client_secret(), new_client_id()
         row = IdentityServiceAccount(
             id=str(uuid.uuid4()),
             client_id=client_id,
@@ -143,6 +160,7 @@ class AccountAdmin:
             secret_hash=self._client_hasher.hash(secret),
             secret_rotated_at=now,
             created_at=now,
+            engagement_expires_at=engagement,
         )
         with Session(self._engine, expire_on_commit=False) as db:
             taken = select(IdentityServiceAccount.id).where(IdentityServiceAccount.name == name)
@@ -158,9 +176,10 @@ class AccountAdmin:
                 origin=origin,
                 action="service_account.create",
                 roles=sorted(role_set),
+                engagement_expires_at=rfc3339_z(engagement) if engagement else None,
             )
             db.commit()
-        return NewServiceAccount(row.id, name, client_id, secret, role_set)
+        return NewServiceAccount(row.id, name, client_id, secret, role_set, engagement)
 
     def rotate_secret(
         self,
@@ -198,6 +217,54 @@ class AccountAdmin:
             )
             db.commit()
         return RotatedSecret(client_id, secret, valid_until)
+
+    def set_engagement(
+        self,
+        account: str,
+        expires_at: datetime,
+        actor: Actor,
+        origin: Origin | None = None,
+    ) -> datetime:
+        """Extend or shorten an engagement; ``account`` is a user's email or a client id.
+
+        Shortening to a past time ends the engagement at once for sessions, and for access
+        tokens at their expiry at the latest (ADR 0504).
+        """
+        if expires_at.tzinfo is None:
+            raise InvalidInputError("engagement expiry needs a UTC offset (e.g. Z)")
+        moment = expires_at.astimezone(UTC).replace(microsecond=0)
+        with Session(self._engine, expire_on_commit=False) as db:
+            row, target = self._account_row(db, account)
+            row.engagement_expires_at = moment
+            db.add(row)
+            record(
+                self._audit,
+                EventType.ADMIN_ACTION,
+                actor=actor,
+                target=target,
+                origin=origin,
+                action="engagement.set",
+                engagement_expires_at=rfc3339_z(moment),
+            )
+            db.commit()
+        return moment
+
+    @staticmethod
+    def _account_row(
+        db: Session, account: str
+    ) -> tuple[IdentityUser | IdentityServiceAccount, Target]:
+        if "@" in account:
+            user = db.exec(
+                select(IdentityUser).where(IdentityUser.email == normalized_email(account))
+            ).first()
+            if user is None:
+                raise NotFoundError("no such user")
+            return user, Target(type="user", id=user.id)
+        query = select(IdentityServiceAccount).where(IdentityServiceAccount.client_id == account)
+        service = db.exec(query).first()
+        if service is None:
+            raise NotFoundError("no such service account")
+        return service, Target(type="service_account", id=service.client_id)
 
     @staticmethod
     def _flush_unique(db: Session, message: str) -> None:

@@ -57,7 +57,10 @@ class ClientCredentials:
             )
             raise InvalidClientError("client authentication failed")
         roles = self._granted_roles(load_roles(account.roles), scope)
-        issued = self._tokens.issue(account.client_id, roles)
+        engagement = account.engagement_expires_at
+        issued = self._tokens.issue(
+            account.client_id, roles, as_utc(engagement) if engagement else None
+        )
         record(
             self._audit,
             EventType.TOKEN_ISSUED,

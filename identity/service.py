@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -101,14 +102,26 @@ class IdentityService:
         self.sessions.logout(session_token, origin)
 
     def create_user(
-        self, email: str, roles: Iterable[str], actor: Actor, origin: Origin | None = None
+        self,
+        email: str,
+        roles: Iterable[str],
+        actor: Actor,
+        origin: Origin | None = None,
+        engagement_expires_at: datetime | None = None,
     ) -> NewUser:
-        return self.accounts.create_user(email, roles, actor, origin)
+        return self.accounts.create_user(email, roles, actor, origin, engagement_expires_at)
 
     def create_service_account(
-        self, name: str, roles: Iterable[str], actor: Actor, origin: Origin | None = None
+        self,
+        name: str,
+        roles: Iterable[str],
+        actor: Actor,
+        origin: Origin | None = None,
+        engagement_expires_at: datetime | None = None,
     ) -> NewServiceAccount:
-        return self.accounts.create_service_account(name, roles, actor, origin)
+        return self.accounts.create_service_account(
+            name, roles, actor, origin, engagement_expires_at
+        )
 
     def rotate_secret(
         self,
@@ -118,3 +131,9 @@ class IdentityService:
         grace_seconds: int | None = None,
     ) -> RotatedSecret:
         return self.accounts.rotate_secret(client_id, actor, origin, grace_seconds)
+
+    def set_engagement(
+        self, account: str, expires_at: datetime, actor: Actor, origin: Origin | None = None
+    ) -> datetime:
+        """``account``: a user's email or a service account's client id."""
+        return self.accounts.set_engagement(account, expires_at, actor, origin)

@@ -22,6 +22,7 @@ from identity.auditing import ANONYMOUS, record
 from identity.caller import AuthMethod, Caller, CallerKind
 from identity.clock import Clock, as_utc, utc_now
 from identity.config import IdentityConfig
+from identity.engagement import engagement_attributes
 from identity.errors import AccountLockedError, AuthenticationError, InvalidInputError
 from identity.passwords import SecretHasher, new_opaque_token
 from identity.roles import load_roles
@@ -208,6 +209,7 @@ class SessionService:
                 db.add(session)
                 db.commit()
         created = as_utc(session.created_at)
+        engagement = user.engagement_expires_at
         return Caller(
             id=user.id,
             kind=CallerKind.USER,
@@ -216,6 +218,7 @@ class SessionService:
             attributes={
                 "session_id": session.id,
                 "mfa_age_seconds": int((now - created).total_seconds()),
+                **engagement_attributes(as_utc(engagement) if engagement else None),
             },
             csrf_token=session.csrf_token,
         )

@@ -2,7 +2,8 @@
 
 Only hashes of credentials are stored: argon2id for passwords and client secrets, SHA-256 for
 session tokens (256-bit random, so a fast hash suffices). TOTP seeds are sealed (AES-GCM).
-Roles are stored as one space-separated, sorted string.
+Roles are stored as one space-separated, sorted string. ``engagement_expires_at`` time-boxes
+an auditor (ACCESS-MODEL rule 11; migration ``identity_0002``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ class IdentityUser(SQLModel, table=True):
     locked_until: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
     disabled: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
     created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    engagement_expires_at: datetime | None = Field(
+        default=None, sa_column=_utc_column(nullable=True)
+    )
 
 
 class IdentityServiceAccount(SQLModel, table=True):
@@ -49,6 +53,9 @@ class IdentityServiceAccount(SQLModel, table=True):
     secret_rotated_at: datetime = Field(sa_column=_utc_column(nullable=False))
     disabled: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
     created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    engagement_expires_at: datetime | None = Field(
+        default=None, sa_column=_utc_column(nullable=True)
+    )
 
 
 class IdentitySession(SQLModel, table=True):

@@ -2,7 +2,8 @@
 
 Tokens follow the JWT access token profile (RFC 9068): header ``typ`` ``at+jwt`` and
 ``kid`` = RFC 7638 thumbprint; claims ``iss``, ``aud``, ``sub`` (the client id),
-``client_id``, ``roles``, ``jti``, ``iat``, ``exp``. Time checks use the injected clock.
+``client_id``, ``roles``, ``jti``, ``iat``, ``exp``, and ``engagement_expires_at`` (RFC 3339
+``Z``) when the account has an auditor engagement (ADR 0504). Time checks use the injected clock.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import jwt
 
 from identity.caller import AuthMethod, Caller, CallerKind
 from identity.clock import Clock, utc_now
+from identity.engagement import ATTRIBUTE as ENGAGEMENT_CLAIM
+from identity.engagement import engagement_attributes
 from identity.errors import AuthenticationError
 from identity.keys import KeySet
 from identity.roles import known_only
@@ -122,11 +125,16 @@ class TokenService:
         self.leeway_seconds = leeway_seconds
         self._clock = clock
 
-    def issue(self, client_id: str, roles: Iterable[str]) -> IssuedToken:
+    def issue(
+        self,
+        client_id: str,
+        roles: Iterable[str],
+        engagement_expires_at: datetime | None = None,
+    ) -> IssuedToken:
         now = self._clock()
         expires_at = now + timedelta(seconds=self.ttl_seconds)
         jti = str(uuid.uuid4())
-        claims = {
+        claims: dict[str, Any] = {
             "iss": self.issuer,
             "aud": self.audience,
             "sub": client_id,
@@ -135,6 +143,7 @@ class TokenService:
             "jti": jti,
             "iat": int(now.timestamp()),
             "exp": int(expires_at.timestamp()),
+            **engagement_attributes(engagement_expires_at),
         }
         signing = self.keys.signing
         token = jwt.encode(
@@ -164,10 +173,14 @@ class TokenService:
             audience=self.audience,
         )
         check_times(claims, self._clock(), self.leeway_seconds)
+        attributes: dict[str, Any] = {"jti": claims["jti"], "issuer": self.issuer}
+        engagement = claims.get(ENGAGEMENT_CLAIM)
+        if isinstance(engagement, str):
+            attributes[ENGAGEMENT_CLAIM] = engagement
         return Caller(
             id=str(claims["sub"]),
             kind=CallerKind.SERVICE,
             roles=roles_claim(claims.get("roles")),
             auth_method=AuthMethod.BEARER,
-            attributes={"jti": claims["jti"], "issuer": self.issuer},
+            attributes=attributes,
         )

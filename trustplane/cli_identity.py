@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Annotated, TypeVar
 
 import typer
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from audit import Actor, AuditError
-from identity import IdentityError, IdentityService, InvalidInputError
+from identity import IdentityError, IdentityService, InvalidInputError, parse_engagement, rfc3339_z
 from trustplane.errors import TrustplaneError
 
 CLI_ACTOR = Actor(id="trustplane-cli", kind="system")
@@ -25,6 +26,20 @@ service_accounts_app = typer.Typer(
 )
 
 T = TypeVar("T")
+
+ENGAGEMENT_HELP = (
+    "When auditor access ends: YYYY-MM-DD (through that UTC day) or an RFC 3339 time; "
+    "required for the auditor role"
+)
+
+
+def engagement_option(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_engagement(value)
+    except InvalidInputError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--engagement-expires") from exc
 
 
 def split_roles(values: list[str]) -> list[str]:
@@ -72,6 +87,10 @@ def run(action: Callable[[IdentityService], T]) -> T:
             raise typer.Exit(1) from exc
 
 
+def expiry_text(moment: datetime | None) -> str | None:
+    return None if moment is None else rfc3339_z(moment)
+
+
 @users_app.command("create")
 def users_create(
     email: Annotated[str, typer.Option(help="The user's email address (sign-in name)")],
@@ -79,9 +98,17 @@ def users_create(
         list[str], typer.Option("--role", help="Role (repeat, or comma-separate, for several)")
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    engagement_expires: Annotated[
+        str | None, typer.Option("--engagement-expires", help=ENGAGEMENT_HELP)
+    ] = None,
 ) -> None:
     """Create a user; prints a one-time password and the TOTP provisioning URI once."""
-    created = run(lambda service: service.create_user(email, split_roles(role), CLI_ACTOR))
+    engagement = engagement_option(engagement_expires)
+    created = run(
+        lambda service: service.create_user(
+            email, split_roles(role), CLI_ACTOR, engagement_expires_at=engagement
+        )
+    )
     if as_json:
         typer.echo(
             json.dumps(
@@ -91,11 +118,14 @@ def users_create(
                     "roles": sorted(created.roles),
                     "password": created.password,
                     "totp_uri": created.totp_uri,
+                    "engagement_expires_at": expiry_text(created.engagement_expires_at),
                 }
             )
         )
         return
     typer.echo(f"user created: {created.user_id} ({', '.join(sorted(created.roles))})")
+    if created.engagement_expires_at:
+        typer.echo(f"engagement expires: {expiry_text(created.engagement_expires_at)}")
     typer.echo(f"one-time password: {created.password}")
     typer.echo(f"TOTP provisioning URI: {created.totp_uri}")
     typer.echo("these are shown once: hand them over now; trustplane stores only hashes")
@@ -108,10 +138,16 @@ def service_accounts_create(
     as_json: Annotated[
         bool, typer.Option("--json", help='Print exactly {"client_id": ..., "client_secret": ...}')
     ] = False,
+    engagement_expires: Annotated[
+        str | None, typer.Option("--engagement-expires", help=ENGAGEMENT_HELP)
+    ] = None,
 ) -> None:
     """Create a service account; prints its client id and client secret once."""
+    engagement = engagement_option(engagement_expires)
     created = run(
-        lambda service: service.create_service_account(name, split_roles([roles]), CLI_ACTOR)
+        lambda service: service.create_service_account(
+            name, split_roles([roles]), CLI_ACTOR, engagement_expires_at=engagement
+        )
     )
     if as_json:
         typer.echo(
@@ -119,6 +155,33 @@ def service_accounts_create(
         )
         return
     typer.echo(f"service account created: {created.name} ({', '.join(sorted(created.roles))})")
+    if created.engagement_expires_at:
+        typer.echo(f"engagement expires: {expiry_text(created.engagement_expires_at)}")
     typer.echo(f"client_id: {created.client_id}")
     typer.echo(f"client_secret: {created.client_secret}")
     typer.echo("the secret is shown once: store it now; trustplane stores only a hash")
+
+
+def engagement_set(account: str, expires: str) -> None:
+    moment = engagement_option(expires)
+    assert moment is not None
+    stored = run(lambda service: service.set_engagement(account, moment, CLI_ACTOR))
+    typer.echo(f"engagement of {account} expires: {rfc3339_z(stored)}")
+
+
+@users_app.command("set-engagement")
+def users_set_engagement(
+    email: Annotated[str, typer.Option(help="The user's email address")],
+    expires: Annotated[str, typer.Option("--engagement-expires", help=ENGAGEMENT_HELP)],
+) -> None:
+    """Extend or end a user's auditor engagement (a past time ends it now)."""
+    engagement_set(email, expires)
+
+
+@service_accounts_app.command("set-engagement")
+def service_accounts_set_engagement(
+    client_id: Annotated[str, typer.Option(help="The service account's client id")],
+    expires: Annotated[str, typer.Option("--engagement-expires", help=ENGAGEMENT_HELP)],
+) -> None:
+    """Extend or end a service account's auditor engagement (a past time ends it now)."""
+    engagement_set(client_id, expires)

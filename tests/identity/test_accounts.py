@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -14,7 +16,8 @@ from identity import (
     NotFoundError,
     UnknownRoleError,
 )
-from tests.identity.conftest import Human
+from identity.engagement import parse_engagement, rfc3339_z
+from tests.identity.conftest import FakeClock, Human
 
 
 def all_stored_text(engine: Engine, table: str) -> str:
@@ -91,8 +94,13 @@ def test_bad_input_is_refused_and_changes_nothing(engine: Engine, service: Ident
 def test_admin_actions_are_audited_without_email_or_secrets(
     service: IdentityService, audit_log: InMemoryAuditLog
 ) -> None:
-    user = service.create_user("auditor@finsolve.example", ["auditor"], SYSTEM_ACTOR)
-    account = service.create_service_account("grc-tool", ["auditor"], SYSTEM_ACTOR)
+    until = datetime(2027, 1, 31, tzinfo=UTC)
+    user = service.create_user(
+        "auditor@finsolve.example", ["auditor"], SYSTEM_ACTOR, engagement_expires_at=until
+    )
+    account = service.create_service_account(
+        "grc-tool", ["auditor"], SYSTEM_ACTOR, engagement_expires_at=until
+    )
     rotated = service.rotate_secret(account.client_id, SYSTEM_ACTOR)
     assert [event.type for event in audit_log.events] == [EventType.ADMIN_ACTION] * 3
     assert [event.details["action"] for event in audit_log.events] == [
@@ -115,3 +123,118 @@ def test_rotation_grace_is_bounded(service: IdentityService) -> None:
     account = service.create_service_account("svc-a", ["service"], SYSTEM_ACTOR)
     with pytest.raises(InvalidInputError):
         service.rotate_secret(account.client_id, SYSTEM_ACTOR, grace_seconds=-1)
+
+
+# --- auditor engagements (ACCESS-MODEL rule 11, ADR 0504) --------------------------------
+
+
+def test_auditor_accounts_need_a_future_engagement(
+    service: IdentityService, clock: FakeClock
+) -> None:
+    with pytest.raises(InvalidInputError, match="engagement"):
+        service.create_user("a@finsolve.example", ["auditor", "dpo"], SYSTEM_ACTOR)
+    with pytest.raises(InvalidInputError, match="engagement"):
+        service.create_service_account("grc", ["auditor"], SYSTEM_ACTOR)
+    with pytest.raises(InvalidInputError, match="future"):
+        service.create_service_account(
+            "grc", ["auditor"], SYSTEM_ACTOR, engagement_expires_at=clock()
+        )
+    naive = datetime(2099, 1, 1)
+    with pytest.raises(InvalidInputError, match="offset"):
+        service.create_service_account(
+            "grc", ["auditor"], SYSTEM_ACTOR, engagement_expires_at=naive
+        )
+
+
+def test_engagement_reaches_token_and_session_callers(
+    service: IdentityService, clock: FakeClock
+) -> None:
+    ist = timezone(timedelta(hours=5, minutes=30))
+    until = datetime(2027, 1, 31, 5, 30, 0, 123456, tzinfo=ist)
+    account = service.create_service_account(
+        "grc", ["auditor", "security"], SYSTEM_ACTOR, engagement_expires_at=until
+    )
+    assert account.engagement_expires_at == datetime(2027, 1, 31, tzinfo=UTC)
+    token = service.issue_token(account.client_id, account.client_secret, scope="security")
+    attributes = service.authenticate_bearer(token.access_token).attributes
+    assert attributes["engagement_expires_at"] == "2027-01-31T00:00:00Z"
+    plain = service.create_service_account("svc", ["service"], SYSTEM_ACTOR)
+    plain_token = service.issue_token(plain.client_id, plain.client_secret)
+    assert (
+        "engagement_expires_at"
+        not in service.authenticate_bearer(plain_token.access_token).attributes
+    )
+    user = service.create_user(
+        "aud@bigfour.example", ["auditor"], SYSTEM_ACTOR, engagement_expires_at=until
+    )
+    from identity.totp import code_at
+    from tests.identity.conftest import totp_secret_of
+
+    code = code_at(totp_secret_of(user.totp_uri), clock())
+    login = service.login(user.email, user.password, code)
+    caller = service.authenticate_session(login.session_token)
+    assert caller.attributes["engagement_expires_at"] == "2027-01-31T00:00:00Z"
+    assert caller.attributes["mfa_age_seconds"] == 0
+
+
+def test_other_roles_may_carry_an_engagement(service: IdentityService, clock: FakeClock) -> None:
+    later = clock() + timedelta(days=1)
+    account = service.create_service_account(
+        "sec", ["security"], SYSTEM_ACTOR, engagement_expires_at=later
+    )
+    assert account.engagement_expires_at == later.replace(microsecond=0)
+
+
+@pytest.mark.parametrize(
+    ("text_value", "expected"),
+    [
+        ("2027-01-31", "2027-02-01T00:00:00Z"),
+        ("2027-01-31T10:00:00Z", "2027-01-31T10:00:00Z"),
+        ("2027-01-31T10:00:00z", "2027-01-31T10:00:00Z"),
+        ("2027-01-31T15:30:00+05:30", "2027-01-31T10:00:00Z"),
+    ],
+)
+def test_engagement_text_forms(text_value: str, expected: str) -> None:
+    assert rfc3339_z(parse_engagement(text_value)) == expected
+
+
+@pytest.mark.parametrize("bad", ["", "31/01/2027", "2027-01-31T10:00:00", "2027-13-01"])
+def test_engagement_text_refusals(bad: str) -> None:
+    with pytest.raises(InvalidInputError):
+        parse_engagement(bad)
+
+
+def test_engagements_can_be_extended_or_ended(
+    service: IdentityService, clock: FakeClock, audit_log: InMemoryAuditLog
+) -> None:
+    start = clock() + timedelta(days=1)
+    account = service.create_service_account(
+        "grc", ["auditor"], SYSTEM_ACTOR, engagement_expires_at=start
+    )
+    user = service.create_user(
+        "aud@bigfour.example", ["auditor"], SYSTEM_ACTOR, engagement_expires_at=start
+    )
+    later = datetime(2027, 6, 30, 12, 0, 0, 999, tzinfo=UTC)
+    assert service.set_engagement(account.client_id, later, SYSTEM_ACTOR) == later.replace(
+        microsecond=0
+    )
+    token = service.issue_token(account.client_id, account.client_secret)
+    attributes = service.authenticate_bearer(token.access_token).attributes
+    assert attributes["engagement_expires_at"] == "2027-06-30T12:00:00Z"
+    from identity.totp import code_at
+    from tests.identity.conftest import totp_secret_of
+
+    login = service.login(
+        user.email, user.password, code_at(totp_secret_of(user.totp_uri), clock())
+    )
+    ended = clock() - timedelta(seconds=1)
+    service.set_engagement("AUD@bigfour.example", ended, SYSTEM_ACTOR)  # ends it at once
+    caller = service.authenticate_session(login.session_token)
+    assert caller.attributes["engagement_expires_at"] == rfc3339_z(ended)
+    assert audit_log.events[-1].details["action"] == "engagement.set"
+    with pytest.raises(NotFoundError):
+        service.set_engagement("tpc_nope", later, SYSTEM_ACTOR)
+    with pytest.raises(NotFoundError):
+        service.set_engagement("nobody@finsolve.example", later, SYSTEM_ACTOR)
+    with pytest.raises(InvalidInputError):
+        service.set_engagement(account.client_id, datetime(2027, 1, 1), SYSTEM_ACTOR)

@@ -31,10 +31,15 @@ def migrated(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> st
 
 
 def test_users_create_prints_credentials_once(migrated: str) -> None:
-    result = runner.invoke(
-        app, ["users", "create", "--email", "ana@finsolve.example", "--role", "auditor,dpo"]
-    )
+    args = ["users", "create", "--email", "ana@finsolve.example", "--role", "auditor,dpo"]
+    missing = runner.invoke(app, args)
+    assert missing.exit_code == 2
+    assert "engagement" in missing.output
+    bad_date = runner.invoke(app, [*args, "--engagement-expires", "31/01/2099"])
+    assert bad_date.exit_code == 2
+    result = runner.invoke(app, [*args, "--engagement-expires", "2099-01-31"])
     assert result.exit_code == 0, result.output
+    assert "engagement expires: 2099-02-01T00:00:00Z" in result.output
     assert "one-time password:" in result.output
     assert "otpauth://totp/" in result.output
     as_json = runner.invoke(
@@ -42,6 +47,7 @@ def test_users_create_prints_credentials_once(migrated: str) -> None:
     )
     created = json.loads(as_json.output)
     assert created["roles"] == ["dpo"]
+    assert created["engagement_expires_at"] is None
     assert created["totp_uri"].startswith("otpauth://totp/")
     engine = make_engine(migrated)
     with engine.connect() as connection:
@@ -120,3 +126,56 @@ def test_demo_seed_creates_admin_and_service_once(migrated: str) -> None:
     assert any("one-time password" in line for line in first)
     assert any("client_secret: tps_" in line for line in first)
     assert all("tps_" not in line and "password:" not in line for line in second)
+
+
+def test_auditor_service_account_with_engagement(migrated: str) -> None:
+    args = ["service-accounts", "create", "--name", "grc-tool", "--roles", "auditor"]
+    assert runner.invoke(app, args).exit_code == 2
+    result = runner.invoke(app, [*args, "--engagement-expires", "2099-06-30T12:00:00Z", "--json"])
+    assert result.exit_code == 0, result.output
+    assert set(json.loads(result.output)) == {"client_id", "client_secret"}
+    engine = make_engine(migrated)
+    with engine.connect() as connection:
+        stored = connection.execute(
+            text("SELECT engagement_expires_at FROM identity_service_accounts")
+        ).scalar_one()
+    engine.dispose()
+    assert str(stored).startswith("2099-06-30 12:00:00")
+
+
+def test_set_engagement_commands(migrated: str) -> None:
+    expires = "--engagement-expires"
+    created = runner.invoke(
+        app,
+        [
+            "service-accounts",
+            "create",
+            "--name",
+            "grc",
+            "--roles",
+            "auditor",
+            "--json",
+            expires,
+            "2099-01-31",
+        ],
+    )
+    client_id = json.loads(created.output)["client_id"]
+    set_account = ["service-accounts", "set-engagement", "--client-id", client_id]
+    extended = runner.invoke(app, [*set_account, expires, "2099-12-31T00:00:00Z"])
+    assert extended.exit_code == 0, extended.output
+    assert "2099-12-31T00:00:00Z" in extended.output
+    new_user = ["users", "create", "--email", "aud@bigfour.example", "--role", "auditor"]
+    runner.invoke(app, [*new_user, expires, "2099-01-31"])
+    set_user = ["users", "set-engagement", "--email"]
+    ended = runner.invoke(app, [*set_user, "aud@bigfour.example", expires, "2020-01-01"])
+    assert ended.exit_code == 0, ended.output
+    missing = runner.invoke(app, [*set_user, "nobody@bigfour.example", expires, "2099-01-01"])
+    assert missing.exit_code == 1
+    assert "no such user" in missing.output
+    engine = make_engine(migrated)
+    with engine.connect() as connection:
+        stored = connection.execute(
+            text("SELECT engagement_expires_at FROM identity_users")
+        ).scalar_one()
+    engine.dispose()
+    assert str(stored).startswith("2020-01-02 00:00:00")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from audit import SYSTEM_ACTOR, EventType, InMemoryAuditLog, Outcome
@@ -79,7 +81,12 @@ def test_a_second_rotation_ends_the_first_grace(service: IdentityService) -> Non
 
 
 def test_scope_narrows_roles_and_cannot_widen_them(service: IdentityService) -> None:
-    account = service.create_service_account("grc", ["auditor", "security"], SYSTEM_ACTOR)
+    account = service.create_service_account(
+        "grc",
+        ["auditor", "security"],
+        SYSTEM_ACTOR,
+        engagement_expires_at=datetime(2099, 1, 1, tzinfo=UTC),
+    )
     narrowed = service.issue_token(account.client_id, account.client_secret, scope="auditor")
     assert service.authenticate_bearer(narrowed.access_token).roles == {"auditor"}
     with pytest.raises(InvalidScopeError):

@@ -18,6 +18,7 @@ from audit import SYSTEM_ACTOR
 from identity import IdentityService, NewServiceAccount, NewUser
 from identity.tokens import TokenService
 from identity.totp import code_at
+from tests.callers import ADMIN_NETWORK_CLIENT
 from tests.identity.conftest import FakeClock, totp_secret_of
 from trustplane.app import create_app
 from trustplane.settings import Settings
@@ -33,11 +34,32 @@ CHEAP_ARGON2 = {
 
 @dataclass
 class Harness:
-    client: TestClient
+    client: TestClient  # requests come from the admin network (ACCESS-MODEL rule 9)
     identity: IdentityService
-    admin: NewServiceAccount
-    reader: NewServiceAccount
+    engine: Engine
+    admin_user: NewUser
+    admin_service: NewServiceAccount  # holds the admin role but can never pass MFA
+    reader: NewServiceAccount  # auditor GRC tooling with an active engagement
     human: NewUser
+    _admin_csrf: str | None = None
+
+    def admin_session(self) -> dict[str, str]:
+        """Sign the admin in (password + TOTP) once; the CSRF header for state changes.
+
+        A TOTP code is single-use (replay protection), so one login per harness.
+        """
+        if self._admin_csrf is None:
+            response = self.client.post(
+                "/auth/login",
+                json={
+                    "email": self.admin_user.email,
+                    "password": self.admin_user.password,
+                    "totp": current_code(self.admin_user),
+                },
+            )
+            assert response.status_code == 200, response.text
+            self._admin_csrf = str(response.json()["csrf_token"])
+        return {"X-CSRF-Token": self._admin_csrf}
 
     def token(self, account: NewServiceAccount) -> str:
         response = self.client.post(
@@ -76,11 +98,19 @@ def build_harness(tmp_path: Path, engine: Engine, **web: Any) -> Iterator[Harnes
     container = build_container(settings, engine)
     identity = container.authenticator
     assert isinstance(identity, IdentityService)
-    admin = identity.create_service_account("ops-admin", ["admin"], SYSTEM_ACTOR)
-    reader = identity.create_service_account("grc-reader", ["auditor"], SYSTEM_ACTOR)
+    admin_user = identity.create_user("boss@finsolve.example", ["admin"], SYSTEM_ACTOR)
+    admin_service = identity.create_service_account("ops-admin", ["admin"], SYSTEM_ACTOR)
+    reader = identity.create_service_account(
+        "grc-reader", ["auditor"], SYSTEM_ACTOR, engagement_expires_at=in_days(30)
+    )
     human = identity.create_user("ravi@finsolve.example", ["dpo"], SYSTEM_ACTOR)
-    with TestClient(create_app(settings, container), raise_server_exceptions=False) as client:
-        yield Harness(client, identity, admin, reader, human)
+    app = create_app(settings, container)
+    with TestClient(app, raise_server_exceptions=False, client=ADMIN_NETWORK_CLIENT) as client:
+        yield Harness(client, identity, engine, admin_user, admin_service, reader, human)
+
+
+def in_days(days: float) -> datetime:
+    return datetime.now(UTC) + timedelta(days=days)
 
 
 @pytest.fixture
@@ -270,10 +300,9 @@ def test_expired_tampered_wrong_audience_and_issuer_tokens_are_401(harness: Harn
 
 
 def test_rotated_secret_is_401_over_http(harness: Harness) -> None:
-    admin_token = harness.token(harness.admin)
     rotated = harness.client.post(
         f"/v1/service-accounts/{harness.reader.client_id}/rotate-secret",
-        headers={"Authorization": f"Bearer {admin_token}"},
+        headers=harness.admin_session(),
     )
     assert rotated.status_code == 200, rotated.text
     assert rotated.headers["cache-control"] == "no-store"
@@ -295,10 +324,10 @@ def test_rotated_secret_is_401_over_http(harness: Harness) -> None:
 
 def test_rotation_with_grace_and_admin_gate(harness: Harness) -> None:
     reader_token = harness.token(harness.reader)
-    path = f"/v1/service-accounts/{harness.admin.client_id}/rotate-secret"
+    path = f"/v1/service-accounts/{harness.admin_service.client_id}/rotate-secret"
     denied = harness.client.post(path, headers={"Authorization": f"Bearer {reader_token}"})
     assert_problem(denied, 403, "forbidden")
-    admin = {"Authorization": f"Bearer {harness.token(harness.admin)}"}
+    admin = harness.admin_session()
     graced = harness.client.post(
         f"/v1/service-accounts/{harness.reader.client_id}/rotate-secret",
         headers=admin,
@@ -318,15 +347,16 @@ def test_rotation_with_grace_and_admin_gate(harness: Harness) -> None:
 
 
 def test_admin_creates_accounts_over_http(harness: Harness) -> None:
-    admin = {"Authorization": f"Bearer {harness.token(harness.admin)}"}
-    user = harness.client.post(
-        "/v1/users", headers=admin, json={"email": "new@finsolve.example", "roles": ["auditor"]}
-    )
+    admin = harness.admin_session()
+    new_auditor = {
+        "email": "new@finsolve.example",
+        "roles": ["auditor"],
+        "engagement_expires_at": "2099-01-31T00:00:00Z",
+    }
+    user = harness.client.post("/v1/users", headers=admin, json=new_auditor)
     assert user.status_code == 201, user.text
     assert user.json()["totp_uri"].startswith("otpauth://totp/")
-    again = harness.client.post(
-        "/v1/users", headers=admin, json={"email": "new@finsolve.example", "roles": ["auditor"]}
-    )
+    again = harness.client.post("/v1/users", headers=admin, json=new_auditor)
     assert_problem(again, 409, "conflict")
     bad_role = harness.client.post(
         "/v1/users", headers=admin, json={"email": "x@finsolve.example", "roles": ["god"]}
@@ -341,6 +371,7 @@ def test_admin_creates_accounts_over_http(harness: Harness) -> None:
     )
     assert account.status_code == 201
     assert set(account.json()) == {"client_id", "client_secret"}
+    harness.client.cookies.clear()
     unauthenticated = harness.client.post(
         "/v1/service-accounts", json={"name": "svc-x", "roles": ["service"]}
     )
@@ -402,16 +433,10 @@ def test_logout_needs_csrf_and_ends_the_session(harness: Harness) -> None:
 
 
 def test_cookie_state_change_on_admin_routes_needs_csrf(harness: Harness) -> None:
-    admin_user = harness.identity.create_user("boss@finsolve.example", ["admin"], SYSTEM_ACTOR)
-    code = current_code(admin_user)
-    login = harness.client.post(
-        "/auth/login",
-        json={"email": admin_user.email, "password": admin_user.password, "totp": code},
-    )
-    csrf = login.json()["csrf_token"]
+    csrf = harness.admin_session()
     body = {"name": "svc-cookie", "roles": ["service"]}
     assert_problem(harness.client.post("/v1/service-accounts", json=body), 403, "csrf")
-    created = harness.client.post("/v1/service-accounts", json=body, headers={"X-CSRF-Token": csrf})
+    created = harness.client.post("/v1/service-accounts", json=body, headers=csrf)
     assert created.status_code == 201, created.text
 
 
@@ -456,3 +481,134 @@ def test_openapi_documents_the_identity_routes(harness: Harness) -> None:
     assert schema["properties"]["grant_type"]["enum"] == ["client_credentials"]
     roles = paths["/v1/users"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert roles
+
+
+# --- the engine gate: admin rule 9 and auditor rule 11 over real credentials ------------
+
+MFA_REASON = "admin actions need MFA within the last 900 seconds"
+NETWORK_REASON = "admin actions must come from the admin network allowlist"
+ENGAGEMENT_REASON = "auditor engagement has expired or is not set"
+NEW_ACCOUNT = {"name": "svc-gated", "roles": ["service"]}
+
+
+def set_column(engine: Engine, table: str, column: str, value: Any, key: str, ident: str) -> None:
+    from sqlalchemy import text
+
+    with engine.begin() as connection:
+        connection.execute(
+            text(f"UPDATE {table} SET {column} = :value WHERE {key} = :ident"),
+            {"value": value, "ident": ident},
+        )
+
+
+def test_admin_outside_the_admin_network_is_403_with_the_reason(harness: Harness) -> None:
+    csrf = harness.admin_session()
+    outside = TestClient(harness.client.app, client=("192.0.2.10", 40000))
+    outside.cookies.update(harness.client.cookies)
+    response = outside.post("/v1/service-accounts", json=NEW_ACCOUNT, headers=csrf)
+    assert assert_problem(response, 403, "forbidden")["reasons"] == [NETWORK_REASON]
+    inside = harness.client.post("/v1/service-accounts", json=NEW_ACCOUNT, headers=csrf)
+    assert inside.status_code == 201, inside.text
+
+
+def test_admin_with_stale_mfa_is_403_with_the_reason(harness: Harness) -> None:
+    csrf = harness.admin_session()
+    long_ago = datetime.now(UTC) - timedelta(seconds=901)
+    user_id = harness.admin_user.user_id
+    set_column(harness.engine, "identity_sessions", "created_at", long_ago, "user_id", user_id)
+    response = harness.client.post("/v1/service-accounts", json=NEW_ACCOUNT, headers=csrf)
+    assert assert_problem(response, 403, "forbidden")["reasons"] == [MFA_REASON]
+    assert harness.client.get("/v1/me").status_code == 200  # still signed in, not admin-fresh
+
+
+def test_admin_service_account_cannot_pass_the_mfa_rule(harness: Harness) -> None:
+    token = harness.token(harness.admin_service)
+    outside = TestClient(harness.client.app, client=("192.0.2.10", 40000))
+    headers = {"Authorization": f"Bearer {token}"}
+    inside = harness.client.post("/v1/service-accounts", json=NEW_ACCOUNT, headers=headers)
+    assert assert_problem(inside, 403, "forbidden")["reasons"] == [MFA_REASON]
+    both = outside.post("/v1/service-accounts", json=NEW_ACCOUNT, headers=headers)
+    assert sorted(assert_problem(both, 403)["reasons"]) == sorted([MFA_REASON, NETWORK_REASON])
+
+
+def test_auditor_token_carries_the_engagement_and_reads_controls(harness: Harness) -> None:
+    import jwt
+
+    token = harness.token(harness.reader)
+    claim = jwt.decode(token, options={"verify_signature": False})["engagement_expires_at"]
+    assert claim.endswith("Z")
+    assert datetime.fromisoformat(claim) > datetime.now(UTC) + timedelta(days=29)
+    response = harness.client.get("/v1/controls", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("engagement", [None, "expired"])
+def test_auditor_service_account_without_active_engagement_is_403(
+    harness: Harness, engagement: str | None
+) -> None:
+    value = None if engagement is None else datetime.now(UTC) - timedelta(minutes=1)
+    client_id = harness.reader.client_id
+    set_column(
+        harness.engine,
+        "identity_service_accounts",
+        "engagement_expires_at",
+        value,
+        "client_id",
+        client_id,
+    )
+    token = harness.token(harness.reader)
+    response = harness.client.get("/v1/controls", headers={"Authorization": f"Bearer {token}"})
+    assert assert_problem(response, 403, "forbidden")["reasons"] == [ENGAGEMENT_REASON]
+
+
+def test_auditor_user_session_carries_the_engagement(harness: Harness) -> None:
+    auditor = harness.identity.create_user(
+        "aud@bigfour.example", ["auditor"], SYSTEM_ACTOR, engagement_expires_at=in_days(10)
+    )
+    login = harness.client.post(
+        "/auth/login",
+        json={"email": auditor.email, "password": auditor.password, "totp": current_code(auditor)},
+    )
+    assert login.status_code == 200, login.text
+    assert harness.client.get("/v1/controls").status_code == 200
+    past = datetime.now(UTC) - timedelta(seconds=1)
+    set_column(
+        harness.engine, "identity_users", "engagement_expires_at", past, "id", auditor.user_id
+    )
+    denied = harness.client.get("/v1/controls")
+    assert assert_problem(denied, 403)["reasons"] == [ENGAGEMENT_REASON]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v1/users", {"email": "a1@finsolve.example", "roles": ["auditor"]}),
+        ("/v1/service-accounts", {"name": "grc-2", "roles": ["auditor", "security"]}),
+        (
+            "/v1/service-accounts",
+            {
+                "name": "grc-3",
+                "roles": ["auditor"],
+                "engagement_expires_at": "2020-01-01T00:00:00Z",
+            },
+        ),
+    ],
+)
+def test_auditor_accounts_need_a_future_engagement(
+    harness: Harness, path: str, body: dict[str, Any]
+) -> None:
+    response = harness.client.post(path, json=body, headers=harness.admin_session())
+    assert "engagement" in assert_problem(response, 422)["detail"]
+
+
+def test_engagement_without_an_offset_is_422_and_other_roles_may_carry_one(
+    harness: Harness,
+) -> None:
+    admin = harness.admin_session()
+    naive = {"name": "grc-4", "roles": ["auditor"], "engagement_expires_at": "2099-01-01T00:00:00"}
+    assert_problem(harness.client.post("/v1/service-accounts", json=naive, headers=admin), 422)
+    security = {"name": "sec-1", "roles": ["security"], "engagement_expires_at": "2099-01-01Z"}
+    assert_problem(harness.client.post("/v1/service-accounts", json=security, headers=admin), 422)
+    security["engagement_expires_at"] = "2099-01-01T00:00:00+05:30"
+    created = harness.client.post("/v1/service-accounts", json=security, headers=admin)
+    assert created.status_code == 201, created.text

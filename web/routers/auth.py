@@ -15,7 +15,7 @@ from urllib.parse import unquote_plus
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, EmailStr, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, EmailStr, Field, field_validator
 
 from audit import Origin
 from identity import (
@@ -253,9 +253,19 @@ RoleName = Annotated[
 ]
 
 
+ENGAGEMENT_DESCRIPTION = (
+    "When auditor access ends (RFC 3339 with an offset, in the future); "
+    "required when roles include auditor"
+)
+EngagementExpiry = Annotated[
+    AwareDatetime | None, Field(default=None, description=ENGAGEMENT_DESCRIPTION)
+]
+
+
 class NewUserRequest(BaseModel):
     email: EmailStr = Field(max_length=320)
     roles: list[RoleName] = Field(min_length=1, max_length=20)
+    engagement_expires_at: EngagementExpiry = None
 
 
 class NewUserResponse(BaseModel):
@@ -279,7 +289,11 @@ def create_user(
     identity: IdentityDep,
 ) -> NewUserResponse:
     created = identity.create_user(
-        body.email, body.roles, actor_of(caller), request_origin(request)
+        body.email,
+        body.roles,
+        actor_of(caller),
+        request_origin(request),
+        engagement_expires_at=body.engagement_expires_at,
     )
     response.headers.update(NO_STORE)
     return NewUserResponse(
@@ -290,6 +304,7 @@ def create_user(
 class NewServiceAccountRequest(BaseModel):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$")
     roles: list[RoleName] = Field(min_length=1, max_length=20)
+    engagement_expires_at: EngagementExpiry = None
 
 
 class ClientCredentialsResponse(BaseModel):
@@ -312,7 +327,11 @@ def create_service_account(
     identity: IdentityDep,
 ) -> ClientCredentialsResponse:
     created = identity.create_service_account(
-        body.name, body.roles, actor_of(caller), request_origin(request)
+        body.name,
+        body.roles,
+        actor_of(caller),
+        request_origin(request),
+        engagement_expires_at=body.engagement_expires_at,
     )
     response.headers.update(NO_STORE)
     return ClientCredentialsResponse(
