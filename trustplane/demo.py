@@ -9,7 +9,7 @@ import typer
 from trustplane.app import create_app
 from trustplane.db import make_engine
 from trustplane.migrate import upgrade
-from trustplane.server import BackgroundServer
+from trustplane.server import BackgroundServer, proxy_options
 from trustplane.settings import Settings
 from trustplane.wiring import Container, build_container
 
@@ -40,7 +40,9 @@ def run_demo(settings: Settings, *, check: bool, port: int | None) -> int:
     seed = seed_demo(container)
     app = create_app(settings, container)
     if check:
-        server = BackgroundServer(app, DEMO_HOST, port).start()
+        server = BackgroundServer(
+            app, DEMO_HOST, port, trusted_proxies=settings.web.trusted_proxies
+        ).start()
         try:
             ready = server.wait_ready()
         finally:
@@ -54,5 +56,12 @@ def run_demo(settings: Settings, *, check: bool, port: int | None) -> int:
     typer.echo(f"serving the API and dashboard on http://{DEMO_HOST}:{chosen} (Ctrl-C stops)")
     import uvicorn
 
-    uvicorn.run(app, host=DEMO_HOST, port=chosen, log_config=None, access_log=False)
+    uvicorn.run(
+        app,
+        host=DEMO_HOST,
+        port=chosen,
+        log_config=None,
+        access_log=False,
+        **proxy_options(settings.web.trusted_proxies),
+    )
     return 0

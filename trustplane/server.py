@@ -5,6 +5,8 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Sequence
+from typing import Any
 
 import httpx
 import uvicorn
@@ -13,6 +15,13 @@ from fastapi import FastAPI
 from trustplane.settings import Settings
 
 APP_FACTORY = "trustplane.app:app_from_env"
+
+
+def proxy_options(trusted_proxies: Sequence[str]) -> dict[str, Any]:
+    """uvicorn believes X-Forwarded-* only from the configured proxies (none by default)."""
+    if not trusted_proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(trusted_proxies)}
 
 
 def run_server(settings: Settings, *, host: str, port: int, workers: int) -> None:
@@ -25,7 +34,7 @@ def run_server(settings: Settings, *, host: str, port: int, workers: int) -> Non
         workers=workers,
         log_config=None,
         access_log=False,
-        proxy_headers=False,
+        **proxy_options(settings.web.trusted_proxies),
     )
 
 
@@ -38,11 +47,24 @@ def free_port(host: str = "127.0.0.1") -> int:
 class BackgroundServer:
     """A uvicorn server on a thread; used by ``demo --check``, tests and benchmarks."""
 
-    def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int | None = None) -> None:
+    def __init__(
+        self,
+        app: FastAPI,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        *,
+        trusted_proxies: Sequence[str] = (),
+    ) -> None:
         self.host = host
         self.port = port or free_port(host)
         config = uvicorn.Config(
-            app, host=host, port=self.port, log_config=None, access_log=False, lifespan="on"
+            app,
+            host=host,
+            port=self.port,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+            **proxy_options(trusted_proxies),
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)

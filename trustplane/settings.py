@@ -73,6 +73,9 @@ class WebSettings(BaseModel):
     rate_limit_burst: int = Field(default=400, ge=1)
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     cookie_secure: bool | None = None  # None: Secure everywhere but dev mode
+    # Load balancers whose X-Forwarded-For/-Proto are believed (IPs or CIDRs). Empty: none, so
+    # the client address the admin-network rule sees is the TCP peer and cannot be spoofed.
+    trusted_proxies: list[str] = Field(default_factory=list)
 
 
 class AuditSettings(BaseModel):

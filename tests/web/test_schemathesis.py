@@ -2,9 +2,10 @@
 
 A real uvicorn server runs the app from ``trustplane.app.create_app`` over a real container.
 Requests come "through the load balancer" from the admin network (``X-Forwarded-For``, which
-uvicorn trusts from loopback) with an admin session opened by password + TOTP, so every route
-gets past the engine gate (ACCESS-MODEL rule 9) and its handler really runs; a second run uses
-a service's bearer token from ``/oauth/token``. Checks: no 5xx, documented status codes and
+the test server believes from loopback as a deployment does from its load balancer, setting
+``web.trusted_proxies``) with an admin session opened by password + TOTP, so every route gets
+past the engine gate (ACCESS-MODEL rule 9) and its handler really runs; a second run uses a
+service's bearer token from ``/oauth/token``. Checks: no 5xx, documented status codes and
 content types, and every response body matches its schema. Examples are bounded so the whole
 module runs in about a minute.
 """
@@ -91,7 +92,7 @@ def admin_session_headers(url: str, email: str, password: str, totp_uri: str) ->
 def live(tmp_path: Path, engine: Engine) -> Iterator[Live]:
     real = build_real_app(tmp_path, engine, web=LIMITS)
     real.identity.create_user("dpo@finsolve.example", ["dpo"], SYSTEM_ACTOR)
-    server = BackgroundServer(real.app).start()
+    server = BackgroundServer(real.app, trusted_proxies=["127.0.0.1"]).start()
     try:
         assert server.wait_ready(), "the app did not become ready"
         admin = admin_session_headers(
