@@ -39,7 +39,7 @@ typecheck: venv
 	$(BIN)/mypy .
 
 pytest: venv
-	$(BIN)/python -m pytest --cov --cov-report=term -q
+	$(BIN)/python -m pytest -n 2 --cov --cov-report=term -q
 
 lock:
 	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 --custom-compile-command "make lock" -o requirements/dev.lock
