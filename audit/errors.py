@@ -21,6 +21,10 @@ class AuditRangeError(AuditError, ValueError):
     """A proof or export was asked for indexes or sizes the log does not have."""
 
 
+class AuditInvalidQueryError(AuditError, ValueError):
+    """A read was asked with a value the store cannot take (e.g. a NUL byte in a filter)."""
+
+
 class AuditNotFoundError(AuditError):
     """No stored event at that index."""
 

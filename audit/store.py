@@ -17,9 +17,9 @@ from typing import Any
 
 from sqlalchemy import Row, Select, and_, delete, insert, select, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 
-from audit.errors import AuditUnavailableError
+from audit.errors import AuditInvalidQueryError, AuditUnavailableError
 from audit.merkle import HASH_SIZE, NodeId
 from audit.model import Checkpoint, EventFilter, LoggedEvent
 from audit.tables import (
@@ -58,6 +58,9 @@ def as_utc(moment: datetime) -> datetime:
 
 def split_hashes(blob: bytes) -> list[bytes]:
     return [blob[i : i + HASH_SIZE] for i in range(0, len(blob), HASH_SIZE)]
+
+
+MAX_SEQ = 2**63 - 1  # events.seq is a signed 64-bit column
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,10 @@ class AuditStore:
         try:
             with self.engine.connect() as conn:
                 yield conn
+        except DataError as exc:  # the database refused a value of the query: not an outage
+            raise AuditInvalidQueryError(
+                "the audit store cannot take a value of this query"
+            ) from exc
         except SQLAlchemyError as exc:
             raise AuditUnavailableError("audit store unavailable") from exc
 
@@ -207,6 +214,8 @@ class AuditStore:
         return found
 
     def event(self, seq: int) -> LoggedEvent | None:
+        if not 0 <= seq <= MAX_SEQ:  # beyond the signed 64-bit column: no such event
+            return None
         with self.reading() as conn:
             row = conn.execute(
                 select(EVENTS.c.seq, EVENTS.c.canonical).where(EVENTS.c.seq == seq)

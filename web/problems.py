@@ -22,6 +22,7 @@ from audit import (
     AuditError,
     AuditIntegrityError,
     AuditInvalidEventError,
+    AuditInvalidQueryError,
     AuditNotFoundError,
     AuditRangeError,
     AuditUnavailableError,
@@ -111,6 +112,7 @@ PROBLEM_MAP: dict[type[BaseException], ProblemKind] = {
     AuditNotFoundError: ProblemKind(404, "not-found", "Not found"),
     AuditRangeError: ProblemKind(422, "audit-range", "Index or tree size out of range"),
     AuditInvalidEventError: ProblemKind(422, "invalid-audit-event", "Invalid audit event"),
+    AuditInvalidQueryError: ProblemKind(422, "invalid-audit-query", "Invalid audit query"),
     AuditIntegrityError: ProblemKind(500, "audit-integrity", "Audit log integrity failure"),
     AuditError: ProblemKind(500, "audit-error", "Audit error"),
     # policies

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from audit import (
@@ -32,6 +32,9 @@ router = APIRouter(prefix="/v1/audit", tags=["audit"])
 Reader = Annotated[Caller, Depends(require("audit:read", "audit_log"))]
 Checkpointer = Annotated[Caller, Depends(require("audit:checkpoint", "audit_log"))]
 Index = Annotated[int, Query(ge=0, le=2**62)]
+MAX_INDEX = 2**63 - 1  # the stored sequence number is a signed 64-bit integer
+# filter values are compared with stored text: no NUL or other control characters
+PLAIN_TEXT = r"^[^\x00-\x1f\x7f]*$"
 NOTE = "text/plain; charset=utf-8"
 
 
@@ -105,10 +108,10 @@ def list_events(
     *,
     type: EventType | None = None,
     outcome: Outcome | None = None,
-    actor_id: Annotated[str | None, Query(max_length=255)] = None,
-    target_type: Annotated[str | None, Query(max_length=128)] = None,
-    target_id: Annotated[str | None, Query(max_length=255)] = None,
-    request_id: Annotated[str | None, Query(max_length=128)] = None,
+    actor_id: Annotated[str | None, Query(max_length=255, pattern=PLAIN_TEXT)] = None,
+    target_type: Annotated[str | None, Query(max_length=128, pattern=PLAIN_TEXT)] = None,
+    target_id: Annotated[str | None, Query(max_length=255, pattern=PLAIN_TEXT)] = None,
+    request_id: Annotated[str | None, Query(max_length=128, pattern=PLAIN_TEXT)] = None,
     since: datetime | None = None,
     until: datetime | None = None,
     cursor: Annotated[int, Query(ge=-1, le=2**62)] = -1,
@@ -141,7 +144,9 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 
 @router.get("/events/{index}", summary="One stored event and its canonical bytes")
-def get_event(index: int, request: Request, caller: Reader, log: LogDep) -> EventOut:
+def get_event(
+    index: Annotated[int, Path(le=MAX_INDEX)], request: Request, caller: Reader, log: LogDep
+) -> EventOut:
     if index < 0:
         raise AuditNotFoundError(f"no event at index {index}")
     event = log.event(index)
