@@ -128,6 +128,26 @@ class AuditStore:
         except SQLAlchemyError as exc:
             raise AuditUnavailableError("audit store unavailable") from exc
 
+    @contextmanager
+    def snapshot(self) -> Iterator[tuple[Connection, Head]]:
+        """One consistent read of the whole log: head, checkpoints and rows as of one moment.
+
+        Verification of a live log must not see rows appended after it read the head (they
+        would look inserted). PostgreSQL: a REPEATABLE READ transaction; SQLite (WAL): one
+        explicit read transaction, whose snapshot starts at its first read.
+        """
+        with self.reading() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ")
+                with conn.begin():
+                    yield conn, self._read_head(conn, lock=False)
+                return
+            conn.exec_driver_sql("BEGIN")
+            try:
+                yield conn, self._read_head(conn, lock=False)
+            finally:
+                conn.exec_driver_sql("ROLLBACK")
+
     def _read_head(self, conn: Connection, *, lock: bool) -> Head:
         query: Select[Any] = select(HEAD).where(HEAD.c.id == 1)
         if lock:

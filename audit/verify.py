@@ -54,8 +54,7 @@ def verify_log(
     store: AuditStore, verifier: NoteVerifier, origin: str, trusted: Sequence[str] = ()
 ) -> VerificationReport:
     report = VerificationReport()
-    head = store.head()
-    with store.reading() as conn:
+    with store.snapshot() as (conn, head):
         roots = _signed_roots(store.checkpoints(conn), trusted, verifier, origin, report)
         walk = _Walk(roots, head.archived_upto, report)
         size = head.tree_size

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from audit import AuditLog, VerificationReport
+from audit import AuditLog
 from controls import (
     AuditChainReport,
     BundleTestReport,
@@ -25,29 +25,15 @@ from vault import KeyManager
 class AuditChainAdapter:
     """``AuditChainStatus`` over ``audit.AuditLog``: full re-verification + latest checkpoint.
 
-    ``AuditLog.verify()`` reads the tree head and the rows in separate statements, so an
-    append that commits while it runs (the decision logger's worker writes all the time)
-    shows up as "rows beyond the tree head" or a checkpoint past the head: a false alarm on
-    a healthy, live log. A failed verdict therefore stands only when the tree did not grow
-    while it was computed (tree sizes only ever grow). After ``attempts`` verifications that
-    each raced with appends, the last one runs holding the log's append lock (appends wait
-    for it, on every instance sharing the database), so the verdict is always conclusive.
+    ``AuditLog.verify()`` reads one consistent snapshot of the log, so appends committing
+    meanwhile (the decision logger writes all the time) are not mistaken for inserted rows.
     """
 
-    def __init__(self, log: AuditLog, *, attempts: int = 3) -> None:
+    def __init__(self, log: AuditLog) -> None:
         self._log = log
-        self._attempts = max(1, attempts)
-
-    def _verify(self) -> VerificationReport:
-        for _ in range(self._attempts):
-            report = self._log.verify()
-            if report.ok or self._log.tree_size() == report.tree_size:
-                return report
-        with self._log.store.append_lock():  # a still log: nothing commits meanwhile
-            return self._log.verify()
 
     def chain_status(self) -> AuditChainReport:
-        report = self._verify()
+        report = self._log.verify()
         checkpoint = self._log.latest_checkpoint()
         return AuditChainReport(
             verified=report.ok,
