@@ -39,6 +39,16 @@ def prepare(
     """``time_text`` is ``format_time(time)``, passed in when many events share a time."""
     event_id = str(uuid.uuid4())
     actor, origin, target = event.actor, event.origin, event.target
+    for name, column in (
+        ("actor.id", actor.id),
+        ("target.type", target.type),
+        ("target.id", target.id),
+        ("origin.request_id", origin.request_id),
+    ):
+        if column is not None and "\x00" in column:
+            # an indexed text column: PostgreSQL refuses NUL (and one refused event would
+            # fail the whole group commit it shares with other callers)
+            raise ValueError(f"{name} holds a NUL character")
     origin_doc = {"ip": origin.ip, "request_id": origin.request_id, "service": origin.service}
     details = redactor.redact(event.details)
     # all but the caller's details are strings and string lists: plain JSON by construction

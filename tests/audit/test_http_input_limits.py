@@ -11,7 +11,16 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from audit import AuditInvalidQueryError, AuditLog, AuditNotFoundError, EventFilter
+from audit import (
+    Actor,
+    AuditInvalidEventError,
+    AuditInvalidQueryError,
+    AuditLog,
+    AuditNotFoundError,
+    EventFilter,
+    Origin,
+    Target,
+)
 from identity import AuthenticationError, Caller, IdentityService
 from tests.audit.conftest import event
 from tests.callers import ADMIN_NETWORK_CLIENT, auditor
@@ -94,3 +103,24 @@ def test_the_store_does_not_call_a_refused_value_an_outage(audit_log: AuditLog) 
 def test_the_log_has_no_event_beyond_int64(audit_log: AuditLog, index: int) -> None:
     with pytest.raises(AuditNotFoundError):
         audit_log.event(index)
+
+
+@pytest.mark.parametrize("field", ["actor", "target_type", "target_id", "request_id"])
+def test_a_nul_in_an_indexed_column_is_an_invalid_event_not_an_outage(
+    audit_log: AuditLog, field: str
+) -> None:
+    """PostgreSQL refuses NUL in text; refused up front, the same on both backends, before
+    the event could fail a group commit shared with other callers."""
+    bad = event(2)
+    updates: dict[str, dict[str, Any]] = {
+        "actor": {"actor": Actor(id="a\x00b")},
+        "target_type": {"target": Target(type="t\x00")},
+        "target_id": {"target": Target(type="customer", id="\x00")},
+        "request_id": {"origin": Origin(request_id="r\x00")},
+    }
+    update = updates[field]
+    with pytest.raises(AuditInvalidEventError):
+        audit_log.record_many([event(1), bad.model_copy(update=update)])
+    assert audit_log.events().events == []  # nothing of the refused batch was stored
+    audit_log.record(event(3))
+    assert len(audit_log.events().events) == 1
