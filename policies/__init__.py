@@ -1,6 +1,7 @@
 """policies room: the decision point (public API)."""
 
 from policies.client import Guard
+from policies.data_path import query_for_path
 from policies.decision_log import DecisionLogEntry, DecisionLogger, audit_event
 from policies.decisions import (
     MAX_BATCH,
@@ -19,12 +20,12 @@ from policies.engine import (
     UNDEFINED,
     Evaluation,
     PolicyEngine,
-    query_for_path,
 )
 from policies.errors import (
     BundleError,
     EvaluationError,
     EvaluationTimeoutError,
+    InvalidDataPathError,
     InvalidRequestError,
     PolicyError,
     PolicyTestFailedError,
@@ -84,6 +85,7 @@ __all__ = [
     "EvaluationError",
     "EvaluationTimeoutError",
     "Guard",
+    "InvalidDataPathError",
     "InvalidRequestError",
     "NullMetrics",
     "OpaEngine",

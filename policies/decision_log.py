@@ -4,7 +4,10 @@
 and hands batches to ``AuditRecorder.record_many``. When the queue is full ``submit``
 returns False and the caller fails the decision closed. When the audit log is unavailable
 the worker keeps its batch and retries, so the queue fills and decisions start to fail
-closed instead of events being dropped.
+closed instead of events being dropped. An event the audit log refuses as invalid (a value
+RFC 8785 cannot canonicalize) is recorded in its place as a substitute decision event whose
+input is replaced by ``UNREPRESENTABLE_INPUT`` (decision id, subject, action, outcome and
+revision kept) and counted (``substituted``); the worker never dies on a per-event error.
 """
 
 from __future__ import annotations
@@ -14,11 +17,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from audit import (
     Actor,
     AuditEventIn,
+    AuditInvalidEventError,
     AuditRecorder,
     AuditUnavailableError,
     EventType,
@@ -31,6 +35,14 @@ from policies.masking import apply_mask
 from policies.models import Decision
 
 YIELD_EVERY = 8
+UNREPRESENTABLE_INPUT = "input could not be canonicalized (RFC 8785); replaced by this marker"
+# what a substitute event keeps of the decision: never the input
+KEPT_DETAILS = ("decision_id", "entry_point", "path", "action", "allow", "policy_revision")
+
+
+class SubstituteCounter(Protocol):
+    def log_event_substituted(self) -> None:
+        """A decision event was recorded with its input replaced by the marker."""
 
 
 @dataclass(frozen=True)
@@ -130,6 +142,8 @@ class DecisionLogger:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self.substituted = 0
+        self.metrics: SubstituteCounter | None = None
 
     def start(self) -> None:
         """Start (or, after ``close``, restart) the worker: no entry waits on a dead thread."""
@@ -221,10 +235,96 @@ class DecisionLogger:
             return audit_event(bare)
 
     def _write(self, events: list[AuditEventIn]) -> bool:
+        """Record ``events``; False (keep the rest, retry later) when the log is unavailable.
+
+        Recorded events are removed from ``events``, so a retry never records one twice.
+        """
         try:
-            self._recorder.record_many(events)
+            try:
+                self._recorder.record_many(events)
+            except AuditInvalidEventError:
+                # nothing of the batch was recorded: find the bad events one by one
+                while events:
+                    self._record_one(events[0])
+                    del events[0]
+                return True
+            events.clear()
+            return True
         except AuditUnavailableError as exc:
-            if self._on_error is not None:
-                self._on_error(exc)
+            self._report(exc)
             return False
-        return True
+        except Exception as exc:  # an unexpected failure: keep the batch, retry, never die
+            self._report(exc)
+            return False
+
+    def _record_one(self, event: AuditEventIn) -> None:
+        try:
+            self._recorder.record(event)
+            return
+        except AuditInvalidEventError as exc:
+            self._report(exc)
+        try:
+            self._recorder.record(substitute(event))
+        except AuditInvalidEventError:  # even the kept fields: keep only plain text
+            self._recorder.record(substitute(event, bare=True))
+        self.substituted += 1
+        if self.metrics is not None:
+            self.metrics.log_event_substituted()
+
+    def _report(self, exc: Exception) -> None:
+        if self._on_error is not None:
+            self._on_error(exc)
+
+
+def _plain(text: str) -> str:
+    """``text`` with lone surrogates and NUL spelled out (``\\ud800``, ``\\u0000``)."""
+    spelled = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return spelled.replace("\x00", "\\u0000")
+
+
+def substitute(event: AuditEventIn, *, bare: bool = False) -> AuditEventIn:
+    """The decision event to record when ``event`` cannot be canonicalized.
+
+    The input (and anything else but the kept decision fields) is replaced by the
+    ``UNREPRESENTABLE_INPUT`` marker; ``bare`` also reduces the actor, target and kept
+    fields to plain text.
+    """
+    details: dict[str, Any] = {
+        key: event.details[key] for key in KEPT_DETAILS if key in event.details
+    }
+    if bare:
+        details = {
+            key: value if isinstance(value, bool) else _plain(str(value))
+            for key, value in details.items()
+        }
+    details.update(
+        {
+            "reasons": (
+                [_plain(str(reason)) for reason in event.details.get("reasons", [])]
+                if isinstance(event.details.get("reasons"), list)
+                else []
+            ),
+            "input": {},
+            "erased": ["/input"],
+            "input_unrepresentable": UNREPRESENTABLE_INPUT,
+        }
+    )
+    update: dict[str, Any] = {"details": details}
+    if bare:
+        update["actor"] = Actor(
+            id=_plain(event.actor.id),
+            kind=_plain(event.actor.kind),
+            roles=tuple(_plain(role) for role in event.actor.roles),
+        )
+        update["target"] = Target(
+            type=_plain(event.target.type),
+            id=_plain(event.target.id) if event.target.id is not None else None,
+        )
+        update["origin"] = Origin(
+            ip=_plain(event.origin.ip) if event.origin.ip is not None else None,
+            request_id=(
+                _plain(event.origin.request_id) if event.origin.request_id is not None else None
+            ),
+            service=_plain(event.origin.service),
+        )
+    return event.model_copy(update=update)

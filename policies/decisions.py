@@ -12,6 +12,7 @@ from ulid import ULID
 from policies.decision_log import DecisionLogEntry, DecisionLogger
 from policies.engine import DECISION_QUERY, Evaluation, PolicyEngine
 from policies.errors import EvaluationError, EvaluationTimeoutError, InvalidRequestError
+from policies.input_limits import check_representable
 from policies.metrics import DecisionMetrics, NullMetrics
 from policies.models import (
     DECISION_LOG_UNAVAILABLE,
@@ -212,7 +213,12 @@ class DecisionService:
         *,
         requested_by: str | None = None,
     ) -> DataResult:
-        """OPA Data API: evaluate any ``data.*`` query; failures raise ``EvaluationError``."""
+        """OPA Data API: evaluate any ``data.*`` query; failures raise ``EvaluationError``.
+
+        ``InvalidRequestError`` (before evaluation) when the input holds a value the audit
+        log cannot canonicalize (an integer beyond ±(2**53 - 1), NaN, infinity).
+        """
+        check_representable(input_document)
         started = time.perf_counter()
         try:
             engine = self._engines.current()

@@ -34,14 +34,3 @@ class PolicyEngine(Protocol):
     def revision(self) -> str: ...
 
     def evaluate(self, query: str, input_document: Mapping[str, Any]) -> Evaluation: ...
-
-
-def query_for_path(path: str) -> str:
-    """``finsolve/authz/decision`` (OPA Data API path) → ``data.finsolve.authz.decision``."""
-    parts = [part for part in path.strip("/").split("/") if part]
-    for part in parts:
-        if not part.replace("_", "").replace("-", "").isalnum():
-            from policies.errors import InvalidRequestError
-
-            raise InvalidRequestError(f"invalid data path segment {part!r}")
-    return ".".join(["data", *parts]) if parts else "data"

@@ -25,5 +25,9 @@ class InvalidRequestError(PolicyError):
     """A decision request does not have the documented shape."""
 
 
+class InvalidDataPathError(InvalidRequestError):
+    """A Data API path has a segment that is not a Rego identifier (HTTP 400, like OPA)."""
+
+
 class EvaluationTimeoutError(EvaluationError):
     """The engine did not answer within the decision deadline."""

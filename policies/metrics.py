@@ -28,6 +28,9 @@ class NullMetrics:
     def log_queue_full(self) -> None:
         return None
 
+    def log_event_substituted(self) -> None:
+        return None
+
 
 class CountingMetrics:
     """Counts in memory (tests, the CLI, and a cheap default for ``/v1/policy`` figures)."""
@@ -37,6 +40,7 @@ class CountingMetrics:
         self.decisions: Counter[tuple[str, bool]] = Counter()
         self.failures: Counter[str] = Counter()
         self.queue_full = 0
+        self.substituted = 0
 
     def decision(self, entry_point: str, allow: bool, seconds: float) -> None:
         with self._lock:
@@ -49,6 +53,10 @@ class CountingMetrics:
     def log_queue_full(self) -> None:
         with self._lock:
             self.queue_full += 1
+
+    def log_event_substituted(self) -> None:
+        with self._lock:
+            self.substituted += 1
 
 
 class PrometheusDecisionMetrics:
@@ -82,6 +90,11 @@ class PrometheusDecisionMetrics:
             "Decisions denied because the decision-log queue was full",
             registry=registry,  # type: ignore[arg-type]
         )
+        self._substituted = PromCounter(
+            "trustplane_policy_decision_log_substituted",
+            "Decision events recorded with their input replaced (not canonicalizable)",
+            registry=registry,  # type: ignore[arg-type]
+        )
 
     def decision(self, entry_point: str, allow: bool, seconds: float) -> None:
         self._decisions.labels(entry_point, str(allow).lower()).inc()
@@ -92,3 +105,6 @@ class PrometheusDecisionMetrics:
 
     def log_queue_full(self) -> None:
         self._queue_full.inc()
+
+    def log_event_substituted(self) -> None:
+        self._substituted.inc()

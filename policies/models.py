@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from policies.errors import InvalidRequestError
+from policies.input_limits import message, unrepresentable
 
 POLICY_EVALUATION_FAILED = "policy evaluation failed"
 DECISION_LOG_UNAVAILABLE = "decision log unavailable"
@@ -67,6 +68,15 @@ class AuthorizationRequest(BaseModel):
     action: Action
     resource: Resource
     context: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _canonicalizable(cls, raw: Any) -> Any:
+        """Every decision is logged: refuse values the audit log cannot canonicalize."""
+        problem = unrepresentable(raw)
+        if problem is not None:
+            raise ValueError(message(problem))
+        return raw
 
 
 def validate_request(raw: Any) -> dict[str, Any]:

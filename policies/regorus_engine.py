@@ -14,6 +14,7 @@ import regorus
 
 from policies.engine import Evaluation
 from policies.errors import EvaluationError
+from policies.input_limits import has_lone_surrogate
 from policies.source import BundleFiles
 from policies.testing import compile_engine, engine_error_message
 
@@ -95,6 +96,8 @@ class RegorusEngine:
 
     def evaluate(self, query: str, input_document: Mapping[str, Any]) -> Evaluation:
         try:
+            if has_lone_surrogate(input_document):  # regorus' set_input crashes the process
+                raise EvaluationError("the input holds a string with a lone UTF-16 surrogate")
             engine = self._engine()
             engine.set_input(dict(input_document))
             if query in self._rule_queries:

@@ -56,7 +56,9 @@ def wire_policies(container: Container) -> PolicyRoom:
 def attach_policy_metrics(container: Container, registry: CollectorRegistry) -> None:
     room = container.extras.get(ROOM_KEY)
     if isinstance(room, PolicyRoom):
-        room.decisions.metrics = PrometheusDecisionMetrics(registry)
+        metrics = PrometheusDecisionMetrics(registry)
+        room.decisions.metrics = metrics
+        room.logger.metrics = metrics
 
 
 def close_policies(container: Container) -> None:

@@ -58,6 +58,7 @@ from identity import (
 from policies import (
     BundleError,
     EvaluationError,
+    InvalidDataPathError,
     InvalidRequestError,
     PolicyError,
     PolicyTestFailedError,
@@ -116,6 +117,7 @@ PROBLEM_MAP: dict[type[BaseException], ProblemKind] = {
     AuditIntegrityError: ProblemKind(500, "audit-integrity", "Audit log integrity failure"),
     AuditError: ProblemKind(500, "audit-error", "Audit error"),
     # policies
+    InvalidDataPathError: ProblemKind(400, "invalid-data-path", "Invalid data path"),
     InvalidRequestError: ProblemKind(422, "invalid-decision-request", "Invalid decision request"),
     PolicyTestFailedError: ProblemKind(422, "policy-tests-failed", "Policy tests failed"),
     BundleError: ProblemKind(422, "invalid-bundle", "Invalid policy bundle"),

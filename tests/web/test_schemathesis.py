@@ -46,12 +46,7 @@ CHECKS = [
 # Found by this test in routers this room does not own; reported to the lead with the repro.
 # Each entry: the check that fails and the backends it fails on. Strict: when one is fixed the
 # test fails until its entry is removed.
-KNOWN_FAILURES: dict[str, tuple[str, frozenset[str]]] = {
-    # POST|GET /v1/data/0 -> 503 policy-unavailable ("data.0" is not a Rego ref): a path
-    # segment that is not a Rego identifier should be a 4xx (OPA answers 400), not a 503.
-    "POST /v1/data/{path}": ("ST101 Server error", frozenset({"sqlite", "postgresql"})),
-    "GET /v1/data/{path}": ("ST101 Server error", frozenset({"sqlite", "postgresql"})),
-}
+KNOWN_FAILURES: dict[str, tuple[str, frozenset[str]]] = {}
 NOT_FUZZED = "/auth/logout"  # would end the admin session the other cases use; tested apart
 LIMITS = {"rate_limit_per_second": 100_000, "rate_limit_burst": 100_000}
 

@@ -116,7 +116,16 @@ def _data(path: str, input_document: Any, caller: Caller, room: PolicyRoom) -> d
     return body
 
 
-@router.post("/v1/data/{path:path}", summary="OPA Data API: evaluate data.<path> with input")
+DATA_PATH_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "A path segment is not a Rego identifier"}
+}
+
+
+@router.post(
+    "/v1/data/{path:path}",
+    summary="OPA Data API: evaluate data.<path> with input",
+    responses=DATA_PATH_PROBLEMS,
+)
 def data_post(
     caller: Decider,
     room: RoomDep,
@@ -126,7 +135,9 @@ def data_post(
     return _data(path, body.input if body else None, caller, room)
 
 
-@router.get("/v1/data/{path:path}", summary="OPA Data API without input")
+@router.get(
+    "/v1/data/{path:path}", summary="OPA Data API without input", responses=DATA_PATH_PROBLEMS
+)
 def data_get(
     caller: Decider, room: RoomDep, path: Annotated[str, Path(max_length=512)]
 ) -> dict[str, Any]:
