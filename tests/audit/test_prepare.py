@@ -29,7 +29,8 @@ json_values = st.recursive(
 @given(
     details=st.dictionaries(st.text(max_size=8), json_values, max_size=4),
     seq=st.integers(0, 2**40),
-    actor=st.text(min_size=1, max_size=10),
+    # NUL is refused in indexed columns (tests/audit/test_http_input_limits.py)
+    actor=st.text(st.characters(exclude_characters="\x00"), min_size=1, max_size=10),
 )
 def test_spliced_bytes_are_the_rfc8785_bytes_of_the_stored_event(
     details: dict[str, object], seq: int, actor: str
