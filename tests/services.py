@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -148,10 +149,21 @@ def bao_binary() -> str:
     return found
 
 
-def start_openbao(root_token: str = "tp-test-root") -> Server:
+def start_openbao(
+    root_token: str = "tp-test-root",
+    *,
+    config_hcl: Callable[[Path], str] | None = None,
+    name: str = "OpenBao",
+) -> Server:
+    """An OpenBao dev server; ``config_hcl(workdir)`` adds a config file (e.g. audit devices)."""
     port = free_port()
     workdir = Path(tempfile.mkdtemp(prefix="tp-bao-"))
     env = {**os.environ, "HOME": str(workdir), "BAO_DEV_ROOT_TOKEN_ID": root_token}
+    extra: list[str] = []
+    if config_hcl is not None:
+        config = workdir / "config.hcl"
+        config.write_text(config_hcl(workdir))
+        extra.append(f"-config={config}")
     log = (workdir / "bao.log").open("wb")
     process = subprocess.Popen(
         [
@@ -161,6 +173,7 @@ def start_openbao(root_token: str = "tp-test-root") -> Server:
             f"-dev-listen-address=127.0.0.1:{port}",
             f"-dev-root-token-id={root_token}",
             "-dev-no-store-token",
+            *extra,
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -173,7 +186,7 @@ def start_openbao(root_token: str = "tp-test-root") -> Server:
             return int(resp.status) == 200
 
     try:
-        wait_for(ready, 60, "OpenBao")
+        wait_for(ready, 60, name)
     except RuntimeError:
         process.kill()
         raise

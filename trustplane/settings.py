@@ -17,6 +17,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from audit import DEFAULT_SENSITIVE_KEYS
+
 PLACEHOLDER_SECRETS = frozenset(
     {"", "changeme", "change-me", "secret", "password", "placeholder", "dev", "test", "xxx"}
 )
@@ -82,26 +84,7 @@ class AuditSettings(BaseModel):
     signing_key_path: Path | None = None
     hmac_key: SecretStr | None = None
     origin: str = "trustplane.finsolve.example/audit"
-    sensitive_keys: list[str] = Field(
-        default_factory=lambda: [
-            "password",
-            "secret",
-            "client_secret",
-            "token",
-            "access_token",
-            "totp",
-            "code",
-            "email",
-            "phone",
-            "pan",
-            "account_number",
-            "card_number",
-            "aadhaar",
-            "name",
-            "address",
-            "ip",
-        ]
-    )
+    sensitive_keys: list[str] = Field(default_factory=lambda: list(DEFAULT_SENSITIVE_KEYS))
     checkpoint_every_events: int = Field(default=1000, ge=1)
     checkpoint_every_seconds: float = Field(default=60.0, gt=0)
     hot_retention_days: int = Field(default=90, ge=1)
