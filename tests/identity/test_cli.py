@@ -45,7 +45,7 @@ def test_users_create_prints_credentials_once(migrated: str) -> None:
     as_json = runner.invoke(
         app, ["users", "create", "--email", "raj@finsolve.example", "--role", "dpo", "--json"]
     )
-    created = json.loads(as_json.output)
+    created = json.loads(as_json.stdout)
     assert created["roles"] == ["dpo"]
     assert created["engagement_expires_at"] is None
     assert created["totp_uri"].startswith("otpauth://totp/")
@@ -72,7 +72,7 @@ def test_service_accounts_create_json_is_exactly_id_and_secret(migrated: str) ->
         ],
     )
     assert result.exit_code == 0, result.output
-    created = json.loads(result.output)
+    created = json.loads(result.stdout)  # logs go to stderr; stdout is the contract
     assert set(created) == {"client_id", "client_secret"}
     plain = runner.invoke(
         app, ["service-accounts", "create", "--name", "wealth", "--roles", "svc:wealth"]
@@ -133,7 +133,7 @@ def test_auditor_service_account_with_engagement(migrated: str) -> None:
     assert runner.invoke(app, args).exit_code == 2
     result = runner.invoke(app, [*args, "--engagement-expires", "2099-06-30T12:00:00Z", "--json"])
     assert result.exit_code == 0, result.output
-    assert set(json.loads(result.output)) == {"client_id", "client_secret"}
+    assert set(json.loads(result.stdout)) == {"client_id", "client_secret"}
     engine = make_engine(migrated)
     with engine.connect() as connection:
         stored = connection.execute(
@@ -159,7 +159,7 @@ def test_set_engagement_commands(migrated: str) -> None:
             "2099-01-31",
         ],
     )
-    client_id = json.loads(created.output)["client_id"]
+    client_id = json.loads(created.stdout)["client_id"]
     set_account = ["service-accounts", "set-engagement", "--client-id", client_id]
     extended = runner.invoke(app, [*set_account, expires, "2099-12-31T00:00:00Z"])
     assert extended.exit_code == 0, extended.output

@@ -31,7 +31,7 @@ def test_config_show_hides_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRUSTPLANE_DATABASE_URL", "postgresql+psycopg://tp:pw-123@db/tp")
     result = runner.invoke(app, ["config", "show"])
     assert result.exit_code == 0
-    shown = json.loads(result.output)
+    shown = json.loads(result.stdout)
     assert shown["audit"]["hmac_key"] == "**********"
     assert "pw-123" not in result.output
     assert "very-secret-audit-key" not in result.output

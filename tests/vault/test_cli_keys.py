@@ -48,7 +48,7 @@ def test_rotate_rewrap_retire_from_the_command_line() -> None:
     fresh = _vault()
     assert fresh.cipher.open(before, CTX) == "ABCDE1234F"
     assert fresh.cipher.open(after, CTX) == "ZZZZZ9999Z"
-    listed = json.loads(runner.invoke(app, ["keys", "list"]).output)
+    listed = json.loads(runner.invoke(app, ["keys", "list"]).stdout)
     (entry,) = listed["keys"]
     assert entry["version"] == 2
     assert entry["min_decryption_version"] == 2
