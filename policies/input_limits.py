@@ -38,8 +38,42 @@ def _problem(value: Any) -> str | None:
     return None
 
 
+def _representable(document: Any) -> bool:
+    """The fast check behind ``unrepresentable``: no paths are built while walking."""
+    stack: list[Any] = [document]
+    while stack:
+        value = stack.pop()
+        kind = type(value)
+        if kind is str:
+            if not value.isascii() and _text_problem(value):
+                return False
+        elif kind is dict:
+            for key, item in value.items():
+                if type(key) is str and not key.isascii() and _text_problem(key):
+                    return False
+                stack.append(item)
+        elif kind is list or kind is tuple:
+            stack.extend(value)
+        elif kind is int:
+            if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+                return False
+        elif kind is float:
+            if not math.isfinite(value):
+                return False
+        elif kind is not bool and value is not None and _slow_problem(value):
+            return False
+    return True
+
+
+def _slow_problem(value: Any) -> bool:
+    """Subclasses of the JSON types: judged by the full walk."""
+    return isinstance(value, dict | list | tuple) or _problem(value) is not None
+
+
 def unrepresentable(document: Any) -> str | None:
     """Where and what the first value JSON canonicalization cannot represent is, or None."""
+    if _representable(document):
+        return None
     stack: list[tuple[str, Any]] = [("", document)]
     while stack:
         where, value = stack.pop()

@@ -17,6 +17,22 @@ def _split(pointer: str) -> list[str]:
     return [_unescape(part) for part in pointer[1:].split("/")]
 
 
+_ATOMS = (str, int, float, bool, type(None))
+
+
+def _copy(value: Any) -> Any:
+    """A deep copy of a JSON tree: plain dicts and lists copied directly (several times
+    faster than ``copy.deepcopy``), anything else through ``copy.deepcopy``."""
+    kind = type(value)
+    if kind is dict:
+        return {key: _copy(item) for key, item in value.items()}
+    if kind is list:
+        return [_copy(item) for item in value]
+    if kind in _ATOMS:
+        return value
+    return copy.deepcopy(value)
+
+
 def _parent(document: Any, tokens: list[str]) -> Any:
     node = document
     for token in tokens[:-1]:
@@ -35,7 +51,7 @@ def apply_mask(event: dict[str, Any], rules: Iterable[Any]) -> tuple[dict[str, A
     Only paths under ``/input`` and ``/result`` may be touched (as in OPA); a path that does
     not exist is ignored.
     """
-    masked = copy.deepcopy(event)
+    masked = _copy(event)
     touched: list[str] = []
     for rule in rules:
         if isinstance(rule, str):

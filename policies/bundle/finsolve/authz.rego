@@ -49,11 +49,6 @@ consents := c if {
 	is_array(c)
 } else := []
 
-# A field is requested when listed, or when the request lists no fields at all.
-requested(field) if not is_array(resource.fields)
-
-requested(field) if field in resource.fields
-
 owns_resource if {
 	owner := resource.owner_id
 	owner == subject.id
@@ -73,7 +68,11 @@ hints contains "customers may only read or update their own data" if {
 }
 
 # --- Rule 3: support --------------------------------------------------------------------
-support_masked := [f | some f in cfg.support.masked_fields; requested(f)]
+# A field is requested when listed, or when the request lists no fields at all (the whole
+# configured list, without a per-field function call).
+support_masked := cfg.support.masked_fields if {
+	not is_array(resource.fields)
+} else := [f | some f in cfg.support.masked_fields; f in resource.fields]
 
 support_obligations := [{"type": "mask", "fields": support_masked, "format": "last4"}] if {
 	count(support_masked) > 0
@@ -122,7 +121,9 @@ hints contains "level 4 (restricted) data is reachable only by svc:payments and 
 }
 
 # --- Rule 5: analytics ------------------------------------------------------------------
-pseudonymized := [f | some f in cfg.direct_identifiers; requested(f)]
+pseudonymized := cfg.direct_identifiers if {
+	not is_array(resource.fields)
+} else := [f | some f in cfg.direct_identifiers; f in resource.fields]
 
 analytics_obligations := [{"type": "pseudonymize", "fields": pseudonymized}] if {
 	count(pseudonymized) > 0
@@ -164,10 +165,10 @@ hints contains "notification may read only contact fields (name, email, phone) f
 
 # --- Rule 7: wealth and payments --------------------------------------------------------
 grants contains {"rule": "service_resource_types", "obligations": []} if {
-	action in {"read", "update"}
-	level <= 3
 	some role in roles
 	some prefix in cfg.service_resource_prefixes[role]
+	action in {"read", "update"}
+	level <= 3
 	startswith(rtype, prefix)
 }
 
@@ -295,18 +296,27 @@ allow if {
 	count(violations) == 0
 }
 
-deny_reasons := violations | hints if {
-	count(violations | hints) > 0
+found_reasons := violations | hints
+
+deny_reasons := found_reasons if {
+	count(found_reasons) > 0
 } else := {sprintf("default deny: no rule allows \"%s\" on \"%s\" for this subject", [action, rtype])}
 
-reasons := sort([sprintf("allowed by rule %s", [g.rule]) | some g in grants]) if allow
-
-reasons := sort([r | some r in deny_reasons]) if not allow
+# One definition per outcome: an allow never evaluates the deny reasons, a deny never
+# collects obligations (ADR 0206).
+decision := {
+	"allow": true,
+	"reasons": sort([concat("", ["allowed by rule ", g.rule]) | some g in grants]),
+	"obligations": [o | some o in obligation_set],
+} if allow else := {
+	"allow": false,
+	"reasons": sort([r | some r in deny_reasons]),
+	"obligations": [],
+}
 
 obligation_set := {o | some g in grants; some o in g.obligations}
 
-obligations := [o | some o in obligation_set] if allow
+# The parts on their own (Data API: /v1/data/finsolve/authz/reasons, .../obligations).
+reasons := decision.reasons
 
-obligations := [] if not allow
-
-decision := {"allow": allow, "reasons": reasons, "obligations": obligations}
+obligations := decision.obligations
