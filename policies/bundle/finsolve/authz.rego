@@ -9,8 +9,11 @@ import rego.v1
 
 import data.finsolve.lib
 
-cfg := data.finsolve.config
-
+# Bodies read `input.resource.x`, `input.context.x`, `input.subject.id` and
+# `data.finsolve.config.x` directly, not through helper rules: on regorus every rule
+# reference is a lookup of its own (ADR 0206). A direct reference is undefined exactly when
+# the one through `resource`/`ctx`/`subject` below is; `object.get` with a default keeps
+# going through them.
 subject := object.get(input, "subject", {})
 
 resource := object.get(input, "resource", {})
@@ -27,7 +30,7 @@ subject_type := object.get(subject, "type", "")
 
 # Rule 4 / seed §5.1.2: an unlabelled resource is treated as Restricted.
 level := l if {
-	l := resource.classification
+	l := input.resource.classification
 	is_number(l)
 } else := 4
 
@@ -35,23 +38,23 @@ level := l if {
 roles contains role if {
 	subject_type == "user"
 	some role in object.get(subject, "roles", [])
-	role in cfg.human_roles
+	role in data.finsolve.config.human_roles
 }
 
 roles contains role if {
 	subject_type == "service"
 	some role in object.get(subject, "roles", [])
-	role in cfg.service_roles
+	role in data.finsolve.config.service_roles
 }
 
 consents := c if {
-	c := ctx.consents
+	c := input.context.consents
 	is_array(c)
 } else := []
 
 owns_resource if {
-	owner := resource.owner_id
-	owner == subject.id
+	owner := input.resource.owner_id
+	owner == input.subject.id
 }
 
 # --- Rule 2: own data -------------------------------------------------------------------
@@ -70,17 +73,17 @@ hints contains "customers may only read or update their own data" if {
 # --- Rule 3: support --------------------------------------------------------------------
 # A field is requested when listed, or when the request lists no fields at all (the whole
 # configured list, without a per-field function call).
-support_masked := cfg.support.masked_fields if {
-	not is_array(resource.fields)
-} else := [f | some f in cfg.support.masked_fields; f in resource.fields]
+support_masked := data.finsolve.config.support.masked_fields if {
+	not is_array(input.resource.fields)
+} else := [f | some f in data.finsolve.config.support.masked_fields; f in input.resource.fields]
 
 support_obligations := [{"type": "mask", "fields": support_masked, "format": "last4"}] if {
 	count(support_masked) > 0
 } else := []
 
 ticket_matches if {
-	owner := resource.owner_id
-	ctx.ticket_customer_id == owner
+	owner := input.resource.owner_id
+	input.context.ticket_customer_id == owner
 }
 
 grants contains {"rule": "support_ticket", "obligations": support_obligations} if {
@@ -102,12 +105,12 @@ hints contains "support agents may only read customer data" if {
 
 # --- Rule 4: restricted data ------------------------------------------------------------
 grants contains {"rule": "restricted_service_access", "obligations": [{"type": "audit", "severity": "high"}]} if {
-	resource.classification == 4 # explicitly labelled: an unlabelled resource grants nothing
+	input.resource.classification == 4 # explicitly labelled: an unlabelled resource grants nothing
 	action == "read"
 	some role in roles
-	grant := cfg.restricted_access[role]
+	grant := data.finsolve.config.restricted_access[role]
 	rtype in grant.resource_types
-	ctx.purpose == grant.purpose
+	input.context.purpose == grant.purpose
 }
 
 violations contains "level 4 (restricted) data is never reachable by human roles" if {
@@ -121,9 +124,9 @@ hints contains "level 4 (restricted) data is reachable only by svc:payments and 
 }
 
 # --- Rule 5: analytics ------------------------------------------------------------------
-pseudonymized := cfg.direct_identifiers if {
-	not is_array(resource.fields)
-} else := [f | some f in cfg.direct_identifiers; f in resource.fields]
+pseudonymized := data.finsolve.config.direct_identifiers if {
+	not is_array(input.resource.fields)
+} else := [f | some f in data.finsolve.config.direct_identifiers; f in input.resource.fields]
 
 analytics_obligations := [{"type": "pseudonymize", "fields": pseudonymized}] if {
 	count(pseudonymized) > 0
@@ -143,10 +146,10 @@ hints contains "analytics needs the data principal's consent to \"analytics\" (D
 
 # --- Rule 6: notification ---------------------------------------------------------------
 only_contact_fields if {
-	is_array(resource.fields)
-	count(resource.fields) > 0
-	every f in resource.fields {
-		f in cfg.contact_fields
+	is_array(input.resource.fields)
+	count(input.resource.fields) > 0
+	every f in input.resource.fields {
+		f in data.finsolve.config.contact_fields
 	}
 }
 
@@ -154,7 +157,7 @@ grants contains {"rule": "notification_contact", "obligations": []} if {
 	"svc:notification" in roles
 	action == "read"
 	level == 3
-	ctx.purpose == "notification"
+	input.context.purpose == "notification"
 	only_contact_fields
 }
 
@@ -166,7 +169,7 @@ hints contains "notification may read only contact fields (name, email, phone) f
 # --- Rule 7: wealth and payments --------------------------------------------------------
 grants contains {"rule": "service_resource_types", "obligations": []} if {
 	some role in roles
-	some prefix in cfg.service_resource_prefixes[role]
+	some prefix in data.finsolve.config.service_resource_prefixes[role]
 	action in {"read", "update"}
 	level <= 3
 	startswith(rtype, prefix)
@@ -192,14 +195,14 @@ admin_failures contains "admin actions need role admin" if {
 	not "admin" in roles
 }
 
-admin_failures contains sprintf("admin actions need MFA within the last %d seconds", [cfg.admin.mfa_max_age_seconds]) if {
+admin_failures contains sprintf("admin actions need MFA within the last %d seconds", [data.finsolve.config.admin.mfa_max_age_seconds]) if {
 	admin_action
-	not lib.mfa_fresh(attrs, cfg.admin.mfa_max_age_seconds)
+	not lib.mfa_fresh(attrs, data.finsolve.config.admin.mfa_max_age_seconds)
 }
 
 admin_failures contains "admin actions must come from the admin network allowlist" if {
 	admin_action
-	not lib.ip_allowed(object.get(ctx, "ip", null), cfg.admin.cidrs)
+	not lib.ip_allowed(object.get(ctx, "ip", null), data.finsolve.config.admin.cidrs)
 }
 
 grants contains {"rule": "administration", "obligations": []} if {
@@ -228,7 +231,7 @@ hints contains "DPO access to personal data needs an open data subject request (
 grants contains {"rule": "auditor_engagement", "obligations": []} if {
 	"auditor" in roles
 	action == "read"
-	rtype in cfg.auditor_resource_types
+	rtype in data.finsolve.config.auditor_resource_types
 	lib.engagement_active(attrs)
 }
 
@@ -239,7 +242,7 @@ hints contains "auditor engagement has expired or is not set" if {
 
 hints contains "auditors may read evidence, reports, audit logs and controls only" if {
 	"auditor" in roles
-	not rtype in cfg.auditor_resource_types
+	not rtype in data.finsolve.config.auditor_resource_types
 }
 
 # --- Rule 12: break-glass ---------------------------------------------------------------
@@ -269,23 +272,23 @@ hints contains "break-glass access to level 3 needs context.justification and co
 
 # --- Rule 13: data localisation (DPDP Act s.16) -----------------------------------------
 region_allowed if {
-	region := resource.region
-	region in cfg.localisation.allowed_regions
-	not cfg.localisation.region_countries[region] in cfg.localisation.restricted_countries
+	region := input.resource.region
+	region in data.finsolve.config.localisation.allowed_regions
+	not data.finsolve.config.localisation.region_countries[region] in data.finsolve.config.localisation.restricted_countries
 }
 
-violations contains sprintf("data localisation (DPDP Act s.16): region \"%s\" may not process residency \"%s\" data", [object.get(resource, "region", ""), resource.residency]) if {
-	resource.residency in cfg.localisation.residencies
+violations contains sprintf("data localisation (DPDP Act s.16): region \"%s\" may not process residency \"%s\" data", [object.get(resource, "region", ""), input.resource.residency]) if {
+	input.resource.residency in data.finsolve.config.localisation.residencies
 	not region_allowed
 }
 
 # --- Rule 14: consent withdrawal --------------------------------------------------------
 violations contains sprintf("consent withdrawn or missing for purpose \"%s\" (DPDP Act s.6-7)", [purpose]) if {
-	is_array(ctx.consents)
-	purpose := ctx.purpose
-	purpose in cfg.consent_purposes
-	not purpose in cfg.legitimate_uses
-	not purpose in ctx.consents
+	is_array(input.context.consents)
+	purpose := input.context.purpose
+	purpose in data.finsolve.config.consent_purposes
+	not purpose in data.finsolve.config.legitimate_uses
+	not purpose in input.context.consents
 }
 
 # --- Decision ---------------------------------------------------------------------------
