@@ -142,13 +142,11 @@ class AuditLog:
                     )
                 )
                 receipts.append(RecordedEvent(seq=seq, id=item.event_id, time=item.time))
-            self.store.append(conn, events, tree)
             values: dict[str, Any] = {"tree_size": builder.size, "frontier": builder.frontier}
             if self._checkpoint_due(head, builder.size, now):
                 issued = self._sign(builder.size, builder.root(), now)
-                self.store.add_checkpoint(conn, issued)
                 values.update(checkpoint_size=issued.tree_size, checkpoint_at=now)
-            self.store.write_head(conn, **values)
+            self.store.write_batch(conn, events, tree, values, issued)
         if issued is not None:
             self._send_to_witness(issued)
         return receipts

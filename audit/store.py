@@ -3,6 +3,10 @@
 Appends happen inside ``append_lock()``: ``BEGIN IMMEDIATE`` on SQLite and a row lock on
 the single ``audit_head`` row on PostgreSQL, so writers in any number of processes assign
 sequence numbers one transaction at a time, without gaps or duplicates.
+
+On PostgreSQL a group commit costs two round trips (ADR 0102): ``BEGIN`` and the head's
+``SELECT ... FOR UPDATE`` in one, then one statement writing events, tree rows, head (and
+checkpoint) pipelined with ``COMMIT``, whose result is awaited before callers return.
 """
 
 from __future__ import annotations
@@ -37,6 +41,9 @@ HEAD = AuditHeadRow.__table__  # type: ignore[attr-defined]
 SEGMENTS = AuditSegmentRow.__table__  # type: ignore[attr-defined]
 
 
+HEAD_COLUMNS = "tree_size, frontier, checkpoint_size, checkpoint_at, archived_upto"
+_HEAD_WRITABLE = frozenset(HEAD_COLUMNS.split(", "))
+
 EVENT_COLUMNS = (
     "seq",
     "event_id",
@@ -50,6 +57,25 @@ EVENT_COLUMNS = (
     "canonical",
 )
 
+# PostgreSQL: the whole batch in one statement (arrays unnested into rows).
+_PG_EVENT_TYPES = (
+    "bigint", "varchar", "timestamptz", "varchar", "varchar",
+    "varchar", "varchar", "varchar", "varchar", "bytea",
+)  # fmt: skip
+_PG_LOCK_HEAD = (
+    f"BEGIN; SELECT {HEAD_COLUMNS} FROM audit_head WHERE id = 1 FOR UPDATE"  # noqa: S608
+).encode()
+_PG_WRITE_EVENTS = (
+    f"WITH ev AS (INSERT INTO audit_event ({', '.join(EVENT_COLUMNS)}) "  # noqa: S608
+    f"SELECT * FROM unnest({', '.join(f'%s::{t}[]' for t in _PG_EVENT_TYPES)})), "
+    "tr AS (INSERT INTO audit_tree (leaf_index, hashes) "
+    "SELECT * FROM unnest(%s::bigint[], %s::bytea[]))"
+)
+_PG_WRITE_CHECKPOINT = (
+    ", cp AS (INSERT INTO audit_checkpoint (tree_size, root_hash, created_at, note) "
+    "VALUES (%s, %s, %s, %s))"
+)
+
 
 def as_utc(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; every stored time is UTC."""
@@ -61,6 +87,7 @@ def split_hashes(blob: bytes) -> list[bytes]:
 
 
 MAX_SEQ = 2**63 - 1  # events.seq is a signed 64-bit column
+_PG_IDLE = 0  # psycopg.pq.TransactionStatus.IDLE
 
 
 @dataclass(frozen=True)
@@ -70,6 +97,22 @@ class Head:
     checkpoint_size: int
     checkpoint_at: datetime | None
     archived_upto: int
+
+
+def _head(
+    tree_size: int,
+    frontier: bytes,
+    checkpoint_size: int,
+    checkpoint_at: datetime | None,
+    archived_upto: int,
+) -> Head:
+    return Head(
+        tree_size=tree_size,
+        frontier=split_hashes(frontier),
+        checkpoint_size=checkpoint_size,
+        checkpoint_at=as_utc(checkpoint_at) if checkpoint_at else None,
+        archived_upto=archived_upto,
+    )
 
 
 class AuditStore:
@@ -93,13 +136,22 @@ class AuditStore:
         with self._append_mutex:
             conn = self._append_conn
             if conn is None or conn.closed:
-                conn = self._append_conn = self.engine.connect()
+                conn = self.engine.connect()
+                if not self.is_sqlite:
+                    # BEGIN/COMMIT are ours (sent in the same round trips as the work);
+                    # the pool restores the isolation level when the connection returns
+                    conn.execution_options(isolation_level="AUTOCOMMIT")
+                self._append_conn = conn
             try:
                 if self.is_sqlite:
                     conn.exec_driver_sql("BEGIN IMMEDIATE")
-                head = self._read_head(conn, lock=not self.is_sqlite)
+                    head = self._read_head(conn, lock=False)  # BEGIN IMMEDIATE locks
+                else:
+                    head = self._lock_head_pg(conn)
                 yield conn, head
                 conn.commit()
+                if not self.is_sqlite:
+                    self._commit_pg(conn)
             except BaseException:
                 self._drop_append_connection()
                 raise
@@ -153,13 +205,31 @@ class AuditStore:
         if lock:
             query = query.with_for_update()
         row = conn.execute(query).one()
-        return Head(
-            tree_size=row.tree_size,
-            frontier=split_hashes(row.frontier),
-            checkpoint_size=row.checkpoint_size,
-            checkpoint_at=as_utc(row.checkpoint_at) if row.checkpoint_at else None,
-            archived_upto=row.archived_upto,
+        return _head(
+            row.tree_size, row.frontier, row.checkpoint_size, row.checkpoint_at, row.archived_upto
         )
+
+    @staticmethod
+    def _lock_head_pg(conn: Connection) -> Head:
+        """``BEGIN`` and the head's row lock in one round trip (simple query protocol)."""
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(_PG_LOCK_HEAD)
+            cursor.nextset()  # the first result is BEGIN's
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        if row is None:
+            raise AuditUnavailableError("the audit head row is missing")
+        return _head(*row)
+
+    @staticmethod
+    def _commit_pg(conn: Connection) -> None:
+        """COMMIT unless ``write_batch`` already did (in the same round trip as its writes)."""
+        raw = conn.connection.driver_connection
+        if raw is not None and raw.info.transaction_status != _PG_IDLE:
+            with raw.cursor() as cursor:
+                cursor.execute(b"COMMIT")
 
     def head(self) -> Head:
         with self.reading() as conn:
@@ -194,6 +264,46 @@ class AuditStore:
             )
         finally:
             cursor.close()
+
+    def write_batch(
+        self,
+        conn: Connection,
+        events: list[tuple[Any, ...]],
+        tree: list[tuple[int, bytes]],
+        head: dict[str, Any],
+        checkpoint: Checkpoint | None,
+    ) -> None:
+        """Everything one group commit writes (rows as for ``append``; ``head`` as for
+        ``write_head``). PostgreSQL: one statement sent together with ``COMMIT``, and this
+        returns once the server has confirmed the commit (durable)."""
+        if self.is_sqlite:
+            self.append(conn, events, tree)
+            if checkpoint is not None:
+                self.add_checkpoint(conn, checkpoint)
+            self.write_head(conn, **head)
+            return
+        columns = [list(column) for column in zip(*events, strict=True)]
+        params: list[Any] = [*columns, [t[0] for t in tree], [t[1] for t in tree]]
+        sql = _PG_WRITE_EVENTS
+        if checkpoint is not None:
+            sql += _PG_WRITE_CHECKPOINT
+            params += [
+                checkpoint.tree_size,
+                checkpoint.root_hash,
+                checkpoint.created_at,
+                checkpoint.note,
+            ]
+        names = list(head)
+        if not set(names) <= _HEAD_WRITABLE:
+            raise ValueError(f"not audit_head columns: {sorted(set(names) - _HEAD_WRITABLE)}")
+        values = [b"".join(v) if n == "frontier" else v for n, v in head.items()]
+        assignments = ", ".join(f"{n} = %s" for n in names)
+        sql += f" UPDATE audit_head SET {assignments} WHERE id = 1"  # noqa: S608 - checked names
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        with raw.pipeline(), raw.cursor() as cursor:
+            cursor.execute(sql.encode(), [*params, *values])
+            cursor.execute(b"COMMIT")
 
     @staticmethod
     def write_head(conn: Connection, **values: Any) -> None:

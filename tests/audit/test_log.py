@@ -251,3 +251,23 @@ def test_archived_events_say_so(audit_log: AuditLog, engine: Engine) -> None:
     with pytest.raises(AuditArchivedError):
         audit_log.event(0)
     assert audit_log.verify().ok
+
+
+def test_a_failed_group_commit_writes_nothing_and_the_next_one_succeeds(
+    audit_log: AuditLog, engine: Engine
+) -> None:
+    audit_log.record(event(0))
+    # a stray row where leaf 2 will go: the batch holding leaves 1 and 2 must fail whole
+    tamper(engine, "INSERT INTO audit_tree (leaf_index, hashes) VALUES (2, :h)", h=b"\x00" * 32)
+    with pytest.raises(AuditUnavailableError):
+        audit_log.record_many([event(1), event(2)])
+    assert audit_log.tree_size() == 1
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM audit_event")).scalar_one() == 1
+    tamper(engine, "DELETE FROM audit_tree WHERE leaf_index = 2")
+    # events without target id or request id (all-NULL columns in one batch) still store
+    bare = AuditEventIn(type=EventType.LOGIN, target=Target(type="user"))
+    receipts = audit_log.record_many([bare, bare])
+    assert [r.seq for r in receipts] == [1, 2]
+    assert audit_log.event(2).document["target"] == {"id": None, "type": "user"}
+    assert audit_log.verify().ok
