@@ -73,16 +73,23 @@ default allow := false
 
 allow if count(passing_roles) > 0
 
-reasons := sort([sprintf("permission \"%s\" granted to role %s", [permission, r]) | some r in passing_roles]) if allow
-
-reasons := sort([f.reason | some f in failures]) if {
-	not allow
+# One body per outcome, tried in order (ADR 0206): only the answer's reasons are built.
+decision := {
+	"allow": true,
+	"reasons": sort([sprintf("permission \"%s\" granted to role %s", [permission, r]) | some r in passing_roles]),
+	"obligations": [],
+} if {
+	allow
+} else := {
+	"allow": false,
+	"reasons": sort([f.reason | some f in failures]),
+	"obligations": [],
+} if {
 	count(failures) > 0
+} else := {
+	"allow": false,
+	"reasons": [sprintf("no role of the caller holds permission \"%s\"", [permission])],
+	"obligations": [],
 }
 
-reasons := [sprintf("no role of the caller holds permission \"%s\"", [permission])] if {
-	not allow
-	count(failures) == 0
-}
-
-decision := {"allow": allow, "reasons": reasons, "obligations": []}
+reasons := decision.reasons
