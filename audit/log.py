@@ -114,10 +114,15 @@ class AuditLog:
 
     # --- the writer's transaction ------------------------------------------------------
 
-    def _commit(self, prepared: list[PreparedEvent]) -> list[RecordedEvent]:
+    def _commit(
+        self, prepared: list[PreparedEvent], more: Callable[[], list[PreparedEvent]] = list
+    ) -> list[RecordedEvent]:
+        """One transaction for ``prepared`` plus what ``more()`` (the writer's queue) has
+        gathered while the head lock was taken; receipts in that order."""
         now = self.clock()
         issued: Checkpoint | None = None
         with self.store.append_lock() as (conn, head):
+            prepared = prepared + more()
             builder = TreeBuilder(head.tree_size, head.frontier)
             events: list[tuple[Any, ...]] = []
             tree: list[tuple[int, bytes]] = []

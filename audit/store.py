@@ -67,13 +67,13 @@ _PG_LOCK_HEAD = (
 ).encode()
 _PG_WRITE_EVENTS = (
     f"WITH ev AS (INSERT INTO audit_event ({', '.join(EVENT_COLUMNS)}) "  # noqa: S608
-    f"SELECT * FROM unnest({', '.join(f'%s::{t}[]' for t in _PG_EVENT_TYPES)})), "
+    f"SELECT * FROM unnest({', '.join(f'%b::{t}[]' for t in _PG_EVENT_TYPES)})), "
     "tr AS (INSERT INTO audit_tree (leaf_index, hashes) "
-    "SELECT * FROM unnest(%s::bigint[], %s::bytea[]))"
+    "SELECT * FROM unnest(%b::bigint[], %b::bytea[]))"
 )
 _PG_WRITE_CHECKPOINT = (
     ", cp AS (INSERT INTO audit_checkpoint (tree_size, root_hash, created_at, note) "
-    "VALUES (%s, %s, %s, %s))"
+    "VALUES (%b, %b, %b, %b))"
 )
 
 
@@ -297,7 +297,7 @@ class AuditStore:
         if not set(names) <= _HEAD_WRITABLE:
             raise ValueError(f"not audit_head columns: {sorted(set(names) - _HEAD_WRITABLE)}")
         values = [b"".join(v) if n == "frontier" else v for n, v in head.items()]
-        assignments = ", ".join(f"{n} = %s" for n in names)
+        assignments = ", ".join(f"{n} = %b" for n in names)
         sql += f" UPDATE audit_head SET {assignments} WHERE id = 1"  # noqa: S608 - checked names
         raw = conn.connection.driver_connection
         assert raw is not None

@@ -3,7 +3,9 @@
 Callers enqueue their batch and block on a future; the writer takes everything queued
 (up to ``max_batch`` events), commits it in one transaction and resolves the futures. A
 caller therefore returns only once its events are durable, and a burst of N callers costs
-about one fsync instead of N.
+about one fsync instead of N. ``commit`` gets a ``more()`` callable too: it takes what was
+queued meanwhile (e.g. while the transaction waited for its lock), so callers who arrive
+during that wait join this transaction instead of waiting for the next.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ class GroupCommitWriter(Generic[T, R]):
 
     def __init__(
         self,
-        commit: Callable[[list[T]], list[R]],
+        commit: Callable[[list[T], Callable[[], list[T]]], list[R]],
         *,
         max_batch: int = 2000,
         idle_seconds: float = 1.0,
@@ -50,6 +52,7 @@ class GroupCommitWriter(Generic[T, R]):
         self._on_idle = on_idle
         self._queue: queue.SimpleQueue[_Request[T, R] | object] = queue.SimpleQueue()
         self._closed = False
+        self._stopping = False  # the writer thread took the stop marker
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
@@ -68,6 +71,21 @@ class GroupCommitWriter(Generic[T, R]):
         self._queue.put(_STOP)
         self._thread.join(timeout)
 
+    def _drain(self, batch: list[_Request[T, R]]) -> bool:
+        """Add queued requests to ``batch`` (up to ``max_batch`` items); True on stop."""
+        size = sum(len(request.items) for request in batch)
+        while size < self._max_batch:
+            try:
+                more = self._queue.get_nowait()
+            except queue.Empty:
+                return False
+            if more is _STOP:
+                self._stopping = True
+                return True
+            batch.append(more)  # type: ignore[arg-type]
+            size += len(more.items)  # type: ignore[attr-defined]
+        return False
+
     def _run(self) -> None:
         stopping = False
         while not stopping:
@@ -79,18 +97,9 @@ class GroupCommitWriter(Generic[T, R]):
             if first is _STOP:
                 break
             batch: list[_Request[T, R]] = [first]  # type: ignore[list-item]
-            size = len(batch[0].items)
-            while size < self._max_batch:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is _STOP:
-                    stopping = True
-                    break
-                batch.append(more)  # type: ignore[arg-type]
-                size += len(more.items)  # type: ignore[attr-defined]
+            stopping = self._drain(batch)
             self._commit_batch(batch)
+            stopping = stopping or self._stopping
 
     def _idle(self) -> None:
         if self._on_idle is None:
@@ -102,10 +111,19 @@ class GroupCommitWriter(Generic[T, R]):
 
     def _commit_batch(self, batch: list[_Request[T, R]]) -> None:
         items = [item for request in batch for item in request.items]
+
+        def more() -> list[T]:
+            if self._stopping:
+                return []
+            known = len(batch)
+            self._drain(batch)
+            return [item for request in batch[known:] for item in request.items]
+
         try:
-            results = self._commit(items)
+            results = self._commit(items, more)
         except Exception as exc:
-            log.error("audit_append_failed", events=len(items), error=type(exc).__name__)
+            events = sum(len(request.items) for request in batch)
+            log.error("audit_append_failed", events=events, error=type(exc).__name__)
             failure = AuditUnavailableError("audit log could not make the events durable")
             failure.__cause__ = exc
             for request in batch:
