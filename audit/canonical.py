@@ -38,6 +38,8 @@ def stored_event(event: AuditEventIn, *, seq: int, event_id: str, time: datetime
 
 
 MAX_SAFE_INTEGER = 2**53 - 1
+# json.dumps(..., sort_keys=True, ...) builds this encoder on every call; it is stateless
+_PLAIN_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def is_plain(value: Any) -> bool:
@@ -67,9 +69,7 @@ def canonical_bytes(document: Any, *, plain: bool | None = None) -> bytes:
     """
     if plain if plain is not None else is_plain(document):
         try:
-            return json.dumps(
-                document, ensure_ascii=False, sort_keys=True, separators=(",", ":")
-            ).encode("utf-8")
+            return _PLAIN_ENCODER.encode(document).encode("utf-8")
         except UnicodeEncodeError:
             pass  # lone surrogates: let rfc8785 refuse them
     return bytes(rfc8785.dumps(document))

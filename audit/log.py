@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -105,7 +104,7 @@ class AuditLog:
         future = self._writer.submit(prepared)
         try:
             return future.result(timeout=self._timeout)
-        except FutureTimeout as exc:
+        except TimeoutError as exc:
             raise AuditUnavailableError("audit log did not confirm the event in time") from exc
 
     def close(self) -> None:

@@ -30,7 +30,7 @@ class Redactor:
     def hash_value(self, value: Any) -> str:
         """The redacted form of ``value``: strings hash their UTF-8, others their JCS bytes."""
         data = value.encode("utf-8") if isinstance(value, str) else canonical_bytes(value)
-        digest = hmac.new(self._key, data, hashlib.sha256).hexdigest()
+        digest = hmac.digest(self._key, data, hashlib.sha256).hex()
         return PREFIX + digest
 
     def redact(self, value: Any) -> Any:

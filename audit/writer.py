@@ -13,8 +13,6 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
-from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 import structlog
@@ -28,10 +26,46 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-@dataclass
+class Pending(Generic[R]):
+    """The outcome of one submitted request: ``result()`` blocks until the writer settles it.
+
+    A single pre-acquired lock (released once by the writer) instead of a
+    ``concurrent.futures.Future`` and its condition variable: this is paid per ``record()``.
+    """
+
+    __slots__ = ("_done", "_error", "_value")
+
+    def __init__(self) -> None:
+        self._done = threading.Lock()
+        self._done.acquire()
+        self._value: list[R] | None = None
+        self._error: BaseException | None = None
+
+    def set_result(self, value: list[R]) -> None:
+        self._value = value
+        self._done.release()
+
+    def set_exception(self, error: BaseException) -> None:
+        self._error = error
+        self._done.release()
+
+    def result(self, timeout: float | None = None) -> list[R]:
+        """The results, or the writer's exception; ``TimeoutError`` if not settled in time."""
+        if not self._done.acquire(timeout=-1 if timeout is None else max(timeout, 0.0)):
+            raise TimeoutError("the audit writer did not settle the request in time")
+        self._done.release()  # later calls return at once
+        if self._error is not None:
+            raise self._error
+        assert self._value is not None
+        return self._value
+
+
 class _Request(Generic[T, R]):
-    items: list[T]
-    future: Future[list[R]] = field(default_factory=Future)
+    __slots__ = ("future", "items")
+
+    def __init__(self, items: list[T]) -> None:
+        self.items = items
+        self.future: Pending[R] = Pending()
 
 
 class GroupCommitWriter(Generic[T, R]):
@@ -56,7 +90,7 @@ class GroupCommitWriter(Generic[T, R]):
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
-    def submit(self, items: list[T]) -> Future[list[R]]:
+    def submit(self, items: list[T]) -> Pending[R]:
         request: _Request[T, R] = _Request(items)
         if self._closed or not self._thread.is_alive():
             request.future.set_exception(AuditUnavailableError("audit writer is stopped"))

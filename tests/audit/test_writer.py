@@ -5,7 +5,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from audit.writer import GroupCommitWriter
+import pytest
+
+from audit.errors import AuditUnavailableError
+from audit.writer import GroupCommitWriter, Pending
 
 
 def test_requests_queued_during_the_lock_join_the_same_commit() -> None:
@@ -32,3 +35,24 @@ def test_requests_queued_during_the_lock_join_the_same_commit() -> None:
         assert commits == [[1, 2, 3, 4], [5]]
     finally:
         writer.close()
+
+
+def test_pending_times_out_then_settles_once_for_every_reader() -> None:
+    pending: Pending[int] = Pending()
+    with pytest.raises(TimeoutError):
+        pending.result(timeout=0.01)
+    pending.set_result([7])
+    assert pending.result(timeout=0) == [7]
+    assert pending.result() == [7]
+    failed: Pending[int] = Pending()
+    failed.set_exception(AuditUnavailableError("down"))
+    for _ in range(2):
+        with pytest.raises(AuditUnavailableError):
+            failed.result(timeout=1)
+
+
+def test_a_stopped_writer_refuses_at_once() -> None:
+    writer: GroupCommitWriter[int, int] = GroupCommitWriter(lambda items, more: items)
+    writer.close()
+    with pytest.raises(AuditUnavailableError):
+        writer.submit([1]).result(timeout=1)
