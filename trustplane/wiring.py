@@ -34,7 +34,11 @@ from trustplane.policy_wiring import wire_policies
 from trustplane.settings import Settings
 from trustplane.wiring_audit import build_audit, wire_audit
 from trustplane.wiring_controls import build_controls, build_platform, build_scheduler
-from trustplane.wiring_vault import build_vault, wire_decrypt_authorization
+from trustplane.wiring_vault import (
+    build_vault,
+    wire_decrypt_authorization,
+    wire_vault_readiness,
+)
 from web.deps import CallerAuthenticator
 from web.gate import RoleGate, RouteGate
 from web.ratelimit import TokenBucketLimiter
@@ -158,6 +162,7 @@ def build_container(settings: Settings, engine: Engine | None = None) -> Contain
     wire_audit(container)
     container.demo_seeders.append(partial(seed_identity_demo, identity))
     container.extras["vault"] = build_vault(settings, engine, audit)
+    wire_vault_readiness(container)
     wire_policies(container)
     wire_decrypt_authorization(container)
     controls = build_controls(settings, engine, audit, platform=build_platform(container))

@@ -218,3 +218,16 @@ def wire_decrypt_authorization(container: Container) -> None:
     room = container.extras.get("policies")
     if isinstance(services, VaultServices) and room is not None:
         services.cipher.authorizer = PolicyDecryptAuthorizer(room.decisions)
+
+
+def wire_vault_readiness(container: Container) -> None:
+    """``/readyz`` answers 200 only when the field-encryption key is reachable at its provider."""
+    services = container.extras.get("vault")
+    if not isinstance(services, VaultServices):
+        return
+    cipher = services.cipher
+
+    def field_keys() -> None:
+        cipher.provider.describe(cipher.key_name)
+
+    container.readiness.append(("field_keys", field_keys))

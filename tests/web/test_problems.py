@@ -150,6 +150,7 @@ def test_readyz_reports_each_check(tmp_path: Path) -> None:
             "database": "ok",
             "audit_log": "ok",
             "policy_bundle": "ok",
+            "field_keys": "ok",
         }
         app.state.container.readiness.append(("keys", broken))
         body = assert_problem(client.get("/readyz"), 503)
