@@ -19,7 +19,7 @@ from audit.errors import AuditError
 
 def _create_exclusive(path: Path, data: bytes) -> bool:
     """Write ``data`` to a new file with mode 0600; False if the file already exists."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

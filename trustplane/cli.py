@@ -105,7 +105,7 @@ def db_upgrade() -> None:
     from trustplane.migrate import upgrade
 
     settings = load_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = make_engine(settings.effective_database_url)
     try:
         upgrade(engine)

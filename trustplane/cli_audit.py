@@ -43,7 +43,7 @@ def opened_log() -> Iterator[AuditLog]:
     from trustplane.wiring_audit import build_audit
 
     settings = load_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = make_engine(settings.effective_database_url)
     try:
         log = build_audit(settings, engine)

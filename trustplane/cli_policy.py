@@ -67,7 +67,7 @@ def bundle_service() -> Iterator[BundleService]:
     from trustplane.wiring_audit import build_audit
 
     settings = load_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = make_engine(settings.effective_database_url)
     audit_log = build_audit(settings, engine)
     try:

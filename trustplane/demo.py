@@ -33,7 +33,7 @@ def seed_demo(container: Container) -> DemoSeed:
 
 
 def run_demo(settings: Settings, *, check: bool, port: int | None) -> int:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = make_engine(settings.effective_database_url)
     upgrade(engine)
     container = build_container(settings, engine)
@@ -53,7 +53,9 @@ def run_demo(settings: Settings, *, check: bool, port: int | None) -> int:
     typer.echo(f"trustplane demo: data in {settings.data_dir.resolve()}")
     for line in seed.lines:
         typer.echo(line)
-    typer.echo(f"serving the API and dashboard on http://{DEMO_HOST}:{chosen} (Ctrl-C stops)")
+    typer.echo(
+        f"serving the API on http://{DEMO_HOST}:{chosen} (OpenAPI at /openapi.json; Ctrl-C stops)"
+    )
     import uvicorn
 
     uvicorn.run(

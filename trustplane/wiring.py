@@ -145,7 +145,7 @@ def _external_issuers(settings: Settings) -> ExternalIssuers:
 
 
 def build_container(settings: Settings, engine: Engine | None = None) -> Container:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = engine or make_engine(settings.effective_database_url)
     audit = build_audit(settings, engine)
     identity = build_identity(settings, engine, audit)
