@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +34,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from loadgen import run_load  # noqa: E402
+from serving import start_server  # noqa: E402
+from serving import trustplane as cli  # noqa: E402
 
 from audit import InMemoryAuditLog  # noqa: E402
 from policies import (  # noqa: E402
@@ -48,7 +49,6 @@ from policies import (  # noqa: E402
 from policies.testing import compile_engine  # noqa: E402
 from tests.policies.corpus import CASES  # noqa: E402
 
-PYTHON = sys.executable
 REQUESTS = [case.request for case in CASES]
 
 
@@ -136,40 +136,6 @@ def casbin_peer(iterations: int, workdir: Path) -> float:
     for index in range(iterations):
         enforcer.enforce(*queries[index % len(queries)])
     return (time.perf_counter() - started) / iterations * 1e6
-
-
-def cli(env: dict[str, str], *args: str) -> str:
-    return subprocess.run(
-        [PYTHON, "-m", "trustplane", *args], env=env, capture_output=True, text=True, check=True
-    ).stdout
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_server(env: dict[str, str], workers: int) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [PYTHON, "-m", "trustplane", "serve", "--port", str(port), "--workers", str(workers)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit("server did not become ready")
 
 
 def http_figures(args: argparse.Namespace, workdir: Path) -> None:
