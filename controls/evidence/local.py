@@ -33,15 +33,14 @@ class LocalEvidenceStore:
         collected_at: datetime,
         media_type: str = "application/json",
     ) -> EvidenceMeta:
-        sha256 = sha256_hex(content)
-        meta = EvidenceMeta(
-            sha256=sha256,
+        meta = EvidenceMeta.of(
+            content,
             collector=collector,
             scope=scope,
             collected_at=collected_at,
             media_type=media_type,
-            size=len(content),
         )
+        sha256 = meta.sha256
         path = self._path(sha256)
         path.parent.mkdir(parents=True, exist_ok=True)
         _create_once(path.with_suffix(".json"), meta.model_dump_json().encode())

@@ -6,7 +6,7 @@ import threading
 from datetime import datetime
 
 from controls.errors import EvidenceNotFoundError
-from controls.evidence.model import EvidenceMeta, check_address, sha256_hex
+from controls.evidence.model import EvidenceMeta, check_address
 
 
 class InMemoryEvidenceStore:
@@ -23,15 +23,14 @@ class InMemoryEvidenceStore:
         collected_at: datetime,
         media_type: str = "application/json",
     ) -> EvidenceMeta:
-        sha256 = sha256_hex(content)
-        meta = EvidenceMeta(
-            sha256=sha256,
+        meta = EvidenceMeta.of(
+            content,
             collector=collector,
             scope=scope,
             collected_at=collected_at,
             media_type=media_type,
-            size=len(content),
         )
+        sha256 = meta.sha256
         with self._lock:
             return self.items.setdefault(sha256, (meta, content))[0]
 

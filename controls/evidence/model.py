@@ -26,6 +26,26 @@ class EvidenceMeta(BaseModel):
     media_type: str = "application/json"
     size: int = Field(ge=0)
 
+    @classmethod
+    def of(
+        cls,
+        content: bytes,
+        *,
+        collector: str,
+        scope: str,
+        collected_at: datetime,
+        media_type: str = "application/json",
+    ) -> EvidenceMeta:
+        """The metadata of ``content`` as a store records it at its first put."""
+        return cls(
+            sha256=sha256_hex(content),
+            collector=collector,
+            scope=scope,
+            collected_at=collected_at,
+            media_type=media_type,
+            size=len(content),
+        )
+
 
 def sha256_hex(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
