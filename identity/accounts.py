@@ -12,6 +12,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
+from sqlmodel.sql.expression import SelectOfScalar
 from ulid import ULID
 
 from audit import Actor, AuditRecorder, EventType, Origin, Target
@@ -117,22 +118,17 @@ class AccountAdmin:
             created_at=self._clock(),
             engagement_expires_at=engagement,
         )
-        with Session(self._engine, expire_on_commit=False) as db:
-            if db.exec(select(IdentityUser.id).where(IdentityUser.email == address)).first():
-                raise ConflictError("a user with this email already exists")
-            db.add(row)
-            self._flush_unique(db, "a user with this email already exists")
-            record(
-                self._audit,
-                EventType.ADMIN_ACTION,
-                actor=actor,
-                target=Target(type="user", id=user_id),
-                origin=origin,
-                action="user.create",
-                roles=sorted(role_set),
-                engagement_expires_at=rfc3339_z(engagement) if engagement else None,
-            )
-            db.commit()
+        self._create_audited(
+            row,
+            select(IdentityUser.id).where(IdentityUser.email == address),
+            "a user with this email already exists",
+            target=Target(type="user", id=user_id),
+            action="user.create",
+            role_set=role_set,
+            engagement=engagement,
+            actor=actor,
+            origin=origin,
+        )
         uri = provisioning_uri(totp_secret, address, self._totp_issuer)
         return NewUser(user_id, address, role_set, password, uri, engagement)
 
@@ -162,23 +158,17 @@ class AccountAdmin:
             created_at=now,
             engagement_expires_at=engagement,
         )
-        with Session(self._engine, expire_on_commit=False) as db:
-            taken = select(IdentityServiceAccount.id).where(IdentityServiceAccount.name == name)
-            if db.exec(taken).first():
-                raise ConflictError("a service account with this name already exists")
-            db.add(row)
-            self._flush_unique(db, "a service account with this name already exists")
-            record(
-                self._audit,
-                EventType.ADMIN_ACTION,
-                actor=actor,
-                target=Target(type="service_account", id=client_id),
-                origin=origin,
-                action="service_account.create",
-                roles=sorted(role_set),
-                engagement_expires_at=rfc3339_z(engagement) if engagement else None,
-            )
-            db.commit()
+        self._create_audited(
+            row,
+            select(IdentityServiceAccount.id).where(IdentityServiceAccount.name == name),
+            "a service account with this name already exists",
+            target=Target(type="service_account", id=client_id),
+            action="service_account.create",
+            role_set=role_set,
+            engagement=engagement,
+            actor=actor,
+            origin=origin,
+        )
         return NewServiceAccount(row.id, name, client_id, secret, role_set, engagement)
 
     def rotate_secret(
@@ -265,6 +255,37 @@ class AccountAdmin:
         if service is None:
             raise NotFoundError("no such service account")
         return service, Target(type="service_account", id=service.client_id)
+
+    def _create_audited(
+        self,
+        row: IdentityUser | IdentityServiceAccount,
+        taken: SelectOfScalar[str],
+        conflict: str,
+        *,
+        target: Target,
+        action: str,
+        role_set: frozenset[str],
+        engagement: datetime | None,
+        actor: Actor,
+        origin: Origin | None,
+    ) -> None:
+        """Insert a new account unless ``taken`` finds one; audited in the same transaction."""
+        with Session(self._engine, expire_on_commit=False) as db:
+            if db.exec(taken).first():
+                raise ConflictError(conflict)
+            db.add(row)
+            self._flush_unique(db, conflict)
+            record(
+                self._audit,
+                EventType.ADMIN_ACTION,
+                actor=actor,
+                target=target,
+                origin=origin,
+                action=action,
+                roles=sorted(role_set),
+                engagement_expires_at=rfc3339_z(engagement) if engagement else None,
+            )
+            db.commit()
 
     @staticmethod
     def _flush_unique(db: Session, message: str) -> None:
