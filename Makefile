@@ -43,6 +43,9 @@ pytest: venv
 
 lock:
 	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 --custom-compile-command "make lock" -o requirements/dev.lock
+	# pip 23 in --require-hashes mode rejects a dependency asked for with an extra
+	# (pytest-cov -> coverage[toml]) unless the pin names that extra too
+	sed -i 's/^coverage==/coverage[toml]==/' requirements/dev.lock
 	uv pip compile pyproject.toml --generate-hashes --python-version 3.11 --custom-compile-command "make lock" -o requirements/runtime.lock
 	uv pip compile requirements/checkov.in --generate-hashes --python-version 3.11 --custom-compile-command "make lock" -o requirements/checkov.lock
 
