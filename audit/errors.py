@@ -9,6 +9,13 @@ class AuditUnavailableError(AuditError):
     """The log could not make an event durable; the request that needed it must fail."""
 
 
+class AuditStaleHeadError(AuditError):
+    """An append that assumed the last known head lost a race with another appender.
+
+    Internal: the log retries the batch under the head row lock; callers never see it.
+    """
+
+
 class AuditIntegrityError(AuditError):
     """Stored events or checkpoints do not verify."""
 

@@ -18,6 +18,7 @@ from audit.errors import (
     AuditInvalidEventError,
     AuditNotFoundError,
     AuditRangeError,
+    AuditStaleHeadError,
     AuditUnavailableError,
 )
 from audit.events import AuditEventIn, RecordedEvent
@@ -117,11 +118,29 @@ class AuditLog:
         self, prepared: list[PreparedEvent], more: Callable[[], list[PreparedEvent]] = list
     ) -> list[RecordedEvent]:
         """One transaction for ``prepared`` plus what ``more()`` (the writer's queue) has
-        gathered while the head lock was taken; receipts in that order."""
+        gathered while the head lock was taken; receipts in that order.
+
+        First without the head lock when the store knows the head from its own last
+        append (ADR 0103); if another appender moved it, nothing was stored and the batch
+        is written again under the lock.
+        """
+        batch = list(prepared)  # grows in place: a retry keeps what more() gathered
+        try:
+            return self._commit_once(batch, more, optimistic=True)
+        except AuditStaleHeadError:
+            return self._commit_once(batch, more, optimistic=False)
+
+    def _commit_once(
+        self,
+        prepared: list[PreparedEvent],
+        more: Callable[[], list[PreparedEvent]],
+        *,
+        optimistic: bool,
+    ) -> list[RecordedEvent]:
         now = self.clock()
         issued: Checkpoint | None = None
-        with self.store.append_lock() as (conn, head):
-            prepared = prepared + more()
+        with self.store.append_lock(optimistic=optimistic) as (conn, head):
+            prepared.extend(more())
             builder = TreeBuilder(head.tree_size, head.frontier)
             events: list[tuple[Any, ...]] = []
             tree: list[tuple[int, bytes]] = []

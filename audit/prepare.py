@@ -7,12 +7,12 @@ writer only splices the number in while it holds the log's append lock.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
 from audit.canonical import canonical_bytes, format_time, is_plain
 from audit.events import AuditEventIn
+from audit.ids import new_event_id
 from audit.redaction import Redactor
 
 
@@ -37,7 +37,7 @@ def prepare(
     event: AuditEventIn, redactor: Redactor, time: datetime, time_text: str | None = None
 ) -> PreparedEvent:
     """``time_text`` is ``format_time(time)``, passed in when many events share a time."""
-    event_id = str(uuid.uuid4())
+    event_id = new_event_id()
     actor, origin, target = event.actor, event.origin, event.target
     for name, column in (
         ("actor.id", actor.id),

@@ -7,23 +7,31 @@ sequence numbers one transaction at a time, without gaps or duplicates.
 On PostgreSQL a group commit costs two round trips (ADR 0102): ``BEGIN`` and the head's
 ``SELECT ... FOR UPDATE`` in one, then one statement writing events, tree rows, head (and
 checkpoint) pipelined with ``COMMIT``, whose result is awaited before callers return.
+
+When this store made the last append itself it already knows the head, and an append may
+skip the first round trip (ADR 0103): ``BEGIN``, the statement and ``COMMIT`` go in one
+pipeline, and the statement only succeeds if the head is still the one assumed (the tree
+rows' primary key and a guarded head ``UPDATE``); otherwise it changes nothing and raises
+``AuditStaleHeadError`` so the caller retries under the lock.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from psycopg import errors as pg_errors
 from sqlalchemy import Row, Select, and_, delete, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DataError, SQLAlchemyError
 
-from audit.errors import AuditInvalidQueryError, AuditUnavailableError
+from audit.errors import AuditInvalidQueryError, AuditStaleHeadError, AuditUnavailableError
 from audit.merkle import HASH_SIZE, NodeId
 from audit.model import Checkpoint, EventFilter, LoggedEvent
 from audit.tables import (
@@ -71,6 +79,12 @@ _PG_WRITE_EVENTS = (
     "tr AS (INSERT INTO audit_tree (leaf_index, hashes) "
     "SELECT * FROM unnest(%b::bigint[], %b::bytea[]))"
 )
+# optimistic appends: the head must still be the assumed one, else the statement fails
+# (``1 / 0``: a runtime error, so PostgreSQL cannot fold it away at planning time)
+_PG_GUARDED_HEAD = (
+    ", hd AS (UPDATE audit_head SET {assignments} WHERE id = 1 AND tree_size = %b RETURNING 1)"
+    " SELECT 1 / (SELECT count(*) FROM hd)::int"
+)
 _PG_WRITE_CHECKPOINT = (
     ", cp AS (INSERT INTO audit_checkpoint (tree_size, root_hash, created_at, note) "
     "VALUES (%b, %b, %b, %b))"
@@ -88,6 +102,9 @@ def split_hashes(blob: bytes) -> list[bytes]:
 
 MAX_SEQ = 2**63 - 1  # events.seq is a signed 64-bit column
 _PG_IDLE = 0  # psycopg.pq.TransactionStatus.IDLE
+# after an optimistic append lost a race, take the head lock for this long before trying
+# again (another process is appending too: each lost race would cost a wasted round trip)
+OPTIMISTIC_BACKOFF_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -123,15 +140,23 @@ class AuditStore:
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._append_mutex = threading.Lock()
         self._append_conn: Connection | None = None
+        # the head as this store's last append left it (None: unknown, take the lock)
+        self._known: Head | None = None
+        self._assumed: Head | None = None  # set while an optimistic append is open
+        self._optimistic_after = 0.0  # monotonic time; optimism paused until then
+        self._locked_head: Head | None = None  # read under the lock by the open append
 
     # --- transactions ------------------------------------------------------------------
 
     @contextmanager
-    def append_lock(self) -> Iterator[tuple[Connection, Head]]:
+    def append_lock(self, *, optimistic: bool = False) -> Iterator[tuple[Connection, Head]]:
         """A transaction holding the log's append lock, with the current head.
 
         Appends reuse one connection (on SQLite, closing the last connection of a WAL
-        database checkpoints the WAL: far too costly per batch).
+        database checkpoints the WAL: far too costly per batch). ``optimistic`` (PostgreSQL,
+        for ``write_batch`` only): when the head is known from this store's last append,
+        no lock is taken now; ``write_batch`` then raises ``AuditStaleHeadError`` (and
+        stores nothing) if another appender moved the head meanwhile.
         """
         with self._append_mutex:
             conn = self._append_conn
@@ -142,12 +167,31 @@ class AuditStore:
                     # the pool restores the isolation level when the connection returns
                     conn.execution_options(isolation_level="AUTOCOMMIT")
                 self._append_conn = conn
+            known, self._known = self._known, None  # set again by a successful write_batch
+            if (
+                optimistic
+                and known is not None
+                and not self.is_sqlite
+                and time.monotonic() >= self._optimistic_after
+            ):
+                self._assumed = known
+                try:
+                    yield conn, known
+                except BaseException:
+                    # a failed pipeline leaves psycopg's prepared-statement cache unsure of
+                    # the server's: a fresh connection (one per lost race at most per
+                    # OPTIMISTIC_BACKOFF_SECONDS) is simpler than repairing it
+                    self._drop_append_connection()
+                    raise
+                finally:
+                    self._assumed = None
+                return
             try:
                 if self.is_sqlite:
                     conn.exec_driver_sql("BEGIN IMMEDIATE")
                     head = self._read_head(conn, lock=False)  # BEGIN IMMEDIATE locks
                 else:
-                    head = self._lock_head_pg(conn)
+                    head = self._locked_head = self._lock_head_pg(conn)
                 yield conn, head
                 conn.commit()
                 if not self.is_sqlite:
@@ -298,12 +342,35 @@ class AuditStore:
             raise ValueError(f"not audit_head columns: {sorted(set(names) - _HEAD_WRITABLE)}")
         values = [b"".join(v) if n == "frontier" else v for n, v in head.items()]
         assignments = ", ".join(f"{n} = %b" for n in names)
-        sql += f" UPDATE audit_head SET {assignments} WHERE id = 1"  # noqa: S608 - checked names
+        assumed = self._assumed
+        if assumed is None:
+            sql += f" UPDATE audit_head SET {assignments} WHERE id = 1"  # noqa: S608 - checked names
+        else:
+            sql += _PG_GUARDED_HEAD.format(assignments=assignments)
+            values.append(assumed.tree_size)
         raw = conn.connection.driver_connection
         assert raw is not None
-        with raw.pipeline(), raw.cursor() as cursor:
-            cursor.execute(sql.encode(), [*params, *values])
-            cursor.execute(b"COMMIT")
+        try:
+            with raw.pipeline(), raw.cursor() as cursor:
+                if assumed is not None:
+                    cursor.execute(b"BEGIN")
+                cursor.execute(sql.encode(), [*params, *values])
+                cursor.execute(b"COMMIT")
+        except (pg_errors.UniqueViolation, pg_errors.DivisionByZero) as exc:
+            if assumed is None:
+                raise
+            # another appender moved the head: the transaction failed, nothing is stored
+            self._optimistic_after = time.monotonic() + OPTIMISTIC_BACKOFF_SECONDS
+            raise AuditStaleHeadError("the audit head moved; retry under the lock") from exc
+        previous = assumed or self._locked_head
+        assert previous is not None
+        self._known = Head(
+            tree_size=head.get("tree_size", previous.tree_size),
+            frontier=list(head.get("frontier", previous.frontier)),
+            checkpoint_size=head.get("checkpoint_size", previous.checkpoint_size),
+            checkpoint_at=head.get("checkpoint_at", previous.checkpoint_at),
+            archived_upto=previous.archived_upto,
+        )
 
     @staticmethod
     def write_head(conn: Connection, **values: Any) -> None:

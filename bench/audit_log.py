@@ -3,7 +3,11 @@
 1. Durable appends/s on SQLite and PostgreSQL with 1, 4 and 16 concurrent writer threads
    in one process (every ``record()`` returns only after its group commit is durable:
    SQLite WAL + synchronous=FULL, PostgreSQL fsync=on / synchronous_commit=on). Baseline
-   measured in the same run: one transaction per event (no group commit), 1 writer.
+   measured in the same run: one transaction per event (no group commit), 1 writer. On
+   PostgreSQL the database alone is measured too (pgbench, 1/4/16 clients, one row per
+   durable commit): a writer that waits for its commit can append at most one event per
+   fsync, so with N writers that rate is the yardstick the disk sets for ``record()``.
+   ``record_many(100)`` shows the same log when callers batch (e.g. decision-log uploads).
 2. Verification rate over N (default 1,000,000) events: the N leaves are constructed
    directly (canonical event bytes from a template, tree rows from TreeBuilder, bulk
    inserted into SQLite) instead of recording N events through the API; then the real
@@ -21,8 +25,10 @@ from __future__ import annotations
 import argparse
 import hashlib
 import random
+import re
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -33,6 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import psycopg  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
@@ -112,17 +119,59 @@ def one_commit_per_event(engine: Engine, seconds: float) -> float:
     return n / (time.monotonic() - began)
 
 
+def database_commits_per_second(url: str, clients: int, seconds: float) -> float | None:
+    """The database's own durable commit rate: pgbench, ``clients`` connections, each
+    transaction one INSERT of a ~400-byte row (no trustplane, no Python, no Merkle tree).
+
+    With ``clients`` callers that each wait for their commit, no log can make more than
+    about this many single-event appends durable per second on this disk: it is the
+    yardstick for ``record()`` with that many writers. None when pgbench is missing.
+    """
+    from tests.services import PG_BIN
+
+    pgbench = PG_BIN / "pgbench"
+    if not pgbench.exists():
+        return None
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_raw_commit")
+        conn.execute("CREATE TABLE bench_raw_commit (id bigserial PRIMARY KEY, data bytea)")
+    with tempfile.NamedTemporaryFile("w", suffix=".sql") as script:
+        script.write(
+            "INSERT INTO bench_raw_commit (data) VALUES (decode(repeat('ab', 400), 'hex'));\n"
+        )
+        script.flush()
+        argv = [str(pgbench), "-n", "-f", script.name, "-c", str(clients), "-j", "2"]
+        argv += ["-T", str(max(1, round(seconds))), dsn]
+        done = subprocess.run(argv, capture_output=True, text=True, check=True)
+    found = re.search(r"^tps = ([0-9.]+)", done.stdout, re.MULTILINE)
+    return float(found.group(1)) if found else None
+
+
 def bench_appends(name: str, url_factory: object, seconds: float) -> None:
     assert callable(url_factory)
-    engine = make_engine(url_factory())
+    url = url_factory()
+    engine = make_engine(url)
     upgrade(engine)
     base = one_commit_per_event(engine, seconds)
     print(f"  {name:<10} baseline: 1 writer, 1 transaction per event   : {base:>9,.0f} events/s")
+    peers: dict[int, float | None] = {}
+    if engine.dialect.name == "postgresql":
+        for clients in (1, 4, 16):
+            peers[clients] = rate = database_commits_per_second(url, clients, seconds)
+            if rate is not None:
+                print(
+                    f"  {name:<10} database alone: pgbench, {clients:>2} clients, 1 row/commit: "
+                    f"{rate:>9,.0f} commits/s"
+                )
     for writers in (1, 4, 16):
         rate, p99 = appends_per_second(engine, writers, seconds)
+        peer = peers.get(writers)
+        versus = f", x{rate / peer:,.2f} pgbench" if peer else ""
         print(
             f"  {name:<10} group commit, {writers:>2} writers, record()        : "
-            f"{rate:>9,.0f} events/s  (x{rate / base:,.1f} baseline, call p99 {p99:.1f} ms)"
+            f"{rate:>9,.0f} events/s  (x{rate / base:,.1f} baseline{versus}, "
+            f"call p99 {p99:.1f} ms)"
         )
     for writers in (1, 4, 16):
         rate, p99 = appends_per_second(engine, writers, seconds, per_call=100)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 import pytest
@@ -56,3 +57,78 @@ def test_a_stopped_writer_refuses_at_once() -> None:
     writer.close()
     with pytest.raises(AuditUnavailableError):
         writer.submit([1]).result(timeout=1)
+
+
+class Recorder:
+    """A commit that takes ``seconds`` (the fsync); its first call waits for ``release``
+    so the test can queue callers that must join it."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.commits: list[list[int]] = []
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(self, items: list[int], more: Callable[[], list[int]]) -> list[int]:
+        if not self.commits:
+            self.entered.set()
+            self.release.wait(5)
+        everything = items + more()
+        self.commits.append(everything)
+        time.sleep(self.seconds)
+        return everything
+
+    def first_commit(self, writer: GroupCommitWriter[int, int], callers: int) -> None:
+        """One commit of ``callers`` requests (so the writer expects that many back)."""
+        pending = [writer.submit([0])]
+        assert self.entered.wait(5)
+        pending += [writer.submit([n]) for n in range(1, callers)]
+        self.release.set()
+        assert [p.result(5) for p in pending] == [[n] for n in range(callers)]
+        assert self.commits == [list(range(callers))]
+
+
+def test_callers_of_the_last_commit_are_gathered_into_the_next() -> None:
+    recorder = Recorder(0.2)
+    writer = GroupCommitWriter(recorder, gather_fraction=1.0, max_gather_seconds=5.0)
+    try:
+        recorder.first_commit(writer, 3)
+        # they come back one by one, 50 ms apart: the writer waits for all three (the
+        # last commit took 200 ms) instead of committing the first one alone
+        again = []
+        for n in (3, 4, 5):
+            again.append(writer.submit([n]))
+            time.sleep(0.05)
+        assert [f.result(5) for f in again] == [[3], [4], [5]]
+        assert recorder.commits[-1] == [3, 4, 5]
+    finally:
+        writer.close()
+
+
+def test_gathering_waits_no_longer_than_its_bound() -> None:
+    recorder = Recorder(0.2)
+    writer = GroupCommitWriter(recorder, gather_fraction=1.0, max_gather_seconds=0.05)
+    try:
+        recorder.first_commit(writer, 2)
+        # only one of the two comes back: committed after at most ~50 ms of waiting
+        started = time.monotonic()
+        assert writer.submit([2]).result(5) == [2]
+        assert time.monotonic() - started < 0.2 + 0.05 + 0.15
+        assert recorder.commits[-1] == [2]
+    finally:
+        writer.close()
+
+
+def test_a_lone_caller_never_waits() -> None:
+    recorder = Recorder(0.1)
+    recorder.release.set()
+    writer = GroupCommitWriter(recorder, gather_fraction=1.0, max_gather_seconds=5.0)
+    try:
+        started = time.monotonic()
+        for n in range(20):
+            assert writer.submit([n]).result(5) == [n]
+        # 20 commits of 100 ms; waiting for a second caller would add 100 ms to each
+        assert time.monotonic() - started < 3.0
+        assert recorder.commits == [[n] for n in range(20)]
+    finally:
+        writer.close()
