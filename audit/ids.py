@@ -18,6 +18,6 @@ _CLEAR = ~((0xF << 76) | (0x3 << 62))
 
 def new_event_id() -> str:
     """A random UUID (version 4, RFC 9562 variant) in its canonical text form."""
-    value = random.getrandbits(128) & _CLEAR | _VERSION_4 | _VARIANT_RFC4122  # noqa: S311
+    value = random.getrandbits(128) & _CLEAR | _VERSION_4 | _VARIANT_RFC4122
     h = f"{value:032x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
