@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from audit.canonical import canonical_bytes, format_time, is_plain
+from audit.canonical import canonical_bytes, format_time
 from audit.events import AuditEventIn
 from audit.ids import new_event_id
 from audit.redaction import Redactor
@@ -33,6 +33,10 @@ class PreparedEvent:
         return b"".join((self.head, b',"seq":', str(seq).encode(), b",", self.tail))
 
 
+_ORIGIN_KEYS = frozenset({"ip", "request_id", "service"})
+_SEQ_MARK = b',"seq":0,'
+
+
 def prepare(
     event: AuditEventIn, redactor: Redactor, time: datetime, time_text: str | None = None
 ) -> PreparedEvent:
@@ -50,30 +54,35 @@ def prepare(
             # fail the whole group commit it shares with other callers)
             raise ValueError(f"{name} holds a NUL character")
     origin_doc = {"ip": origin.ip, "request_id": origin.request_id, "service": origin.service}
-    details = redactor.redact(event.details)
+    if not redactor.sensitive_keys.isdisjoint(_ORIGIN_KEYS):
+        origin_doc = redactor.redact(origin_doc)
     # all but the caller's details are strings and string lists: plain JSON by construction
-    plain = is_plain(details)
-    before = {
+    details, plain = redactor.redact_plain(event.details)
+    type_, outcome = str(event.type), str(event.outcome)
+    document = {
         "actor": {"id": actor.id, "kind": actor.kind, "roles": list(actor.roles)},
         "details": details,
         "id": event_id,
-        "origin": redactor.redact(origin_doc),
-        "outcome": event.outcome.value,
-    }
-    after = {
+        "origin": origin_doc,
+        "outcome": outcome,
+        "seq": 0,
         "target": {"id": target.id, "type": target.type},
         "time": time_text or format_time(time),
-        "type": event.type.value,
+        "type": type_,
     }
+    data = canonical_bytes(document, plain=plain)
+    # the top-level "seq" is the last ',"seq":0,' of the bytes: what follows it (target,
+    # time, type) holds no "seq" key, and inside JSON strings '"' is always escaped
+    cut = data.rindex(_SEQ_MARK)
     return PreparedEvent(
         event_id=event_id,
         time=time,
-        type=event.type.value,
-        outcome=event.outcome.value,
-        actor_id=event.actor.id,
-        target_type=event.target.type,
-        target_id=event.target.id,
-        request_id=event.origin.request_id,
-        head=canonical_bytes(before, plain=plain)[:-1],
-        tail=canonical_bytes(after, plain=True)[1:],
+        type=type_,
+        outcome=outcome,
+        actor_id=actor.id,
+        target_type=target.type,
+        target_id=target.id,
+        request_id=origin.request_id,
+        head=data[:cut],
+        tail=data[cut + len(_SEQ_MARK) :],
     )

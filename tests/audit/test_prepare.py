@@ -11,7 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from audit import Actor, AuditEventIn, EventType, Origin, Outcome, Target
-from audit.canonical import canonical_bytes, decode, format_time, parse_time, stored_event
+from audit.canonical import (
+    canonical_bytes,
+    decode,
+    format_time,
+    is_plain,
+    parse_time,
+    stored_event,
+)
 from audit.prepare import prepare
 from audit.redaction import Redactor
 
@@ -145,3 +152,46 @@ def test_fast_canonical_form_edge_cases() -> None:
         canonical_bytes(2**53)
     with pytest.raises(Exception):
         canonical_bytes("\ud800")
+
+
+keyed_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**60), 2**60)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["email", "EMAIL", "x", "é", "seq"]), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(keyed_json)
+def test_one_walk_redaction_agrees_with_redact_and_is_plain(value: Any) -> None:
+    redactor = Redactor(KEY, ["email"])
+    try:
+        expected = redactor.redact(value)
+    except Exception:
+        with pytest.raises(Exception):
+            redactor.redact_plain(value)
+        return
+    assert redactor.redact_plain(value) == (expected, is_plain(expected))
+
+
+def test_seq_is_spliced_at_the_top_level_only() -> None:
+    redactor = Redactor(KEY, ["email", "ip", "request_id"])
+    event = AuditEventIn(
+        type=EventType.DECISION,
+        origin=Origin(ip="10.0.0.1", request_id=',"seq":0,'),
+        target=Target(type="customer", id=',"seq":0,'),
+        details={"seq": 0, "nested": {"a": 1, "seq": 0, "z": ',"seq":0,'}},
+    )
+    moment = datetime(2026, 11, 25, 10, 0, 0, tzinfo=UTC)
+    prepared = prepare(event, redactor, moment)
+    document = stored_event(event, seq=41, event_id=prepared.event_id, time=moment)
+    document["origin"] = redactor.redact(document["origin"])
+    assert document["origin"]["ip"].startswith("hmac-sha256:")
+    assert prepared.canonical(41) == bytes(rfc8785.dumps(document))
