@@ -81,7 +81,7 @@ class AuditLog:
         self._timeout = record_timeout_seconds
         self._witness = witness
         self.clock = clock
-        self._writer: GroupCommitWriter[PreparedEvent, RecordedEvent] = GroupCommitWriter(
+        self._writer: GroupCommitWriter[PreparedEvent, int] = GroupCommitWriter(
             self._commit,
             max_batch=max_batch,
             idle_seconds=min(checkpoint_every_seconds, 5.0),
@@ -104,9 +104,15 @@ class AuditLog:
             raise AuditInvalidEventError(f"event cannot be canonicalized: {exc}") from exc
         future = self._writer.submit(prepared)
         try:
-            return future.result(timeout=self._timeout)
+            seqs = future.result(timeout=self._timeout)
         except TimeoutError as exc:
             raise AuditUnavailableError("audit log did not confirm the event in time") from exc
+        # receipts are built here, in the caller's thread: the writer thread is the log's
+        # one serial section, so it hands back sequence numbers only
+        return [
+            RecordedEvent(seq=seq, id=item.event_id, time=item.time)
+            for seq, item in zip(seqs, prepared, strict=True)
+        ]
 
     def close(self) -> None:
         self._writer.close()
@@ -116,9 +122,9 @@ class AuditLog:
 
     def _commit(
         self, prepared: list[PreparedEvent], more: Callable[[], list[PreparedEvent]] = list
-    ) -> list[RecordedEvent]:
+    ) -> list[int]:
         """One transaction for ``prepared`` plus what ``more()`` (the writer's queue) has
-        gathered while the head lock was taken; receipts in that order.
+        gathered while the head lock was taken; their sequence numbers in that order.
 
         First without the head lock when the store knows the head from its own last
         append (ADR 0103); if another appender moved it, nothing was stored and the batch
@@ -136,7 +142,7 @@ class AuditLog:
         more: Callable[[], list[PreparedEvent]],
         *,
         optimistic: bool,
-    ) -> list[RecordedEvent]:
+    ) -> list[int]:
         now = self.clock()
         issued: Checkpoint | None = None
         with self.store.append_lock(optimistic=optimistic) as (conn, head):
@@ -144,7 +150,6 @@ class AuditLog:
             builder = TreeBuilder(head.tree_size, head.frontier)
             events: list[tuple[Any, ...]] = []
             tree: list[tuple[int, bytes]] = []
-            receipts: list[RecordedEvent] = []
             db_time = self.store.db_time
             for item in prepared:
                 seq = builder.size
@@ -164,7 +169,6 @@ class AuditLog:
                         data,
                     )
                 )
-                receipts.append(RecordedEvent(seq=seq, id=item.event_id, time=item.time))
             values: dict[str, Any] = {"tree_size": builder.size, "frontier": builder.frontier}
             if self._checkpoint_due(head, builder.size, now):
                 issued = self._sign(builder.size, builder.root(), now)
@@ -172,7 +176,7 @@ class AuditLog:
             self.store.write_batch(conn, events, tree, values, issued)
         if issued is not None:
             self._send_to_witness(issued)
-        return receipts
+        return list(range(head.tree_size, head.tree_size + len(prepared)))
 
     def _checkpoint_due(self, head: Head, size: int, now: datetime) -> bool:
         if size - head.checkpoint_size >= self._every_events:

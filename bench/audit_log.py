@@ -8,6 +8,8 @@
    durable commit): a writer that waits for its commit can append at most one event per
    fsync, so with N writers that rate is the yardstick the disk sets for ``record()``.
    ``record_many(100)`` shows the same log when callers batch (e.g. decision-log uploads).
+   Like a server worker (``trustplane.app.app_from_env``), the process freezes its startup
+   heap before measuring (``trustplane.heap``, ADR 0006).
 2. Verification rate over N (default 1,000,000) events: the N leaves are constructed
    directly (canonical event bytes from a template, tree rows from TreeBuilder, bulk
    inserted into SQLite) instead of recording N events through the API; then the real
@@ -23,6 +25,7 @@ The machine has 2 cores shared with other work: figures are a floor.
 from __future__ import annotations
 
 import argparse
+import gc
 import hashlib
 import random
 import re
@@ -47,6 +50,7 @@ from audit import AuditEventIn, AuditLog, EventType, Target, build_audit_log  # 
 from audit.merkle import TreeBuilder, leaf_hash, verify_consistency, verify_inclusion  # noqa: E402
 from audit.note import CheckpointBody, NoteSigner  # noqa: E402
 from trustplane.db import make_engine  # noqa: E402
+from trustplane.heap import freeze_startup_heap  # noqa: E402
 from trustplane.migrate import upgrade  # noqa: E402
 
 ORIGIN = "bench.trustplane.example/audit"
@@ -75,6 +79,7 @@ def appends_per_second(
     """(events/s, p99 call latency ms): ``writers`` threads calling record() in a loop
     (or record_many() with ``per_call`` events, as a batching shipper would)."""
     log = new_log(engine)
+    freeze_startup_heap()  # as a server worker does after startup (trustplane.app)
     stop = time.monotonic() + seconds
     counts = [0] * writers
     latencies: list[list[float]] = [[] for _ in range(writers)]
@@ -99,6 +104,7 @@ def appends_per_second(
         t.join()
     elapsed = time.monotonic() - began
     log.close()
+    gc.unfreeze()
     every = sorted(x for lat in latencies for x in lat)
     p99 = every[int(len(every) * 0.99) - 1] * 1000 if every else 0.0
     return sum(counts) / elapsed, p99

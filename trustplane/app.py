@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from trustplane import __version__
+from trustplane.heap import freeze_startup_heap
 from trustplane.logsetup import configure_logging
 from trustplane.policy_wiring import attach_policy_metrics
 from trustplane.settings import Settings
@@ -69,5 +70,11 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
 
 def app_from_env() -> FastAPI:
-    """Entry point for ``uvicorn --factory`` (one container per worker process)."""
-    return create_app(Settings())
+    """Entry point for ``uvicorn --factory`` (one container per worker process).
+
+    The heap built at startup lives as long as the worker: it is frozen out of the cyclic
+    collector's sight (``trustplane.heap``), so full collections stay cheap under load.
+    """
+    app = create_app(Settings())
+    freeze_startup_heap()
+    return app
