@@ -61,14 +61,30 @@ def build_header(flags: int, dek_id: uuid.UUID, kek_version: int, key_name: str)
     return _FIXED.pack(FORMAT_VERSION, flags, dek_id.bytes, kek_version, len(name)) + name
 
 
-_URLSAFE = bytes.maketrans(b"+/", b"-_")
+URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
+def b64url(raw: bytes) -> str:
+    """base64url without padding (the text form's body)."""
+    return binascii.b2a_base64(raw, newline=False).translate(URLSAFE).rstrip(b"=").decode()
 
 
 def serialize(header: bytes, nonce: bytes, sealed: bytes) -> str:
     """``header`` includes the commitment; base64url without padding after ``tpe1.``."""
-    raw = b"".join((header, nonce, sealed))
-    encoded = binascii.b2a_base64(raw, newline=False).translate(_URLSAFE).rstrip(b"=")
-    return PREFIX + encoded.decode("ascii")
+    return PREFIX + b64url(b"".join((header, nonce, sealed)))
+
+
+def split_header(header: bytes) -> tuple[str, bytes]:
+    """Pre-encode the fixed header of one data key: ``(text_prefix, tail)``.
+
+    base64 encodes each 3-byte group on its own, so for any ``rest``:
+    ``PREFIX + b64url(header + rest) == text_prefix + b64url(tail + rest)``, where
+    ``text_prefix`` is ``tpe1.`` + the encoding of the header's longest prefix whose length
+    is a multiple of 3 and ``tail`` is the 0-2 bytes left. ``FieldCipher.encrypt`` uses it
+    to encode only the per-value bytes.
+    """
+    cut = len(header) - len(header) % 3
+    return PREFIX + b64url(header[:cut]), header[cut:]
 
 
 def parse(text: object) -> Envelope:
@@ -86,7 +102,7 @@ def parse(text: object) -> Envelope:
         raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
     except (binascii.Error, ValueError) as exc:
         raise NotBase64Error("ciphertext body is not base64url") from exc
-    if binascii.b2a_base64(raw, newline=False).translate(_URLSAFE).rstrip(b"=") != body.encode():
+    if binascii.b2a_base64(raw, newline=False).translate(URLSAFE).rstrip(b"=") != body.encode():
         raise NotBase64Error("ciphertext body is not canonical base64url")
     if len(raw) < _FIXED.size:
         raise TruncatedCiphertextError("ciphertext is truncated")

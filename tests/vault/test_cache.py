@@ -6,6 +6,8 @@ import threading
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from audit import InMemoryAuditLog
 from vault import DataKeyCache, FieldCipher, FieldContext, InMemoryDataKeyStore, LocalKeyProvider
 from vault.envelope import parse
@@ -120,3 +122,34 @@ def test_many_threads_share_the_cache_safely(tmp_path: Path) -> None:
     assert len(nonces) == 6400
     for value, ciphertext in pairs[::97]:
         assert cipher.open(ciphertext, CTX) == value
+
+
+def test_bounds_are_exact_at_the_edges(tmp_path: Path) -> None:
+    """N-th value still on the key, (N+1)-th on a new one; at exactly T seconds a new key."""
+    provider = CountingProvider(tmp_path / "ring.json")
+    cache = DataKeyCache(max_values=3)
+    cipher = FieldCipher(provider, InMemoryDataKeyStore(), InMemoryAuditLog(), cache=cache)
+    keys = [parse(cipher.encrypt("v", CTX)).dek_id for _ in range(7)]
+    assert keys[0] == keys[1] == keys[2] != keys[3]
+    assert keys[3] == keys[4] == keys[5] != keys[6]
+    assert provider.generated == 3
+
+    now = [1000.0]
+    cache = DataKeyCache(max_values=100, max_age_seconds=300, clock=lambda: now[0])
+    cipher = FieldCipher(provider, InMemoryDataKeyStore(), InMemoryAuditLog(), cache=cache)
+    first = parse(cipher.encrypt("v", CTX)).dek_id
+    now[0] = 1299.999
+    assert parse(cipher.encrypt("v", CTX)).dek_id == first
+    now[0] = 1300.0
+    assert parse(cipher.encrypt("v", CTX)).dek_id != first  # age == T: never used again
+    assert provider.generated == 5
+
+
+def test_bounds_are_read_only(tmp_path: Path) -> None:
+    """The lock-free fast path binds N and T when the cache is built: they cannot drift."""
+    cache = DataKeyCache(max_values=5, max_age_seconds=60)
+    assert (cache.max_values, cache.max_age_seconds) == (5, 60)
+    with pytest.raises(AttributeError):
+        cache.max_values = 10  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        cache.max_age_seconds = 10  # type: ignore[misc]
