@@ -21,11 +21,14 @@ from policies import (
     StaticEngineSource,
     load_bundle_dir,
 )
+from policies.decision_log import DecisionLogEntry, audit_event, mask_evaluations
 from policies.decisions import BATCH_CHUNK
+from policies.models import Decision
 from policies.regorus_engine import batch_query
 from tests.policies.conftest import ENGINE
 from tests.policies.corpus import CASES, CUSTOMER, profile, req
 
+ENGINE_DECISION = Decision(True, ["allowed by rule own_data"], [], "rev", "01J")
 REQUESTS = [case.request for case in CASES if case.query == "data.finsolve.authz.decision"]
 
 
@@ -55,7 +58,8 @@ class CountingEngine:
     def evaluate_many(
         self, query: str, input_documents: Sequence[Mapping[str, Any]]
     ) -> list[Evaluation]:
-        self.many += 1
+        if query != MASK_QUERY:
+            self.many += 1
         for document in input_documents:
             self._check(document)
         return self.inner.evaluate_many(query, input_documents)
@@ -158,3 +162,40 @@ def test_engine_error_in_a_batch_raises() -> None:
         ENGINE.evaluate("data.finsolve.authz.decision", junk)
     with pytest.raises(EvaluationError):
         ENGINE.evaluate_many("data.finsolve.authz.decision", [REQUESTS[0], junk])
+
+
+class FailingBatchEngine(CountingEngine):
+    def evaluate_many(
+        self, query: str, input_documents: Sequence[Mapping[str, Any]]
+    ) -> list[Evaluation]:
+        raise EvaluationError("batch call failed")
+
+
+@pytest.mark.parametrize("engine", [ENGINE, FailingBatchEngine()], ids=["batch", "fallback"])
+def test_log_masks_in_one_call_or_one_by_one_alike(engine: Any) -> None:
+    context = {"ip": "10.0.4.7", "justification": "note", "purpose": "support"}
+    request = req(CUSTOMER, "read", profile(), **context)
+    entries = [
+        DecisionLogEntry(
+            decision=ENGINE_DECISION,
+            input_document=request,
+            entry_point="authorize-batch",
+            latency_seconds=0.0,
+            engine=engine,
+        ),
+        DecisionLogEntry(
+            decision=ENGINE_DECISION,
+            input_document=request,
+            entry_point="authorize-batch",
+            latency_seconds=0.0,
+            engine=None,
+        ),
+    ]
+    masks = mask_evaluations(entries)
+    assert masks[1] is None
+    assert (masks[0] is None) is isinstance(engine, FailingBatchEngine)
+    first, second = (audit_event(e, m) for e, m in zip(entries, masks, strict=True))
+    assert first.details["input"]["context"] == {"purpose": "support"}
+    assert sorted(first.details["erased"]) == ["/input/context/ip", "/input/context/justification"]
+    assert second.details["input"] == {}
+    assert second.details["erased"] == ["/input"]
