@@ -18,6 +18,7 @@ from policies.engine import (
     MASK_QUERY,
     TRUSTPLANE_QUERY,
     UNDEFINED,
+    BatchEngine,
     Evaluation,
     PolicyEngine,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "TRUSTPLANE_QUERY",
     "UNDEFINED",
     "AuthorizationRequest",
+    "BatchEngine",
     "BatchItem",
     "BundleError",
     "BundleFiles",

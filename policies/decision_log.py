@@ -30,7 +30,7 @@ from audit import (
     Outcome,
     Target,
 )
-from policies.engine import MASK_QUERY, PolicyEngine
+from policies.engine import MASK_QUERY, BatchEngine, Evaluation, PolicyEngine
 from policies.masking import apply_mask
 from policies.models import Decision
 
@@ -57,15 +57,46 @@ class DecisionLogEntry:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def masked_input(entry: DecisionLogEntry) -> tuple[dict[str, Any], list[str]]:
-    """The input with the bundle's mask rule applied (a failing mask rule erases it all)."""
-    event = {"input": entry.input_document, "path": entry.path}
+def _mask_event(entry: DecisionLogEntry) -> dict[str, Any]:
+    return {"input": entry.input_document, "path": entry.path}
+
+
+def mask_evaluations(entries: list[DecisionLogEntry]) -> list[Evaluation | None]:
+    """The mask rule for each entry, one engine call per engine that can batch (ADR 0207).
+
+    ``None`` where the entry's mask is still to be evaluated on its own (no batch engine,
+    or the batch call failed).
+    """
+    found: list[Evaluation | None] = [None] * len(entries)
+    by_engine: dict[int, tuple[BatchEngine, list[int]]] = {}
+    for index, entry in enumerate(entries):
+        if isinstance(entry.engine, BatchEngine):
+            by_engine.setdefault(id(entry.engine), (entry.engine, []))[1].append(index)
+    for engine, indexes in by_engine.values():
+        try:
+            results = engine.evaluate_many(MASK_QUERY, [_mask_event(entries[i]) for i in indexes])
+        except Exception:  # noqa: S112 - each entry is then masked on its own
+            continue
+        for index, result in zip(indexes, results, strict=True):
+            found[index] = result
+    return found
+
+
+def masked_input(
+    entry: DecisionLogEntry, evaluation: Evaluation | None = None
+) -> tuple[dict[str, Any], list[str]]:
+    """The input with the bundle's mask rule applied (a failing mask rule erases it all).
+
+    ``evaluation`` is the mask rule's result when already evaluated (in a batch).
+    """
+    event = _mask_event(entry)
     if entry.engine is None:
         return {}, ["/input"]
-    try:
-        evaluation = entry.engine.evaluate(MASK_QUERY, event)
-    except Exception:  # masking must never let an unmasked input through
-        return {}, ["/input"]
+    if evaluation is None:
+        try:
+            evaluation = entry.engine.evaluate(MASK_QUERY, event)
+        except Exception:  # masking must never let an unmasked input through
+            return {}, ["/input"]
     rules = evaluation.value if evaluation.defined else []
     if not isinstance(rules, list):
         return {}, ["/input"]
@@ -82,7 +113,7 @@ def _text(value: Any, default: str) -> str:
     return value if isinstance(value, str) and value else default
 
 
-def audit_event(entry: DecisionLogEntry) -> AuditEventIn:
+def audit_event(entry: DecisionLogEntry, mask: Evaluation | None = None) -> AuditEventIn:
     document = entry.input_document
     subject, resource, action = (
         _object(document, key) for key in ("subject", "resource", "action")
@@ -90,7 +121,7 @@ def audit_event(entry: DecisionLogEntry) -> AuditEventIn:
     roles = subject.get("roles")
     if not isinstance(roles, list):
         roles = []
-    masked, erased = masked_input(entry)
+    masked, erased = masked_input(entry, mask)
     decision = entry.decision
     return AuditEventIn(
         type=EventType.DECISION,
@@ -207,9 +238,10 @@ class DecisionLogger:
             batch = self._take_batch()
             if not batch:
                 continue
+            masks = mask_evaluations(batch)
             events: list[AuditEventIn] = []
-            for index, entry in enumerate(batch, 1):
-                events.append(self._event(entry))
+            for index, (entry, mask) in enumerate(zip(batch, masks, strict=True), 1):
+                events.append(self._event(entry, mask))
                 if index % YIELD_EVERY == 0:
                     time.sleep(0)  # hand the GIL back: decisions wait less behind logging
             while not self._write(events):
@@ -218,9 +250,9 @@ class DecisionLogger:
             for _ in batch:
                 self._queue.task_done()
 
-    def _event(self, entry: DecisionLogEntry) -> AuditEventIn:
+    def _event(self, entry: DecisionLogEntry, mask: Evaluation | None = None) -> AuditEventIn:
         try:
-            return audit_event(entry)
+            return audit_event(entry, mask)
         except Exception as exc:  # a malformed input still leaves a trace, never unmasked
             if self._on_error is not None:
                 self._on_error(exc)

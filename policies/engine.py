@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -34,3 +34,17 @@ class PolicyEngine(Protocol):
     def revision(self) -> str: ...
 
     def evaluate(self, query: str, input_document: Mapping[str, Any]) -> Evaluation: ...
+
+
+@runtime_checkable
+class BatchEngine(Protocol):
+    """An engine that can evaluate one query for many inputs in a single call.
+
+    ``evaluate_many`` returns one ``Evaluation`` per input, in order; it raises
+    ``EvaluationError`` when the call as a whole failed (any input's evaluation error fails
+    the whole call: the caller then decides each input on its own).
+    """
+
+    def evaluate_many(
+        self, query: str, input_documents: Sequence[Mapping[str, Any]]
+    ) -> list[Evaluation]: ...

@@ -7,12 +7,12 @@ import json
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import regorus
 
-from policies.engine import Evaluation
+from policies.engine import UNDEFINED, Evaluation
 from policies.errors import EvaluationError
 from policies.input_limits import has_lone_surrogate
 from policies.source import BundleFiles
@@ -38,6 +38,20 @@ def rule_paths(files: BundleFiles) -> frozenset[str]:
         for match in _RULE_HEAD.finditer(source):
             paths.add(f"data.{package.group(1)}.{match.group(1)}")
     return frozenset(paths)
+
+
+_DATA_PATH = re.compile(r"^data(\.[A-Za-z_][A-Za-z0-9_]*)+$")
+
+
+def batch_query(query: str) -> str:
+    """One engine call for many inputs: ``query`` for each of ``input.requests``, in order.
+
+    Each item yields ``[value]``, or ``[]`` when ``query`` is undefined for it, so an
+    undefined item never shifts the others.
+    """
+    if not _DATA_PATH.match(query):
+        raise EvaluationError("batch queries must name a data path")
+    return f"[[value | value := {query} with input as item] | some item in input.requests]"
 
 
 _KEYS = itertools.count()
@@ -109,6 +123,42 @@ class RegorusEngine:
             raise
         except BaseException as exc:  # Rust errors, and pyo3 panics (a BaseException)
             raise EvaluationError(engine_error_message(exc)) from exc
+
+    def evaluate_many(
+        self, query: str, input_documents: Sequence[Mapping[str, Any]]
+    ) -> list[Evaluation]:
+        """``query`` for every input in one ``eval_query`` (``with input as item``).
+
+        The batch goes in as one JSON text: serialising it is also the lone-surrogate check
+        (``str.encode`` refuses them), which regorus' ``set_input`` would crash on.
+        """
+        try:
+            text = json.dumps({"requests": list(input_documents)}, ensure_ascii=False)
+            text.encode("utf-8")
+        except (TypeError, ValueError) as exc:  # UnicodeEncodeError is a ValueError
+            raise EvaluationError("the batch input is not JSON text") from exc
+        try:
+            engine = self._engine()
+            engine.set_input_json(text)
+            answer = json.loads(engine.eval_query_as_json(batch_query(query)))
+        except EvaluationError:
+            raise
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # Rust errors, and pyo3 panics (a BaseException)
+            raise EvaluationError(engine_error_message(exc)) from exc
+        try:
+            values = answer["result"][0]["expressions"][0]["value"]
+        except (KeyError, IndexError, TypeError) as exc:
+            raise EvaluationError("the batch query gave no result") from exc
+        if not isinstance(values, list) or len(values) != len(input_documents):
+            raise EvaluationError("the batch query gave a result per input")
+        return [
+            Evaluation(defined=True, value=item[0])
+            if isinstance(item, list) and item
+            else UNDEFINED
+            for item in values
+        ]
 
     def _eval_rule(self, engine: regorus.Engine, query: str) -> Evaluation:
         value = json.loads(engine.eval_rule_as_json(query))
