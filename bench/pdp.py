@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -138,6 +139,23 @@ def casbin_peer(iterations: int, workdir: Path) -> float:
     return (time.perf_counter() - started) / iterations * 1e6
 
 
+def logged_decisions(audit_db: Path) -> int:
+    """Decision events already durable in the server's audit log (its SQLite file)."""
+    with sqlite3.connect(f"file:{audit_db}?mode=ro", uri=True, timeout=30) as conn:
+        row = conn.execute("SELECT count(*) FROM audit_event WHERE type = 'decision'").fetchone()
+    return int(row[0])
+
+
+def wait_for_logged(audit_db: Path, wanted: int, timeout: float) -> float:
+    """Seconds until ``wanted`` decision events are in the log (raises past ``timeout``)."""
+    started = time.monotonic()
+    while logged_decisions(audit_db) < wanted:
+        if time.monotonic() - started > timeout:
+            raise RuntimeError("the decision log did not catch up with the answered decisions")
+        time.sleep(0.2)
+    return time.monotonic() - started
+
+
 def http_figures(args: argparse.Namespace, workdir: Path) -> None:
     env = {
         **os.environ,
@@ -146,7 +164,6 @@ def http_figures(args: argparse.Namespace, workdir: Path) -> None:
         "TRUSTPLANE_WEB__RATE_LIMIT_PER_SECOND": "1000000",
         "TRUSTPLANE_WEB__RATE_LIMIT_BURST": "1000000",
         "TRUSTPLANE_LOG_LEVEL": "WARNING",
-        "TRUSTPLANE_POLICY__DECISION_LOG_QUEUE": "1000000",
     }
     cli(env, "db", "upgrade")
     account = json.loads(
@@ -200,6 +217,8 @@ def http_figures(args: argparse.Namespace, workdir: Path) -> None:
         answer = httpx.post(f"{url}/v1/authorize/batch", content=batch, headers=headers, timeout=60)
         assert answer.status_code == 200
         assert len(answer.json()["decisions"]) == 1000
+        audit_db = workdir / "data" / "audit.db"
+        logged_before = logged_decisions(audit_db)
         batched = run_load(
             f"{url}/v1/authorize/batch",
             method="POST",
@@ -213,6 +232,14 @@ def http_figures(args: argparse.Namespace, workdir: Path) -> None:
             f"{batched.rps * 1000:>9.0f} decisions/s   "
             f"({batched.rps:.1f} batches/s, p50 {statistics.median(batched.latencies_ms):.1f} ms"
             f" per batch, errors {batched.errors})"
+        )
+        # decisions are answered once queued for the audit log (bounded queue, ADR 0202);
+        # the sustained rate counts the time until the last of them is durable in the log
+        answered = (batched.requests - batched.errors) * 1000
+        drain = wait_for_logged(audit_db, logged_before + answered, timeout=300)
+        print(
+            f"    ... all {answered:,} decisions durable in the audit log {drain:.1f} s after "
+            f"the run: {answered / (batched.seconds + drain):,.0f} decisions/s end to end"
         )
     finally:
         process.terminate()
@@ -231,21 +258,33 @@ def main() -> None:
         f"trustplane PDP benchmark: FinSolve bundle, {len(REQUESTS)}-request corpus mix, "
         f"{os.cpu_count()} cores shared by server, load generator and other processes"
     )
-    floor, floor_p50 = raw_regorus(args.iterations)
+    # (a) and (b) alternate in rounds, so a slower stretch of a shared machine hits both
+    rounds = 5
+    per_round = max(1, args.iterations // rounds)
+    floors: list[tuple[float, float]] = []
+    logged: list[tuple[float, float, float]] = []
+    unlogged: list[tuple[float, float, float]] = []
+    for _ in range(rounds):
+        floors.append(raw_regorus(per_round))
+        logged.append(in_process(per_round))
+        unlogged.append(in_process(per_round, log=False))
+    floor = statistics.mean(f[0] for f in floors)
+    floor_p50 = statistics.median(f[1] for f in floors)
     print(
         f"(a) raw regorus eval_rule                    {floor:>9.1f} µs/decision mean"
-        f"   p50 {floor_p50:.1f} µs"
+        f"   p50 {floor_p50:.1f} µs   ({rounds} rounds alternating with (b))"
     )
-    p50, p99, mean = in_process(args.iterations)
-    print(
-        f"(b) in-process decide()                      p50 {p50:>7.1f} µs   p99 {p99:>7.1f} µs"
-        f"   mean {mean:.1f} µs   (mean {mean / floor:.2f}x, p50 {p50 / floor_p50:.2f}x the floor)"
-    )
-    p50, p99, mean = in_process(args.iterations, log=False)
-    print(
-        f"    decide() without the decision log        p50 {p50:>7.1f} µs   p99 {p99:>7.1f} µs"
-        f"   mean {mean:.1f} µs   (mean {mean / floor:.2f}x, p50 {p50 / floor_p50:.2f}x the floor)"
-    )
+    for label, runs in (
+        ("(b) in-process decide()                 ", logged),
+        ("    decide() without the decision log   ", unlogged),
+    ):
+        p50 = statistics.median(r[0] for r in runs)
+        p99 = max(r[1] for r in runs)
+        mean = statistics.mean(r[2] for r in runs)
+        print(
+            f"{label}      p50 {p50:>7.1f} µs   p99 {p99:>7.1f} µs   mean {mean:.1f} µs"
+            f"   (mean {mean / floor:.2f}x, p50 {p50 / floor_p50:.2f}x the floor)"
+        )
     with tempfile.TemporaryDirectory(prefix="tp-bench-pdp-") as tmp:
         workdir = Path(tmp)
         peer = casbin_peer(args.iterations, workdir)

@@ -100,22 +100,3 @@ def check_representable(document: Any) -> None:
 
 def message(problem: str) -> str:
     return f"input {problem[:200]}: not representable in canonical JSON (RFC 8785)"
-
-
-def has_lone_surrogate(document: Any) -> bool:
-    """True when a string or key holds a lone UTF-16 surrogate (no Rust engine can take it)."""
-    stack: list[Any] = [document]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, str):
-            if not value.isascii() and _text_problem(value):
-                return True
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                if isinstance(key, str) and not key.isascii() and _text_problem(key):
-                    return True
-                if not isinstance(item, int | float | bool) and item is not None:
-                    stack.append(item)
-        elif isinstance(value, list | tuple):
-            stack.extend(value)
-    return False

@@ -14,7 +14,6 @@ import regorus
 
 from policies.engine import UNDEFINED, Evaluation
 from policies.errors import EvaluationError
-from policies.input_limits import has_lone_surrogate
 from policies.source import BundleFiles
 from policies.testing import compile_engine, engine_error_message
 
@@ -41,6 +40,23 @@ def rule_paths(files: BundleFiles) -> frozenset[str]:
 
 
 _DATA_PATH = re.compile(r"^data(\.[A-Za-z_][A-Za-z0-9_]*)+$")
+
+
+def _input_json(document: Mapping[str, Any]) -> str:
+    """The input as JSON text for ``set_input_json``.
+
+    Serialising (C speed) is also the input check: ``str.encode`` refuses a lone UTF-16
+    surrogate, which regorus would crash the process on, and ``json.dumps`` refuses what is
+    not JSON. Cheaper than walking the document in Python and converting it through pyo3.
+    """
+    try:
+        text = json.dumps(document, ensure_ascii=False, allow_nan=False)
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise EvaluationError("the input holds a string with a lone UTF-16 surrogate") from exc
+    except (TypeError, ValueError) as exc:
+        raise EvaluationError("the input is not JSON") from exc
+    return text
 
 
 def batch_query(query: str) -> str:
@@ -109,11 +125,10 @@ class RegorusEngine:
         return engine
 
     def evaluate(self, query: str, input_document: Mapping[str, Any]) -> Evaluation:
+        text = _input_json(input_document)
         try:
-            if has_lone_surrogate(input_document):  # regorus' set_input crashes the process
-                raise EvaluationError("the input holds a string with a lone UTF-16 surrogate")
             engine = self._engine()
-            engine.set_input(dict(input_document))
+            engine.set_input_json(text)
             if query in self._rule_queries:
                 return self._eval_rule(engine, query)
             return self._eval_query(engine, query)
@@ -132,11 +147,7 @@ class RegorusEngine:
         The batch goes in as one JSON text: serialising it is also the lone-surrogate check
         (``str.encode`` refuses them), which regorus' ``set_input`` would crash on.
         """
-        try:
-            text = json.dumps({"requests": list(input_documents)}, ensure_ascii=False)
-            text.encode("utf-8")
-        except (TypeError, ValueError) as exc:  # UnicodeEncodeError is a ValueError
-            raise EvaluationError("the batch input is not JSON text") from exc
+        text = _input_json({"requests": list(input_documents)})
         try:
             engine = self._engine()
             engine.set_input_json(text)
