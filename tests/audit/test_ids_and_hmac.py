@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import random
 import uuid
 
 from hypothesis import given
@@ -55,3 +56,15 @@ def test_a_forked_child_does_not_repeat_the_parents_ids() -> None:
     parent = "".join(new_event_id() for _ in range(4))
     assert len(child) == len(parent) == 4 * 36
     assert child != parent
+
+
+def test_seeding_the_shared_random_generator_does_not_repeat_ids() -> None:
+    # hypothesis (and schemathesis) seed the `random` module for every example
+    state = random.getstate()
+    try:
+        random.seed(0)
+        first = new_event_id()
+        random.seed(0)
+        assert new_event_id() != first
+    finally:
+        random.setstate(state)
