@@ -65,6 +65,15 @@ def _plain_encoder() -> Callable[[Any], str]:
 _encode_plain = _plain_encoder()
 
 
+def is_plain_scalar(value: Any) -> bool:
+    """``is_plain`` for a value that is neither an object nor an array."""
+    if isinstance(value, str | bool) or value is None:
+        return True
+    if isinstance(value, int):
+        return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
+    return False
+
+
 def is_plain(value: Any) -> bool:
     """True when ``json.dumps`` already yields the RFC 8785 form of ``value``.
 
@@ -72,17 +81,13 @@ def is_plain(value: Any) -> bool:
     the I-JSON range, and with ASCII object keys (JCS sorts keys by UTF-16 code units,
     Python by code points; they differ only beyond the BMP). String escaping is the same.
     """
-    if isinstance(value, str | bool) or value is None:
-        return True
-    if isinstance(value, int):
-        return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
     if isinstance(value, dict):
         return all(
             isinstance(key, str) and key.isascii() and is_plain(item) for key, item in value.items()
         )
     if isinstance(value, list | tuple):
         return all(is_plain(item) for item in value)
-    return False
+    return is_plain_scalar(value)
 
 
 def canonical_bytes(document: Any, *, plain: bool | None = None) -> bytes:

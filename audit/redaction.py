@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Iterable
 from typing import Any
 
-from audit.canonical import MAX_SAFE_INTEGER, canonical_bytes
+from audit.canonical import canonical_bytes, is_plain_scalar
 
 PREFIX = "hmac-sha256:"
 MIN_KEY_BYTES = 16
@@ -43,15 +43,13 @@ class Redactor:
         return PREFIX + outer.hexdigest()
 
     def redact(self, value: Any) -> Any:
-        """A copy of ``value`` with every sensitive key's value hashed."""
-        if isinstance(value, dict):
-            return {key: self._redact_entry(str(key), item) for key, item in value.items()}
-        if isinstance(value, list | tuple):
-            return [self.redact(item) for item in value]
-        return value
+        """A copy of ``value`` with every sensitive key's value hashed (case-insensitive
+        keys, any depth; a value already in redacted form is kept as it is)."""
+        return self.redact_plain(value)[0]
 
     def redact_plain(self, value: Any) -> tuple[Any, bool]:
-        """``(redact(value), canonical.is_plain(redact(value)))`` in one walk (hot path)."""
+        """``redact(value)`` and whether that copy is plain JSON (``canonical.is_plain``),
+        in one walk: preparing an event needs both."""
         if isinstance(value, dict):
             sensitive = self.sensitive_keys
             copy = {}
@@ -65,26 +63,11 @@ class Redactor:
                 elif isinstance(item, dict | list | tuple):
                     stored, ok = self.redact_plain(item)
                 else:
-                    ok = _plain_scalar(item)
+                    ok = is_plain_scalar(item)
                 copy[key] = stored
                 plain = plain and ok and isinstance(key, str) and key.isascii()
             return copy, plain
         if isinstance(value, list | tuple):
             items = [self.redact_plain(item) for item in value]
             return [item for item, _ in items], all(ok for _, ok in items)
-        return value, _plain_scalar(value)
-
-    def _redact_entry(self, key: str, item: Any) -> Any:
-        if key.lower() not in self.sensitive_keys or item is None:
-            return self.redact(item)
-        if isinstance(item, str) and item.startswith(PREFIX):
-            return item  # already redacted upstream
-        return self.hash_value(item)
-
-
-def _plain_scalar(value: Any) -> bool:
-    if isinstance(value, str | bool) or value is None:
-        return True
-    if isinstance(value, int):
-        return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
-    return False
+        return value, is_plain_scalar(value)
