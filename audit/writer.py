@@ -120,12 +120,22 @@ class GroupCommitWriter(Generic[T, R]):
         self._queue.put(_STOP)
         self._thread.join(timeout)
 
-    def _drain(self, batch: list[_Request[T, R]]) -> bool:
-        """Add queued requests to ``batch`` (up to ``max_batch`` items); True on stop."""
+    def _drain(self, batch: list[_Request[T, R]], deadline: float | None = None) -> bool:
+        """Add queued requests to ``batch`` (up to ``max_batch`` items); True on stop.
+
+        With a ``deadline`` (``time.monotonic()``), also wait until then for requests
+        still to come, while the batch holds fewer than the commit expects.
+        """
         size = sum(len(request.items) for request in batch)
         while size < self._max_batch:
             try:
-                more = self._queue.get_nowait()
+                if deadline is None:
+                    more = self._queue.get_nowait()
+                else:
+                    remaining = deadline - time.monotonic()
+                    if len(batch) >= self._expected or remaining <= 0:
+                        return False
+                    more = self._queue.get(timeout=remaining)
             except queue.Empty:
                 return False
             if more is _STOP:
@@ -159,22 +169,7 @@ class GroupCommitWriter(Generic[T, R]):
         wait = min(self._max_gather, self._last_commit_seconds * self._gather_fraction)
         if len(batch) >= self._expected or wait <= 0:
             return False
-        deadline = time.monotonic() + wait
-        size = sum(len(request.items) for request in batch)
-        while len(batch) < self._expected and size < self._max_batch:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            try:
-                more = self._queue.get(timeout=remaining)
-            except queue.Empty:
-                return False
-            if more is _STOP:
-                self._stopping = True
-                return True
-            batch.append(more)  # type: ignore[arg-type]
-            size += len(more.items)  # type: ignore[attr-defined]
-        return False
+        return self._drain(batch, deadline=time.monotonic() + wait)
 
     def _idle(self) -> None:
         if self._on_idle is None:

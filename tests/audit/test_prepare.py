@@ -115,17 +115,20 @@ def test_in_memory_log_for_other_rooms_unit_tests() -> None:
     assert len(log.events) == 3
 
 
-any_json = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**60), 2**60)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=6),
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
-    ),
-    max_leaves=12,
-)
+def json_trees(keys: st.SearchStrategy[str]) -> st.SearchStrategy[Any]:
+    """JSON-like values of every kind (floats and big integers too), objects keyed by ``keys``."""
+    return st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers(-(2**60), 2**60)
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | st.text(max_size=6),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(keys, inner, max_size=3),
+        max_leaves=12,
+    )
+
+
+any_json = json_trees(st.text(max_size=4))
 
 
 @settings(max_examples=50, deadline=None)
@@ -154,18 +157,7 @@ def test_fast_canonical_form_edge_cases() -> None:
         canonical_bytes("\ud800")
 
 
-keyed_json = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**60), 2**60)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=6),
-    lambda inner: (
-        st.lists(inner, max_size=3)
-        | st.dictionaries(st.sampled_from(["email", "EMAIL", "x", "é", "seq"]), inner, max_size=3)
-    ),
-    max_leaves=12,
-)
+keyed_json = json_trees(st.sampled_from(["email", "EMAIL", "x", "é", "seq"]))
 
 
 @settings(max_examples=80, deadline=None)
