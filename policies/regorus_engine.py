@@ -7,8 +7,8 @@ import json
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import regorus
 
@@ -70,6 +70,7 @@ def batch_query(query: str) -> str:
     return f"[[value | value := {query} with input as item] | some item in input.requests]"
 
 
+_T = TypeVar("_T")
 _KEYS = itertools.count()
 _THREAD_ENGINES = threading.local()
 ENGINES_PER_THREAD = 4
@@ -125,19 +126,8 @@ class RegorusEngine:
         return engine
 
     def evaluate(self, query: str, input_document: Mapping[str, Any]) -> Evaluation:
-        text = _input_json(input_document)
-        try:
-            engine = self._engine()
-            engine.set_input_json(text)
-            if query in self._rule_queries:
-                return self._eval_rule(engine, query)
-            return self._eval_query(engine, query)
-        except EvaluationError:
-            raise
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except BaseException as exc:  # Rust errors, and pyo3 panics (a BaseException)
-            raise EvaluationError(engine_error_message(exc)) from exc
+        evaluate = self._eval_rule if query in self._rule_queries else self._eval_query
+        return self._with_input(_input_json(input_document), lambda e: evaluate(e, query))
 
     def evaluate_many(
         self, query: str, input_documents: Sequence[Mapping[str, Any]]
@@ -148,16 +138,8 @@ class RegorusEngine:
         (``str.encode`` refuses them), which regorus' ``set_input`` would crash on.
         """
         text = _input_json({"requests": list(input_documents)})
-        try:
-            engine = self._engine()
-            engine.set_input_json(text)
-            answer = json.loads(engine.eval_query_as_json(batch_query(query)))
-        except EvaluationError:
-            raise
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except BaseException as exc:  # Rust errors, and pyo3 panics (a BaseException)
-            raise EvaluationError(engine_error_message(exc)) from exc
+        batch = batch_query(query)
+        answer = self._with_input(text, lambda e: json.loads(e.eval_query_as_json(batch)))
         try:
             values = answer["result"][0]["expressions"][0]["value"]
         except (KeyError, IndexError, TypeError) as exc:
@@ -170,6 +152,20 @@ class RegorusEngine:
             else UNDEFINED
             for item in values
         ]
+
+    def _with_input(self, text: str, run: Callable[[regorus.Engine], _T]) -> _T:
+        """``run`` on this thread's engine with ``text`` as input; any engine failure
+        (Rust errors, pyo3 panics, which are BaseExceptions) is an ``EvaluationError``."""
+        try:
+            engine = self._engine()
+            engine.set_input_json(text)
+            return run(engine)
+        except EvaluationError:
+            raise
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:
+            raise EvaluationError(engine_error_message(exc)) from exc
 
     def _eval_rule(self, engine: regorus.Engine, query: str) -> Evaluation:
         value = json.loads(engine.eval_rule_as_json(query))
