@@ -310,10 +310,19 @@ class AuditLog:
     def hash_value(self, value: Any) -> str:
         return self.redactor.hash_value(value)
 
-    def verify(self, trusted: Sequence[str] = ()) -> VerificationReport:
-        from audit.verify import verify_log
+    def verify(
+        self, trusted: Sequence[str] = (), *, workers: int | None = None
+    ) -> VerificationReport:
+        """Re-hash the whole log; ``workers`` processes (default: one per available CPU)."""
+        from audit.verify import available_cpus, verify_log
 
-        return verify_log(self.store, self.verifier, self.origin, trusted=trusted)
+        return verify_log(
+            self.store,
+            self.verifier,
+            self.origin,
+            trusted=trusted,
+            workers=workers or available_cpus(),
+        )
 
 
 def _checkpoint_of(conn: Connection, size: int) -> Checkpoint | None:

@@ -18,6 +18,7 @@ rows' primary key and a guarded head ``UPDATE``); otherwise it changes nothing a
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -48,6 +49,8 @@ CHECKPOINTS = AuditCheckpointRow.__table__  # type: ignore[attr-defined]
 HEAD = AuditHeadRow.__table__  # type: ignore[attr-defined]
 SEGMENTS = AuditSegmentRow.__table__  # type: ignore[attr-defined]
 
+
+_SNAPSHOT_ID = re.compile(r"[0-9A-F]+(-[0-9A-F]+)+")
 
 HEAD_COLUMNS = "tree_size, frontier, checkpoint_size, checkpoint_at, archived_upto"
 _HEAD_WRITABLE = frozenset(HEAD_COLUMNS.split(", "))
@@ -244,6 +247,47 @@ class AuditStore:
             finally:
                 conn.exec_driver_sql("ROLLBACK")
 
+    def forkable(self) -> bool:
+        """Whether a forked child can open this database itself (not an in-memory SQLite)."""
+        if self.engine.dialect.name != "sqlite":
+            return True
+        return self.engine.url.database not in (None, "", ":memory:")
+
+    @staticmethod
+    def export_snapshot(conn: Connection) -> str | None:
+        """An id under which other sessions read ``conn``'s snapshot (PostgreSQL), else None.
+
+        Only valid while ``conn``'s ``snapshot()`` transaction is open.
+        """
+        if conn.dialect.name != "postgresql":
+            return None
+        return str(conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one())
+
+    @contextmanager
+    def joined_snapshot(self, snapshot_id: str | None) -> Iterator[Connection]:
+        """In a forked child: a new connection reading the snapshot ``export_snapshot`` named.
+
+        The child's copy of the pool (the parent's connections) is dropped unclosed first, as
+        SQLAlchemy prescribes after ``fork``. SQLite (None): the child's own read transaction;
+        rows below the head the parent read are never changed by the application.
+        """
+        self.engine.dispose(close=False)
+        if snapshot_id is not None and not _SNAPSHOT_ID.fullmatch(snapshot_id):
+            raise AuditUnavailableError("not a PostgreSQL snapshot id")
+        with self.reading() as conn:
+            if snapshot_id is None:
+                conn.exec_driver_sql("BEGIN")
+                try:
+                    yield conn
+                finally:
+                    conn.exec_driver_sql("ROLLBACK")
+                return
+            conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                # the id is validated above; SET TRANSACTION SNAPSHOT takes no parameters
+                conn.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot_id}'")
+                yield conn
+
     def _read_head(self, conn: Connection, *, lock: bool) -> Head:
         query: Select[Any] = select(HEAD).where(HEAD.c.id == 1)
         if lock:
@@ -391,17 +435,24 @@ class AuditStore:
 
     # --- reads -------------------------------------------------------------------------
 
-    def nodes(self, wanted: Iterable[NodeId]) -> dict[NodeId, bytes]:
-        """Perfect-subtree hashes; node (level, index) lives in the row of its last leaf."""
+    def nodes(
+        self, wanted: Iterable[NodeId], conn: Connection | None = None
+    ) -> dict[NodeId, bytes]:
+        """Perfect-subtree hashes; node (level, index) lives in the row of its last leaf.
+
+        Read on ``conn`` (e.g. a ``snapshot()``) when given, else on a connection of its own.
+        """
         by_leaf: dict[int, list[NodeId]] = {}
         for level, index in wanted:
             by_leaf.setdefault(((index + 1) << level) - 1, []).append((level, index))
         if not by_leaf:
             return {}
-        with self.reading() as conn:
-            rows = conn.execute(
-                select(TREE.c.leaf_index, TREE.c.hashes).where(TREE.c.leaf_index.in_(list(by_leaf)))
-            ).all()
+        query = select(TREE.c.leaf_index, TREE.c.hashes).where(TREE.c.leaf_index.in_(list(by_leaf)))
+        if conn is not None:
+            rows = conn.execute(query).all()
+        else:
+            with self.reading() as own:
+                rows = own.execute(query).all()
         found: dict[NodeId, bytes] = {}
         for leaf_index, blob in rows:
             for level, index in by_leaf[leaf_index]:
@@ -466,7 +517,9 @@ class AuditStore:
                 f"WHERE {key} >= {mark} AND {key} < {mark} ORDER BY {key}",
                 (start, end),
             )
-            return [(int(k), bytes(v)) for k, v in cursor.fetchall()]
+            # both drivers give int keys and bytes values (sqlite3 BLOB, psycopg bytea)
+            rows: list[tuple[int, bytes]] = list(cursor.fetchall())
+            return rows
         finally:
             cursor.close()
 

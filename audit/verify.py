@@ -3,20 +3,36 @@
 Finds edited, deleted, inserted, reordered and truncated events (reported with the first
 bad index) and forged or inconsistent checkpoints. Events already archived out of the hot
 store are covered by their stored leaf hashes (the archive segments verify separately).
+
+A large log is cut into segments verified side by side, one per process (ADR 0104): a
+segment starts from the tree's right edge at its first index, read from stored rows, and
+is accepted only once the segment before it, rebuilt from its events, ends on exactly that
+edge. The outcome — problems, first bad index, events checked — is the same as one walk's.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
+import os
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Connection
 
 from audit.errors import AuditIntegrityError
-from audit.merkle import HASH_SIZE, TreeBuilder, leaf_hash
+from audit.forking import map_forked
+from audit.merkle import HASH_SIZE, TreeBuilder, frontier_nodes, leaf_hash
 from audit.model import Checkpoint, VerificationReport
 from audit.note import NoteVerifier, open_checkpoint
 from audit.store import AuditStore
 
 CHUNK = 20_000
+MIN_SEGMENT = 100_000  # fewer events per process than this do not repay a fork
+
+
+def available_cpus() -> int:
+    return len(os.sched_getaffinity(0))
 
 
 def _signed_roots(
@@ -50,30 +66,129 @@ def _signed_roots(
     return roots
 
 
+@dataclass(frozen=True)
+class Segment:
+    """Leaves [lo, hi), rebuilt from the right edge ``frontier`` of the tree of size lo."""
+
+    lo: int
+    hi: int
+    frontier: tuple[bytes, ...]
+    last_good_checkpoint: int  # the largest signed checkpoint size <= lo (0 if none)
+
+
+@dataclass
+class SegmentOutcome:
+    """What verifying one segment found; ``frontier`` is the right edge at its end."""
+
+    problems: list[tuple[int | None, str]] = field(default_factory=list)
+    events_checked: int = 0
+    frontier: tuple[bytes, ...] = ()
+
+
+def plan_segments(size: int, workers: int, min_segment: int) -> list[tuple[int, int]]:
+    """[lo, hi) ranges, one per process, each at least ``min_segment`` leaves."""
+    count = max(1, min(workers, size // max(1, min_segment)))
+    bounds = [size * k // count for k in range(count + 1)]
+    return list(itertools.pairwise(bounds)) if size else [(0, 0)]
+
+
+def segments_from_rows(
+    store: AuditStore, conn: Connection, ranges: list[tuple[int, int]], roots: dict[int, bytes]
+) -> list[Segment] | None:
+    """Each range with the right edge at its start, read from stored rows (None: unreadable,
+    so the log is walked in one piece and the walk reports the missing row precisely)."""
+    wanted = {lo: frontier_nodes(lo) for lo, _ in ranges}
+    found = store.nodes([node for nodes in wanted.values() for node in nodes], conn)
+    segments: list[Segment] = []
+    for lo, hi in ranges:
+        if any(node not in found for node in wanted[lo]):
+            return None
+        good = max((s for s in roots if s <= lo), default=0)
+        segments.append(Segment(lo, hi, tuple(found[node] for node in wanted[lo]), good))
+    return segments
+
+
+def verify_segment(
+    store: AuditStore,
+    conn: Connection,
+    segment: Segment,
+    roots: dict[int, bytes],
+    archived_upto: int,
+) -> SegmentOutcome:
+    """Re-hash the segment's events chunk by chunk, checking tree rows and checkpoints."""
+    walk = _Walk(segment, roots, archived_upto)
+    for lo in range(segment.lo, segment.hi, CHUNK):
+        hi = min(lo + CHUNK, segment.hi)
+        tree = store.raw_chunk(conn, "audit_tree", "leaf_index", "hashes", start=lo, end=hi)
+        events = store.raw_chunk(conn, "audit_event", "seq", "canonical", start=lo, end=hi)
+        if not walk.chunk(lo, hi, tree, events):
+            break
+        walk.outcome.events_checked = hi
+    else:
+        walk.outcome.frontier = tuple(walk.builder.frontier)
+    return walk.outcome
+
+
 def verify_log(
-    store: AuditStore, verifier: NoteVerifier, origin: str, trusted: Sequence[str] = ()
+    store: AuditStore,
+    verifier: NoteVerifier,
+    origin: str,
+    trusted: Sequence[str] = (),
+    *,
+    workers: int = 1,
+    min_segment: int | None = None,
 ) -> VerificationReport:
     report = VerificationReport()
     with store.snapshot() as (conn, head):
         roots = _signed_roots(store.checkpoints(conn), trusted, verifier, origin, report)
-        walk = _Walk(roots, head.archived_upto, report)
         size = head.tree_size
-        for lo in range(0, size, CHUNK):
-            hi = min(lo + CHUNK, size)
-            tree = store.raw_chunk(conn, "audit_tree", "leaf_index", "hashes", start=lo, end=hi)
-            events = store.raw_chunk(conn, "audit_event", "seq", "canonical", start=lo, end=hi)
-            if not walk.chunk(lo, hi, tree, events):
-                return _finish(report, size)
-            report.events_checked = hi
+        if not store.forkable():
+            workers = 1
+        ranges = plan_segments(size, workers, min_segment or MIN_SEGMENT)
+        segments = segments_from_rows(store, conn, ranges, roots) if len(ranges) > 1 else None
+        if segments is None:
+            segments = [Segment(0, size, (), 0)]
+        snapshot_id = store.export_snapshot(conn) if len(segments) > 1 else None
+
+        def here(segment: Segment) -> SegmentOutcome:
+            return verify_segment(store, conn, segment, roots, head.archived_upto)
+
+        def forked(segment: Segment) -> SegmentOutcome:
+            with store.joined_snapshot(snapshot_id) as own:
+                return verify_segment(store, own, segment, roots, head.archived_upto)
+
+        outcomes = map_forked(forked, here, segments, stop=lambda outcome: bool(outcome.problems))
+        frontier = _merge(report, segments, outcomes)
+        if frontier is None:
+            return _finish(report, size)
         extra_event, extra_node = store.count_beyond(conn, size)
     if extra_event >= 0 or extra_node >= 0:
         report.fail(size, f"index {size}: rows beyond the tree head (inserted)")
-    if walk.builder.frontier != head.frontier:
+    if list(frontier) != head.frontier:
         report.fail(size, "tree head does not match the rebuilt tree")
     beyond = [s for s in roots if s > size]
     if beyond:
         report.fail(size, f"log truncated: checkpoint at size {max(beyond)} > {size} events")
     return _finish(report, size)
+
+
+def _merge(
+    report: VerificationReport, segments: list[Segment], outcomes: list[SegmentOutcome]
+) -> tuple[bytes, ...] | None:
+    """Accept segments in order; the first with a problem ends the walk (its problems are
+    the report's). Returns the right edge at the end of the log, None on a problem."""
+    frontier: tuple[bytes, ...] = ()
+    for segment, outcome in zip(segments, outcomes, strict=False):
+        if segment.frontier != frontier:  # only if rows changed under a SQLite child
+            report.fail(segment.lo, f"index {segment.lo}: tree node changed during verification")
+            return None
+        for index, problem in outcome.problems:
+            report.fail(index, problem)
+        report.events_checked = outcome.events_checked or segment.lo
+        if outcome.problems:
+            return None
+        frontier = outcome.frontier
+    return frontier
 
 
 def _contiguous(rows: list[tuple[int, bytes]], lo: int, hi: int) -> bool:
@@ -82,16 +197,14 @@ def _contiguous(rows: list[tuple[int, bytes]], lo: int, hi: int) -> bool:
 
 
 class _Walk:
-    """Re-hashes events in order, rebuilding the tree and checking checkpoints."""
+    """Re-hashes one segment's events in order, rebuilding the tree and checking checkpoints."""
 
-    def __init__(
-        self, roots: dict[int, bytes], archived_upto: int, report: VerificationReport
-    ) -> None:
+    def __init__(self, segment: Segment, roots: dict[int, bytes], archived_upto: int) -> None:
         self.roots = roots
         self.archived_upto = archived_upto
-        self.report = report
-        self.builder = TreeBuilder()
-        self.last_good_checkpoint = 0
+        self.outcome = SegmentOutcome()
+        self.builder = TreeBuilder(segment.lo, segment.frontier)
+        self.last_good_checkpoint = segment.last_good_checkpoint
 
     def chunk(
         self,
@@ -144,7 +257,7 @@ class _Walk:
         return True
 
     def _bad(self, index: int, problem: str) -> bool:
-        self.report.fail(index, problem)
+        self.outcome.problems.append((index, problem))
         return False
 
 

@@ -70,11 +70,15 @@ def verify(
         list[Path] | None,
         typer.Option("--trusted", help="A checkpoint note kept outside the database (repeatable)"),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, help="Processes re-hashing in parallel; default: CPUs"),
+    ] = None,
 ) -> None:
     """Re-hash every event, rebuild the tree, check every checkpoint's signature."""
     notes = [path.read_text() for path in trusted or []]
     with opened_log() as log:
-        report = log.verify(notes)
+        report = log.verify(notes, workers=workers)
     typer.echo(
         f"tree size {report.tree_size}: {report.events_checked} events, "
         f"{report.checkpoints_checked} checkpoints checked"

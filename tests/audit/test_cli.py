@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
+import audit.verify
 from audit import AuditEventIn, AuditLog, EventType, Target, build_audit_log
 from tests.audit.conftest import tamper
 from trustplane.cli import app
@@ -89,14 +90,18 @@ def test_verify_checkpoint_and_public_key(env: Env) -> None:
     assert "audit log verifies" in out
 
 
-def test_verify_reports_the_first_bad_index(env: Env) -> None:
+@pytest.mark.parametrize("workers", ["1", "3"])
+def test_verify_reports_the_first_bad_index(
+    env: Env, workers: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(audit.verify, "MIN_SEGMENT", 4)  # 3 workers: segments of ~10 events
     env.seed(30)
     tamper(
         env.engine,
         "UPDATE audit_event SET canonical = :bytes WHERE seq = 12",
         bytes=b'{"forged":true}',
     )
-    code, out = invoke("audit", "verify")
+    code, out = invoke("audit", "verify", "--workers", workers)
     assert code == 1
     assert "first bad index: 12" in out
     assert "does NOT verify" in out

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+import audit.forking
+import audit.verify
 from audit import AuditLog
 from audit.merkle import TreeBuilder, leaf_hash
 from audit.note import CheckpointBody, NoteSigner
@@ -17,6 +20,23 @@ from audit.verify import verify_log
 from tests.audit.conftest import ORIGIN, event, tamper
 
 SIZE = 30
+
+
+@pytest.fixture(params=[1, 3], ids=["one process", "three processes"], autouse=True)
+def processes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+    """Every tamper case is found alike by one walk and by three segments side by side."""
+    segment_counts: list[int] = []
+    real_map_forked = audit.forking.map_forked
+
+    def spy(child: Any, local: Any, items: Sequence[Any], stop: Any) -> Any:
+        segment_counts.append(len(items))
+        return real_map_forked(child, local, items, stop)
+
+    monkeypatch.setattr(audit.verify, "map_forked", spy)
+    monkeypatch.setattr(audit.verify, "MIN_SEGMENT", 4)
+    monkeypatch.setattr(audit.verify, "available_cpus", lambda: request.param)
+    yield request.param
+    assert max(segment_counts) == request.param  # the untampered log was split as planned
 
 
 @pytest.fixture
