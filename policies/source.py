@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +19,16 @@ DATA_FILE = "data.json"
 
 @dataclass(frozen=True)
 class BundleFiles:
-    """Rego modules by bundle-relative path (``finsolve/authz.rego``) and the data document."""
+    """Rego modules by bundle-relative path (``finsolve/authz.rego``) and the data document.
+
+    A value: build a new one rather than change the dicts of an existing one (the revision
+    is computed once, on first use; the bundle service asks for it on every request).
+    """
 
     modules: dict[str, str]
     data: dict[str, Any] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def revision(self) -> str:
         return revision_of(self)
 
