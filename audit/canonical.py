@@ -65,21 +65,33 @@ def _plain_encoder() -> Callable[[Any], str]:
 _encode_plain = _plain_encoder()
 
 
+# Floats whose ``repr`` is already the ECMAScript Number::toString form JCS asks for.
+# Both print the same shortest round-trip digits; with the decimal exponent n of those
+# digits (x = 0.d1d2... x 10^n), ``repr`` writes them without an exponent for -4 < n <= 16,
+# ECMAScript for -6 < n <= 21. Inside the first range the spellings agree except on
+# integral values (``repr`` adds ".0": 2.0 vs 2). -4 < n <= 16 is 1e-4 <= |x| < 1e16.
+PLAIN_FLOAT_MIN = 1e-4
+PLAIN_FLOAT_LIMIT = 1e16
+
+
 def is_plain_scalar(value: Any) -> bool:
     """``is_plain`` for a value that is neither an object nor an array."""
     if isinstance(value, str | bool) or value is None:
         return True
     if isinstance(value, int):
         return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
+    if isinstance(value, float):  # NaN and infinities fail the range test; so does -0.0
+        return PLAIN_FLOAT_MIN <= abs(value) < PLAIN_FLOAT_LIMIT and not value.is_integer()
     return False
 
 
 def is_plain(value: Any) -> bool:
     """True when ``json.dumps`` already yields the RFC 8785 form of ``value``.
 
-    That holds without floats (JCS formats numbers the ECMAScript way), with integers in
-    the I-JSON range, and with ASCII object keys (JCS sorts keys by UTF-16 code units,
-    Python by code points; they differ only beyond the BMP). String escaping is the same.
+    That holds for strings (the escaping is the same), for integers in the I-JSON range, for
+    floats that ``is_plain_scalar`` admits (JCS formats numbers the ECMAScript way), and with
+    ASCII object keys (JCS sorts keys by UTF-16 code units, Python by code points; they
+    differ only beyond the BMP).
     """
     if isinstance(value, dict):
         return all(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from audit.canonical import (
     decode,
     format_time,
     is_plain,
+    is_plain_scalar,
     parse_time,
     stored_event,
 )
@@ -155,6 +157,31 @@ def test_fast_canonical_form_edge_cases() -> None:
         canonical_bytes(2**53)
     with pytest.raises(Exception):
         canonical_bytes("\ud800")
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.floats(allow_nan=False, allow_infinity=False)
+    | st.floats(min_value=1e-5, max_value=1e17)
+    | st.floats(min_value=-1e17, max_value=-1e-5)
+    | st.integers(-(2**54), 2**54).map(float)
+    | st.integers(-(2**54), 2**54).map(lambda n: n / 1000)
+)
+def test_a_float_is_plain_only_when_its_repr_is_the_ecmascript_form(value: float) -> None:
+    expected = bytes(rfc8785.dumps(value))
+    assert canonical_bytes(value) == expected
+    if is_plain_scalar(value):
+        assert json.dumps(value).encode() == expected
+
+
+def test_plain_float_boundaries() -> None:
+    plain = [1e-4, -1e-4, 0.5, 0.123, 1234.5678, 0.1 + 0.2, 1234567890123456.8]
+    other = [9.999999999999999e-05, 1e-7, 1e16, 2.5e16, 1e21, 2.0, -0.0, 0.0]
+    other += [float("nan"), float("inf"), float("-inf")]
+    assert all(is_plain_scalar(value) for value in plain)
+    assert not any(is_plain_scalar(value) for value in other)
+    for value in plain + other[:8]:
+        assert canonical_bytes({"x": value}) == bytes(rfc8785.dumps({"x": value})), value
 
 
 keyed_json = json_trees(st.sampled_from(["email", "EMAIL", "x", "é", "seq"]))
