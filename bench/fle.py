@@ -246,6 +246,9 @@ def bench_http(batches: int) -> None:
     service = Caller("svc:payments", CallerKind.SERVICE, frozenset({"svc:payments"}))
 
     class BenchAuthenticator:
+        def bearer_needs_io(self, token: str) -> bool:
+            return False
+
         def authenticate_bearer(self, token: str) -> Caller:
             return service
 

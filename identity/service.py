@@ -14,6 +14,7 @@ from identity.caller import Caller
 from identity.clients import ClientCredentials
 from identity.clock import Clock, utc_now
 from identity.config import IdentityConfig
+from identity.errors import AuthenticationError
 from identity.keys import KeySet
 from identity.oidc import ExternalIssuers
 from identity.passwords import SecretHasher
@@ -75,6 +76,15 @@ class IdentityService:
         if self.tokens.owns(header) or not self._external:
             return self.tokens.verify(token, header)
         return self._external.verify(token, header)
+
+    def bearer_needs_io(self, token: str) -> bool:
+        """Our own tokens verify offline (CPU only); an external issuer's may need its JWKS."""
+        if not self._external:
+            return False
+        try:
+            return not self.tokens.owns(unverified_header(token))
+        except AuthenticationError:
+            return False  # malformed: refused without any I/O
 
     def authenticate_session(self, session_token: str) -> Caller:
         return self.sessions.authenticate(session_token)

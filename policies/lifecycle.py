@@ -75,6 +75,11 @@ class BundleService:
         return engine
 
     @property
+    def loaded(self) -> bool:
+        """Whether an engine is loaded (until then, the first ``current()`` reads the store)."""
+        return self._engine is not None
+
+    @property
     def active_files(self) -> BundleFiles:
         self.current()
         assert self._files is not None

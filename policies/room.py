@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,8 +25,17 @@ from policies.store import BundleStore
 class RouteAuthorizer:
     """trustplane's own routes, decided by ``trustplane.authz`` (and logged like any decision)."""
 
-    def __init__(self, decisions: DecisionService) -> None:
+    def __init__(
+        self, decisions: DecisionService, inline: Callable[[], bool] = lambda: False
+    ) -> None:
         self._decisions = decisions
+        self._inline = inline
+
+    @property
+    def decides_inline(self) -> bool:
+        """True when a decision is CPU work only right now (a loaded embedded engine): the
+        web layer then decides on the event loop instead of hopping to a worker thread."""
+        return self._inline()
 
     def authorize(
         self,
@@ -80,6 +89,10 @@ class PolicyRoom:
     signer: BundleSigner | None = None
     opa: _OpaSource | None = None
     _archives: dict[str, bytes] = field(default_factory=dict)
+
+    @property
+    def decides_inline(self) -> bool:
+        return self.routes.decides_inline
 
     def bundle_archive(self) -> tuple[str, bytes]:
         """(revision, .tar.gz) of the active revision; built once per revision."""
@@ -145,7 +158,8 @@ def build_policy_room(
         bundles=bundles,
         logger=logger,
         decisions=decisions,
-        routes=RouteAuthorizer(decisions),
+        # a remote OPA answers over the network; the embedded engine, once loaded, needs no I/O
+        routes=RouteAuthorizer(decisions, lambda: opa is None and bundles.loaded),
         signer=signer,
         opa=opa,
     )

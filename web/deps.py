@@ -6,11 +6,12 @@ Routers write ``caller: CallerDep`` to require an authenticated caller and
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Protocol
 
 import structlog
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 
 from identity import Caller
 from web.errors import ForbiddenError, NotAuthenticatedError, RateLimitedError
@@ -26,6 +27,10 @@ class CallerAuthenticator(Protocol):
     """What the web layer needs from the identity room."""
 
     def authenticate_bearer(self, token: str) -> Caller: ...
+
+    def bearer_needs_io(self, token: str) -> bool:
+        """False when checking ``token`` is CPU work only (a token this service issued)."""
+        ...
 
     def authenticate_session(self, session_token: str) -> Caller: ...
 
@@ -43,7 +48,7 @@ class WebContext(Protocol):
     def limiter(self) -> TokenBucketLimiter: ...
 
 
-def get_container(request: Request) -> Any:
+async def get_container(request: Request) -> Any:
     return request.app.state.container
 
 
@@ -80,9 +85,22 @@ def _same(left: str, right: str) -> bool:
     return hmac.compare_digest(left.encode(), right.encode())
 
 
-def current_caller(request: Request, container: ContainerDep) -> Caller:
-    """The authenticated caller, rate limited; raises 401/429 problems otherwise."""
-    caller = _credentials(request, container)
+def _verifiable_inline(request: Request, container: WebContext) -> bool:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and not container.authenticator.bearer_needs_io(token.strip())
+
+
+async def current_caller(request: Request, container: ContainerDep) -> Caller:
+    """The authenticated caller, rate limited; raises 401/429 problems otherwise.
+
+    A token this service issued is checked on the event loop: a signature check costs less
+    than the hop to a worker thread and back (ADR 0007). Sessions (a database read) and
+    tokens of external issuers (whose keys may need fetching) are checked in the threadpool.
+    """
+    if _verifiable_inline(request, container):
+        caller = _credentials(request, container)
+    else:
+        caller = await run_in_threadpool(_credentials, request, container)
     retry_after = container.limiter.acquire(f"caller:{caller.id}")
     if retry_after > 0:
         raise RateLimitedError(retry_after)
@@ -94,12 +112,16 @@ def current_caller(request: Request, container: ContainerDep) -> Caller:
 CallerDep = Annotated[Caller, Depends(current_caller)]
 
 
-def require(action: str, resource_type: str) -> Callable[..., Caller]:
+def require(action: str, resource_type: str) -> Callable[..., Awaitable[Caller]]:
     """A dependency that admits the caller only when the route gate allows the action."""
 
-    def dependency(request: Request, caller: CallerDep, container: ContainerDep) -> Caller:
+    async def dependency(request: Request, caller: CallerDep, container: ContainerDep) -> Caller:
         context = {"ip": client_ip(request), "method": request.method, "path": request.url.path}
-        decision = container.gate.check(caller, action, resource_type, context)
+        gate: RouteGate = container.gate
+        if gate.blocking:
+            decision = await run_in_threadpool(gate.check, caller, action, resource_type, context)
+        else:  # CPU work of well under a millisecond: cheaper than a threadpool hop
+            decision = gate.check(caller, action, resource_type, context)
         if not decision.allow:
             raise ForbiddenError(f"not allowed to {action} {resource_type}", decision.reasons)
         return caller

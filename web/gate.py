@@ -20,6 +20,11 @@ class GateDecision:
 
 
 class RouteGate(Protocol):
+    @property
+    def blocking(self) -> bool:
+        """True when ``check`` may wait on I/O now (it then runs in the threadpool)."""
+        ...
+
     def check(
         self, caller: Caller, action: str, resource_type: str, context: Mapping[str, Any]
     ) -> GateDecision: ...
@@ -42,6 +47,8 @@ DEFAULT_ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 
 class RoleGate:
     """Fallback gate: an action is allowed when the caller holds one of its roles."""
+
+    blocking = False
 
     def __init__(self, permissions: Mapping[str, frozenset[str]] | None = None) -> None:
         self._permissions = dict(permissions or DEFAULT_ROLE_PERMISSIONS)

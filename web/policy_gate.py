@@ -30,6 +30,10 @@ class PolicyRouteGate:
     def __init__(self, authorizer: RouteAuthorizer) -> None:
         self._authorizer = authorizer
 
+    @property
+    def blocking(self) -> bool:
+        return not self._authorizer.decides_inline
+
     def check(
         self, caller: Caller, action: str, resource_type: str, context: Mapping[str, Any]
     ) -> GateDecision:

@@ -197,3 +197,11 @@ def test_identity_service_routes_tokens_by_key(
     assert service.authenticate_bearer(idp.token(clock)).kind is CallerKind.USER
     with pytest.raises(AuthenticationError):
         service.authenticate_bearer(idp.token(clock, iss="https://tp.test"))
+    # the web layer checks our own tokens on the event loop, external ones in the threadpool
+    assert not service.bearer_needs_io(own.access_token)
+    assert service.bearer_needs_io(idp.token(clock))
+    assert not service.bearer_needs_io("not-a-jwt")  # refused without any I/O
+    without_external = IdentityService(
+        engine, audit_log, keys, SecretBox(new_box_key()), config, clock=clock
+    )
+    assert not without_external.bearer_needs_io(idp.token(clock))

@@ -82,6 +82,10 @@ def test_opa_engine_decides_through_a_remote_data_api(live: Live, tmp_path: Path
         for case in CASES[:8]:
             decision = room.decisions.decide(case.request)
             assert decision.allow is case.allow, (case.name, decision.reasons)
+        # a remote engine answers over the network: never asked on the event loop
+        assert room.bundles.loaded
+        assert not room.decides_inline
+        assert container.gate.blocking
         broken = settings_for(tmp_path / "b", engine="opa", opa_url="http://127.0.0.1:9")
         _, other = build_api_app(broken)
         other_room = other.extras["policies"]

@@ -53,6 +53,9 @@ PROFILE = {
 
 
 class TokenAuthenticator:
+    def bearer_needs_io(self, token: str) -> bool:
+        return False  # an in-memory table
+
     def authenticate_bearer(self, token: str) -> Caller:
         if token not in TOKENS:
             raise AuthenticationError("invalid token")

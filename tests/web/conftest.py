@@ -26,6 +26,9 @@ TOKENS = {
 
 
 class FakeAuthenticator:
+    def bearer_needs_io(self, token: str) -> bool:
+        return False  # an in-memory table
+
     def authenticate_bearer(self, token: str) -> Caller:
         try:
             return TOKENS[token]

@@ -3,9 +3,11 @@ and the OPA control plane (/bundles, /logs, /status)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -25,6 +27,7 @@ from policies.opa_control import ingest_decision_logs, record_status
 from web.deps import ContainerDep, require
 
 BUNDLE_NAME = "finsolve"
+T = TypeVar("T")
 
 router = APIRouter(tags=["policies"])
 
@@ -36,7 +39,7 @@ LogWriter = Annotated[Caller, Depends(require("decision_logs:write", "decision_l
 AgentReporter = Annotated[Caller, Depends(require("agents:report", "agent"))]
 
 
-def policy_room(container: ContainerDep) -> PolicyRoom:
+async def policy_room(container: ContainerDep) -> PolicyRoom:
     room = container.extras.get("policies")
     if not isinstance(room, PolicyRoom):
         raise EvaluationError("the decision point is not wired")
@@ -44,6 +47,16 @@ def policy_room(container: ContainerDep) -> PolicyRoom:
 
 
 RoomDep = Annotated[PolicyRoom, Depends(policy_room)]
+
+
+async def decided(room: PolicyRoom, work: Callable[[], T]) -> T:
+    """One decision: on the event loop when it is CPU work only (the loaded embedded engine,
+    well under a millisecond, cheaper than a threadpool hop), else in the threadpool (a
+    remote OPA, or the first decision, which loads the bundle). Batches always use the
+    threadpool: a thousand decisions would hold up every other request (ADR 0007)."""
+    if room.decides_inline:
+        return work()
+    return await run_in_threadpool(work)
 
 
 class BatchRequest(BaseModel):
@@ -59,9 +72,11 @@ class RollbackRequest(BaseModel):
 
 
 @router.post("/v1/authorize", response_model=DecisionOut, summary="Decide one request")
-def authorize(body: AuthorizationRequest, caller: Decider, room: RoomDep) -> dict[str, Any]:
-    decision = room.decisions.decide(
-        body.model_dump(exclude_unset=True), entry_point="authorize", requested_by=caller.id
+async def authorize(body: AuthorizationRequest, caller: Decider, room: RoomDep) -> dict[str, Any]:
+    request = body.model_dump(exclude_unset=True)
+    decision = await decided(
+        room,
+        lambda: room.decisions.decide(request, entry_point="authorize", requested_by=caller.id),
     )
     return decision.as_dict()
 
@@ -79,11 +94,16 @@ def authorize_batch(body: BatchRequest, caller: Decider, room: RoomDep) -> JSONR
 
 
 @router.post("/access/v1/evaluation", summary="AuthZEN 1.0 access evaluation")
-def authzen_evaluation(body: dict[str, Any], caller: Decider, room: RoomDep) -> dict[str, Any]:
-    return decide_one(
-        body,
-        lambda request: room.decisions.decide_raw(
-            request, entry_point="authzen", requested_by=caller.id
+async def authzen_evaluation(
+    body: dict[str, Any], caller: Decider, room: RoomDep
+) -> dict[str, Any]:
+    return await decided(
+        room,
+        lambda: decide_one(
+            body,
+            lambda request: room.decisions.decide_raw(
+                request, entry_point="authzen", requested_by=caller.id
+            ),
         ),
     )
 
@@ -126,22 +146,22 @@ DATA_PATH_PROBLEMS: dict[int | str, dict[str, Any]] = {
     summary="OPA Data API: evaluate data.<path> with input",
     responses=DATA_PATH_PROBLEMS,
 )
-def data_post(
+async def data_post(
     caller: Decider,
     room: RoomDep,
     path: Annotated[str, Path(max_length=512)],
     body: DataRequest | None = None,
 ) -> dict[str, Any]:
-    return _data(path, body.input if body else None, caller, room)
+    return await decided(room, lambda: _data(path, body.input if body else None, caller, room))
 
 
 @router.get(
     "/v1/data/{path:path}", summary="OPA Data API without input", responses=DATA_PATH_PROBLEMS
 )
-def data_get(
+async def data_get(
     caller: Decider, room: RoomDep, path: Annotated[str, Path(max_length=512)]
 ) -> dict[str, Any]:
-    return _data(path, None, caller, room)
+    return await decided(room, lambda: _data(path, None, caller, room))
 
 
 @router.get("/v1/policy/revisions", summary="Stored bundle revisions, newest first")

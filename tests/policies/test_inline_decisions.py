@@ -1,0 +1,49 @@
+"""When a decision may run on the event loop (ADR 0007): only on a loaded embedded engine."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy.engine import Engine
+
+from audit import InMemoryAuditLog
+from policies import PolicyRoom, build_policy_room
+from tests.policies.corpus import CASES
+from web.policy_gate import PolicyRouteGate
+from web.routers.policies import decided
+
+
+def test_the_embedded_engine_decides_inline_once_loaded(engine: Engine) -> None:
+    room = build_policy_room(engine, InMemoryAuditLog(), watch=False)
+    gate = PolicyRouteGate(room.routes)
+    try:
+        assert not room.decides_inline  # the first decision reads the store and compiles
+        assert gate.blocking
+        room.decisions.decide(CASES[0].request)
+        assert room.decides_inline
+        assert not gate.blocking
+    finally:
+        room.close()
+
+
+@dataclass
+class Room:
+    decides_inline: bool
+
+
+def test_decided_runs_inline_or_in_a_worker_thread() -> None:
+    def where() -> str:
+        return threading.current_thread().name
+
+    async def both() -> tuple[Any, Any, str]:
+        here = where()
+        inline = await decided(cast(PolicyRoom, Room(True)), where)
+        offloaded = await decided(cast(PolicyRoom, Room(False)), where)
+        return inline, offloaded, here
+
+    inline, offloaded, loop_thread = asyncio.run(both())
+    assert inline == loop_thread
+    assert offloaded != loop_thread
