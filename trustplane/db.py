@@ -11,13 +11,24 @@ from sqlmodel import Session
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine tuned for the backend: WAL + busy timeout on SQLite, a pool on PostgreSQL."""
+    """An engine tuned for the backend: WAL + busy timeout on SQLite, a pool on both.
+
+    SQLite keeps up to 5 idle connections: opening one (and its PRAGMAs) costs about a
+    millisecond, more than most reads (an audit proof is two). There is no limit on
+    connections in use (``max_overflow=-1``): threads never queue for one; the ones past 5
+    are closed when returned. An in-memory database cannot be pooled (each connection would
+    be a new, empty database).
+    """
     if url.startswith("sqlite"):
+        memory = url in ("sqlite://", "sqlite:///:memory:")
+        pooling: dict[str, Any] = (
+            {"poolclass": NullPool} if memory else {"pool_size": 5, "max_overflow": -1}
+        )
         engine = create_engine(
             url,
             echo=echo,
             connect_args={"check_same_thread": False, "timeout": 30},
-            poolclass=NullPool,
+            **pooling,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
