@@ -51,6 +51,7 @@ SEGMENTS = AuditSegmentRow.__table__  # type: ignore[attr-defined]
 
 
 _SNAPSHOT_ID = re.compile(r"[0-9A-F]+(-[0-9A-F]+)+")
+_INHERITED_POOLS: list[Any] = []  # in a forked child: the parent's pools, never collected
 
 HEAD_COLUMNS = "tree_size, frontier, checkpoint_size, checkpoint_at, archived_upto"
 _HEAD_WRITABLE = frozenset(HEAD_COLUMNS.split(", "))
@@ -267,10 +268,15 @@ class AuditStore:
     def joined_snapshot(self, snapshot_id: str | None) -> Iterator[Connection]:
         """In a forked child: a new connection reading the snapshot ``export_snapshot`` named.
 
-        The child's copy of the pool (the parent's connections) is dropped unclosed first, as
-        SQLAlchemy prescribes after ``fork``. SQLite (None): the child's own read transaction;
-        rows below the head the parent read are never changed by the application.
+        The child's copy of the pool (the parent's connections) is replaced unclosed first, as
+        SQLAlchemy prescribes after ``fork`` (closing them would end the parent's PostgreSQL
+        sessions), and kept referenced until the child leaves through ``os._exit``: collected,
+        the inherited SQLite handles would be closed here, and closing any descriptor of the
+        database file drops this process's POSIX locks on it, its own read lock included.
+        SQLite (None): the child's own read transaction; rows below the head the parent read
+        are never changed by the application.
         """
+        _INHERITED_POOLS.append(self.engine.pool)
         self.engine.dispose(close=False)
         if snapshot_id is not None and not _SNAPSHOT_ID.fullmatch(snapshot_id):
             raise AuditUnavailableError("not a PostgreSQL snapshot id")

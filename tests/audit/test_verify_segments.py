@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
 from audit import AuditLog
@@ -16,8 +16,8 @@ from audit.forking import map_forked
 from audit.merkle import TreeBuilder, leaf_hash
 from audit.model import VerificationReport
 from audit.store import AuditStore
-from audit.verify import Segment, SegmentOutcome, _merge, plan_segments
-from tests.audit.conftest import event
+from audit.verify import Segment, SegmentOutcome, _merge, plan_segments, verify_log
+from tests.audit.conftest import ORIGIN, event
 from trustplane.db import make_engine
 
 
@@ -118,3 +118,27 @@ def test_a_child_reads_the_parents_snapshot(
                 pass
     finally:
         child.engine.dispose()
+
+
+def test_children_leave_the_parents_pooled_connections_alone(
+    make_log: Callable[..., AuditLog], engine: Engine
+) -> None:
+    log = make_log()
+    for i in range(30):
+        log.record(event(i))
+    url = engine.url.render_as_string(hide_password=False)
+    # no pre-ping: a pooled connection a child had closed would fail on its next use
+    own = create_engine(url, pool_pre_ping=False) if engine.dialect.name != "sqlite" else None
+    parent = own or make_engine(url)
+    try:
+        with parent.connect() as first, parent.connect() as second:
+            first.execute(text("SELECT 1"))
+            second.execute(text("SELECT 1"))
+        # one idle connection is checked out by the verification, the other stays pooled
+        report = verify_log(AuditStore(parent), log.verifier, ORIGIN, workers=3, min_segment=4)
+        assert report.ok, report.problems
+        with parent.connect() as first, parent.connect() as second:
+            assert first.execute(text("SELECT 1")).scalar_one() == 1
+            assert second.execute(text("SELECT 1")).scalar_one() == 1
+    finally:
+        parent.dispose()
