@@ -250,9 +250,7 @@ class AuditStore:
 
     def forkable(self) -> bool:
         """Whether a forked child can open this database itself (not an in-memory SQLite)."""
-        if self.engine.dialect.name != "sqlite":
-            return True
-        return self.engine.url.database not in (None, "", ":memory:")
+        return not self.is_sqlite or self.engine.url.database not in (None, "", ":memory:")
 
     @staticmethod
     def export_snapshot(conn: Connection) -> str | None:

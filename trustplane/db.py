@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, create_engine
+from sqlalchemy.engine import Engine, create_engine, make_url
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
@@ -20,7 +20,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     be a new, empty database).
     """
     if url.startswith("sqlite"):
-        memory = url in ("sqlite://", "sqlite:///:memory:")
+        memory = make_url(url).database in (None, "", ":memory:")
         pooling: dict[str, Any] = (
             {"poolclass": NullPool} if memory else {"pool_size": 5, "max_overflow": -1}
         )

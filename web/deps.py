@@ -7,7 +7,7 @@ Routers write ``caller: CallerDep`` to require an authenticated caller and
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, Protocol, TypeVar
 
 import structlog
 from fastapi import Depends, Request
@@ -17,6 +17,8 @@ from identity import Caller
 from web.errors import ForbiddenError, NotAuthenticatedError, RateLimitedError
 from web.gate import RouteGate
 from web.ratelimit import TokenBucketLimiter
+
+Result = TypeVar("Result")
 
 SESSION_COOKIE = "tp_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -85,6 +87,15 @@ def _same(left: str, right: str) -> bool:
     return hmac.compare_digest(left.encode(), right.encode())
 
 
+async def run_short(inline: bool, work: Callable[..., Result], *args: Any) -> Result:
+    """``work(*args)`` on the event loop when ``inline`` (CPU work well under a millisecond,
+    cheaper than a threadpool hop), else in the threadpool (work that may wait on I/O).
+    The one place the web layer makes that choice (ADR 0007)."""
+    if inline:
+        return work(*args)
+    return await run_in_threadpool(work, *args)
+
+
 def _verifiable_inline(request: Request, container: WebContext) -> bool:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     return scheme.lower() == "bearer" and not container.authenticator.bearer_needs_io(token.strip())
@@ -97,10 +108,9 @@ async def current_caller(request: Request, container: ContainerDep) -> Caller:
     than the hop to a worker thread and back (ADR 0007). Sessions (a database read) and
     tokens of external issuers (whose keys may need fetching) are checked in the threadpool.
     """
-    if _verifiable_inline(request, container):
-        caller = _credentials(request, container)
-    else:
-        caller = await run_in_threadpool(_credentials, request, container)
+    caller = await run_short(
+        _verifiable_inline(request, container), _credentials, request, container
+    )
     retry_after = container.limiter.acquire(f"caller:{caller.id}")
     if retry_after > 0:
         raise RateLimitedError(retry_after)
@@ -118,10 +128,9 @@ def require(action: str, resource_type: str) -> Callable[..., Awaitable[Caller]]
     async def dependency(request: Request, caller: CallerDep, container: ContainerDep) -> Caller:
         context = {"ip": client_ip(request), "method": request.method, "path": request.url.path}
         gate: RouteGate = container.gate
-        if gate.blocking:
-            decision = await run_in_threadpool(gate.check, caller, action, resource_type, context)
-        else:  # CPU work of well under a millisecond: cheaper than a threadpool hop
-            decision = gate.check(caller, action, resource_type, context)
+        decision = await run_short(
+            not gate.blocking, gate.check, caller, action, resource_type, context
+        )
         if not decision.allow:
             raise ForbiddenError(f"not allowed to {action} {resource_type}", decision.reasons)
         return caller

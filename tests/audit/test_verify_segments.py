@@ -99,7 +99,7 @@ def test_a_child_reads_the_parents_snapshot(
     for i in range(5):
         log.record(event(i))
     parent = AuditStore(engine)
-    child = AuditStore(make_engine(str(engine.url.render_as_string(hide_password=False))))
+    child = AuditStore(make_engine(engine.url.render_as_string(hide_password=False)))
     try:
         with parent.snapshot() as (conn, head):
             snapshot_id = parent.export_snapshot(conn)

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -24,7 +23,7 @@ from policies import (
 )
 from policies.authzen import decide_one, evaluate_many
 from policies.opa_control import ingest_decision_logs, record_status
-from web.deps import ContainerDep, require
+from web.deps import ContainerDep, require, run_short
 
 BUNDLE_NAME = "finsolve"
 T = TypeVar("T")
@@ -54,9 +53,7 @@ async def decided(room: PolicyRoom, work: Callable[[], T]) -> T:
     well under a millisecond, cheaper than a threadpool hop), else in the threadpool (a
     remote OPA, or the first decision, which loads the bundle). Batches always use the
     threadpool: a thousand decisions would hold up every other request (ADR 0007)."""
-    if room.decides_inline:
-        return work()
-    return await run_in_threadpool(work)
+    return await run_short(room.decides_inline, work)
 
 
 class BatchRequest(BaseModel):
