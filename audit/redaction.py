@@ -16,6 +16,7 @@ from audit.canonical import canonical_bytes, is_plain_scalar
 PREFIX = "hmac-sha256:"
 MIN_KEY_BYTES = 16
 _BLOCK = 64  # SHA-256 block size
+_REMEMBERED_KEYS = 4096
 
 
 class Redactor:
@@ -32,6 +33,7 @@ class Redactor:
         self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
         self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
         self.sensitive_keys = frozenset(name.lower() for name in sensitive_keys)
+        self._keys: dict[str, tuple[bool, bool]] = {}
 
     def hash_value(self, value: Any) -> str:
         """The redacted form of ``value``: strings hash their UTF-8, others their JCS bytes."""
@@ -51,13 +53,21 @@ class Redactor:
         """``redact(value)`` and whether that copy is plain JSON (``canonical.is_plain``),
         in one walk: preparing an event needs both."""
         if isinstance(value, dict):
-            sensitive = self.sensitive_keys
             copy = {}
             plain = True
             for key, item in value.items():
+                if key.__class__ is str:
+                    sensitive, ascii_key = self._key_facts(key)
+                else:
+                    sensitive, ascii_key = str(key).lower() in self.sensitive_keys, False
+                kind = item.__class__
+                if item is None or ((kind is str or kind is bool) and not sensitive):
+                    copy[key] = item
+                    plain = plain and ascii_key
+                    continue
                 stored = item
-                if item is not None and str(key).lower() in sensitive:
-                    if not (isinstance(item, str) and item.startswith(PREFIX)):
+                if sensitive:
+                    if not (kind is str and item.startswith(PREFIX)):
                         stored = self.hash_value(item)
                     ok = True
                 elif isinstance(item, dict | list | tuple):
@@ -65,9 +75,18 @@ class Redactor:
                 else:
                     ok = is_plain_scalar(item)
                 copy[key] = stored
-                plain = plain and ok and isinstance(key, str) and key.isascii()
+                plain = plain and ok and ascii_key
             return copy, plain
         if isinstance(value, list | tuple):
             items = [self.redact_plain(item) for item in value]
             return [item for item, _ in items], all(ok for _, ok in items)
         return value, is_plain_scalar(value)
+
+    def _key_facts(self, key: str) -> tuple[bool, bool]:
+        """(is sensitive, is ASCII) of an object key, remembered for the first keys seen."""
+        facts = self._keys.get(key)
+        if facts is None:
+            facts = (key.lower() in self.sensitive_keys, key.isascii())
+            if len(self._keys) < _REMEMBERED_KEYS:  # details keys may be caller-chosen
+                self._keys[key] = facts
+        return facts

@@ -34,31 +34,70 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=50, deadline=None)
+no_nul = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=10)
+any_text = st.text(st.characters(codec="utf-8"), max_size=10)
+
+
+@settings(max_examples=150, deadline=None)
 @given(
     details=st.dictionaries(st.text(max_size=8), json_values, max_size=4),
     seq=st.integers(0, 2**40),
     # NUL is refused in indexed columns (tests/audit/test_http_input_limits.py)
-    actor=st.text(st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1, max_size=10),
+    actor=no_nul.filter(bool),
+    kind=any_text,
+    roles=st.lists(any_text, max_size=3),
+    ip=st.none() | any_text,
+    request_id=st.none() | no_nul,
+    service=any_text,
+    target_type=no_nul,
+    target_id=st.none() | no_nul,
+    event_type=st.sampled_from(EventType),
+    outcome=st.sampled_from(Outcome),
+    sensitive=st.sampled_from([["email"], ["email", "ip"], ["request_id", "service"]]),
 )
 def test_spliced_bytes_are_the_rfc8785_bytes_of_the_stored_event(
-    details: dict[str, object], seq: int, actor: str
+    details: dict[str, object],
+    seq: int,
+    actor: str,
+    kind: str,
+    roles: list[str],
+    ip: str | None,
+    request_id: str | None,
+    service: str,
+    target_type: str,
+    target_id: str | None,
+    event_type: EventType,
+    outcome: Outcome,
+    sensitive: list[str],
 ) -> None:
-    redactor = Redactor(KEY, ["email"])
+    """The fixed members are written around ``details`` (ADR 0106): every field of the
+    event, any text in it, must still give exactly the RFC 8785 bytes of the document."""
+    redactor = Redactor(KEY, sensitive)
     event = AuditEventIn(
-        type=EventType.DECISION,
-        outcome=Outcome.FAILURE,
-        actor=Actor(id=actor, kind="user", roles=("auditor",)),
-        origin=Origin(ip="10.0.0.1", request_id="r-1"),
-        target=Target(type="customer", id="c-1"),
+        type=event_type,
+        outcome=outcome,
+        actor=Actor(id=actor, kind=kind, roles=tuple(roles)),
+        origin=Origin(ip=ip, request_id=request_id, service=service),
+        target=Target(type=target_type, id=target_id),
         details=details,
     )
     moment = datetime(2026, 11, 25, 10, 0, 0, 123456, tzinfo=UTC)
     prepared = prepare(event, redactor, moment)
     document = stored_event(event, seq=seq, event_id=prepared.event_id, time=moment)
     document["details"] = redactor.redact(details)
+    document["origin"] = redactor.redact(document["origin"])
     assert prepared.canonical(seq) == bytes(rfc8785.dumps(document))
     assert decode(prepared.canonical(seq))["seq"] == seq
+
+
+def test_lone_surrogates_are_refused() -> None:
+    redactor = Redactor(KEY, ["email"])
+    for event in (
+        AuditEventIn(type=EventType.LOGIN, actor=Actor(id="a\ud800"), target=Target(type="u")),
+        AuditEventIn(type=EventType.LOGIN, target=Target(type="u"), details={"x": "\udfff"}),
+    ):
+        with pytest.raises(ValueError):
+            prepare(event, redactor, datetime.now(UTC))
 
 
 def test_redaction_hashes_sensitive_keys_at_any_depth() -> None:
@@ -81,6 +120,21 @@ def test_redaction_hashes_sensitive_keys_at_any_depth() -> None:
     assert Redactor(b"j" * 32, ["email"]).hash_value("x") != redactor.hash_value("x")
     with pytest.raises(ValueError):
         Redactor(b"short", [])
+
+
+def test_keys_beyond_the_remembered_ones_are_still_redacted() -> None:
+    redactor = Redactor(KEY, ["email"])
+    many = {f"k{i}": "v" for i in range(5000)}  # more distinct keys than are remembered
+    assert redactor.redact(many) == many
+    late = {"Email": "asha@example.in", "EMAIL": "x", "ñ": "kept"}
+    assert redactor.redact_plain(late) == (
+        {
+            "Email": redactor.hash_value("asha@example.in"),
+            "EMAIL": redactor.hash_value("x"),
+            "ñ": "kept",
+        },
+        False,  # a non-ASCII key: JCS and Python may sort it differently
+    )
 
 
 def test_origin_ip_is_redacted_when_ip_is_sensitive() -> None:
