@@ -56,7 +56,7 @@ class Redactor:
             copy = {}
             plain = True
             for key, item in value.items():
-                if key.__class__ is str:
+                if isinstance(key, str):
                     sensitive, ascii_key = self._key_facts(key)
                 else:
                     sensitive, ascii_key = str(key).lower() in self.sensitive_keys, False

@@ -137,6 +137,14 @@ def test_keys_beyond_the_remembered_ones_are_still_redacted() -> None:
     )
 
 
+def test_keys_of_str_subclasses_count_as_strings() -> None:
+    redactor = Redactor(KEY, ["email"])
+    assert redactor.redact_plain({EventType.LOGIN: "x", Outcome.SUCCESS: 1}) == (
+        {"login": "x", "success": 1},
+        True,
+    )
+
+
 def test_origin_ip_is_redacted_when_ip_is_sensitive() -> None:
     redactor = Redactor(KEY, ["ip"])
     event = AuditEventIn(
