@@ -130,6 +130,31 @@ def one_commit_per_event(engine: Engine, seconds: float) -> float:
     return n / (time.monotonic() - began)
 
 
+def _pgbench() -> Path | None:
+    from tests.services import PG_BIN
+
+    pgbench = PG_BIN / "pgbench"
+    return pgbench if pgbench.exists() else None
+
+
+def _pgbench_tps(
+    pgbench: Path, dsn: str, script_text: str, clients: int, seconds: float
+) -> float | None:
+    """Transactions/s of pgbench running ``script_text`` on ``clients`` connections."""
+    with tempfile.NamedTemporaryFile("w", suffix=".sql") as script:
+        script.write(script_text)
+        script.flush()
+        argv = [str(pgbench), "-n", "-f", script.name, "-c", str(clients), "-j", "2"]
+        argv += ["-T", str(max(1, round(seconds))), dsn]
+        done = subprocess.run(argv, capture_output=True, text=True, check=True)
+    found = re.search(r"^tps = ([0-9.]+)", done.stdout, re.MULTILINE)
+    return float(found.group(1)) if found else None
+
+
+def _dsn(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
 def database_commits_per_second(url: str, clients: int, seconds: float) -> float | None:
     """The database's own durable commit rate: pgbench, ``clients`` connections, each
     transaction one INSERT of a ~400-byte row (no trustplane, no Python, no Merkle tree).
@@ -138,25 +163,15 @@ def database_commits_per_second(url: str, clients: int, seconds: float) -> float
     about this many single-event appends durable per second on this disk: it is the
     yardstick for ``record()`` with that many writers. None when pgbench is missing.
     """
-    from tests.services import PG_BIN
-
-    pgbench = PG_BIN / "pgbench"
-    if not pgbench.exists():
+    dsn = _dsn(url)
+    pgbench = _pgbench()
+    if pgbench is None:
         return None
-    dsn = url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("DROP TABLE IF EXISTS bench_raw_commit")
         conn.execute("CREATE TABLE bench_raw_commit (id bigserial PRIMARY KEY, data bytea)")
-    with tempfile.NamedTemporaryFile("w", suffix=".sql") as script:
-        script.write(
-            "INSERT INTO bench_raw_commit (data) VALUES (decode(repeat('ab', 400), 'hex'));\n"
-        )
-        script.flush()
-        argv = [str(pgbench), "-n", "-f", script.name, "-c", str(clients), "-j", "2"]
-        argv += ["-T", str(max(1, round(seconds))), dsn]
-        done = subprocess.run(argv, capture_output=True, text=True, check=True)
-    found = re.search(r"^tps = ([0-9.]+)", done.stdout, re.MULTILINE)
-    return float(found.group(1)) if found else None
+    script = "INSERT INTO bench_raw_commit (data) VALUES (decode(repeat('ab', 400), 'hex'));\n"
+    return _pgbench_tps(pgbench, dsn, script, clients, seconds)
 
 
 def database_batch_rows_per_second(
@@ -168,12 +183,10 @@ def database_batch_rows_per_second(
     update that serializes appends. No Python, no hashing, no network per row: whatever
     our writer spends per event comes on top of this on the same CPUs. None without pgbench.
     """
-    from tests.services import PG_BIN
-
-    pgbench = PG_BIN / "pgbench"
-    if not pgbench.exists():
+    dsn = _dsn(url)
+    pgbench = _pgbench()
+    if pgbench is None:
         return None
-    dsn = url.replace("postgresql+psycopg://", "postgresql://")
     tables = ("bench_event", "bench_tree", "bench_head")
     with psycopg.connect(dsn, autocommit=True) as conn:
         for table, model in zip(tables, ("audit_event", "audit_tree", "audit_head"), strict=True):
@@ -181,7 +194,7 @@ def database_batch_rows_per_second(
         conn.execute("INSERT INTO bench_head SELECT * FROM audit_head")
         conn.execute(f"CREATE SEQUENCE bench_seq INCREMENT BY {per_commit} MINVALUE 0 START 0")
     rows = f"generate_series(:first, :first + {per_commit - 1}) s"
-    script_text = (
+    script = (
         "BEGIN;\n"
         "SELECT nextval('bench_seq') AS first \\gset\n"
         "INSERT INTO bench_event SELECT s, md5(s::text), now(), 'decision', 'success', "
@@ -192,18 +205,12 @@ def database_batch_rows_per_second(
         "COMMIT;\n"
     )
     try:
-        with tempfile.NamedTemporaryFile("w", suffix=".sql") as script:
-            script.write(script_text)
-            script.flush()
-            argv = [str(pgbench), "-n", "-f", script.name, "-c", str(clients), "-j", "2"]
-            argv += ["-T", str(max(1, round(seconds))), dsn]
-            done = subprocess.run(argv, capture_output=True, text=True, check=True)
+        tps = _pgbench_tps(pgbench, dsn, script, clients, seconds)
     finally:
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute("DROP TABLE IF EXISTS bench_event, bench_tree, bench_head")
             conn.execute("DROP SEQUENCE IF EXISTS bench_seq")
-    found = re.search(r"^tps = ([0-9.]+)", done.stdout, re.MULTILINE)
-    return float(found.group(1)) * per_commit if found else None
+    return None if tps is None else tps * per_commit
 
 
 def bench_appends(name: str, url_factory: object, seconds: float) -> None:
