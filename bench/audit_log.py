@@ -56,7 +56,7 @@ from audit.note import CheckpointBody, NoteSigner  # noqa: E402
 from audit.verify import available_cpus  # noqa: E402
 from trustplane.db import make_engine  # noqa: E402
 from trustplane.heap import freeze_startup_heap  # noqa: E402
-from trustplane.migrate import upgrade  # noqa: E402
+from trustplane.migrations.runner import upgrade  # noqa: E402
 
 ORIGIN = "bench.trustplane.example/audit"
 HMAC_KEY = hashlib.sha256(b"bench hmac key").digest()

@@ -44,7 +44,7 @@ from controls import (  # noqa: E402
 from controls.posture import all_control_postures, framework_posture  # noqa: E402
 from tests.services import reset_moto, start_moto  # noqa: E402
 from trustplane.db import make_engine  # noqa: E402
-from trustplane.migrate import upgrade  # noqa: E402
+from trustplane.migrations.runner import upgrade  # noqa: E402
 
 TEMPLATES = [
     'resource "aws_s3_bucket" "b{i}" {{\n  bucket = "fs-bench-{i}"\n}}\n',

@@ -237,10 +237,10 @@ def bench_http(batches: int) -> None:
 
     from identity import Caller, CallerKind
     from trustplane.app import create_app
+    from trustplane.container import build_container
     from trustplane.db import make_engine
-    from trustplane.migrate import upgrade
+    from trustplane.migrations.runner import upgrade
     from trustplane.settings import Settings
-    from trustplane.wiring import build_container
 
     # svc:payments may read payment_* resources (ACCESS-MODEL rule 7): decrypts are allowed
     service = Caller("svc:payments", CallerKind.SERVICE, frozenset({"svc:payments"}))

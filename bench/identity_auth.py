@@ -37,7 +37,7 @@ from identity import (
 )
 from identity.totp import code_at
 from trustplane.db import make_engine
-from trustplane.migrate import upgrade
+from trustplane.migrations.runner import upgrade
 
 
 def measure(name: str, action: Callable[[], object], seconds: float) -> float:

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from tests.services import Postgres, Server, reset_moto, start_moto, start_openbao, start_postgres
 from trustplane.db import make_engine
-from trustplane.migrate import upgrade
+from trustplane.migrations.runner import upgrade
 
 os.environ.setdefault("BC_SKIP_MAPPING", "TRUE")
 # The decision budget (50 ms by default) is a production latency bound; on a loaded 2-core CI

@@ -8,11 +8,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from trustplane import __version__
+from trustplane.container import Container, build_container
 from trustplane.heap import freeze_startup_heap
 from trustplane.logsetup import configure_logging
-from trustplane.policy_wiring import attach_policy_metrics
 from trustplane.settings import Settings
-from trustplane.wiring import Container, build_container
+from trustplane.wiring.policies import attach_policy_metrics
 from web.metrics import Metrics
 from web.middleware import RequestContextMiddleware
 from web.openapi import install_openapi

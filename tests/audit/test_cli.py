@@ -16,9 +16,9 @@ from audit import AuditEventIn, AuditLog, EventType, Target, build_audit_log
 from tests.audit.conftest import tamper
 from trustplane.cli import app
 from trustplane.db import make_engine
-from trustplane.migrate import upgrade
+from trustplane.migrations.runner import upgrade
 from trustplane.settings import Settings
-from trustplane.wiring_audit import audit_engine, audit_hmac_key, audit_signing_key
+from trustplane.wiring.audit import audit_engine, audit_hmac_key, audit_signing_key
 
 runner = CliRunner()
 

@@ -25,9 +25,9 @@ from identity.tables import IdentityServiceAccount
 from tests.audit import reference
 from tests.callers import ADMIN_NETWORK_CLIENT, admin, auditor, service, user
 from trustplane.app import create_app
-from trustplane.migrate import upgrade
+from trustplane.container import Container, build_container
+from trustplane.migrations.runner import upgrade
 from trustplane.settings import AuditSettings, Settings
-from trustplane.wiring import Container, build_container
 
 PROBLEM = "application/problem+json"
 CALLERS: dict[str, Caller] = {

@@ -25,9 +25,9 @@ from identity import AuthenticationError, Caller, IdentityService
 from tests.audit.conftest import event
 from tests.callers import ADMIN_NETWORK_CLIENT, auditor
 from trustplane.app import create_app
-from trustplane.migrate import upgrade
+from trustplane.container import build_container
+from trustplane.migrations.runner import upgrade
 from trustplane.settings import AuditSettings, Settings
-from trustplane.wiring import build_container
 
 PROBLEM = "application/problem+json"
 AUDITOR = {"Authorization": "Bearer auditor"}

@@ -24,7 +24,7 @@ from tests.audit import reference
 from tests.audit.conftest import event, tamper
 from tests.services import Postgres
 from trustplane.db import make_engine
-from trustplane.migrate import upgrade
+from trustplane.migrations.runner import upgrade
 
 
 @pytest.fixture

@@ -23,11 +23,11 @@ from audit import (
     Target,
     build_audit_log,
 )
+from trustplane.container import build_container
 from trustplane.errors import ConfigurationError
-from trustplane.migrate import upgrade
+from trustplane.migrations.runner import upgrade
 from trustplane.settings import AuditSettings, ControlsSettings, Settings
-from trustplane.wiring import build_container
-from trustplane.wiring_audit import (
+from trustplane.wiring.audit import (
     audit_hmac_key,
     audit_signing_key,
     build_archive,

@@ -1,6 +1,6 @@
 """Platform self-checks against the real rooms (audit log, vault keys, policy room), both DBs.
 
-The adapters live in the composition root (``trustplane.controls_platform``); controls only
+The adapters live in the composition root (``trustplane.wiring.controls_platform``); controls only
 sees its ports. No fakes here: each room is built through its public API on a migrated engine.
 """
 
@@ -30,15 +30,15 @@ from controls.checks import REGISTRY
 from controls.collectors.platform import PlatformCollector
 from policies import CountingMetrics, PolicyRoom, build_policy_room, load_bundle_dir
 from policies.source import DEFAULT_BUNDLE_DIR
-from trustplane.controls_platform import (
+from trustplane.container import build_container
+from trustplane.settings import Settings
+from trustplane.wiring.controls import build_platform
+from trustplane.wiring.controls_platform import (
     AuditChainAdapter,
     KeyInventoryAdapter,
     PolicyRoomAdapter,
 )
-from trustplane.settings import Settings
-from trustplane.wiring import build_container
-from trustplane.wiring_controls import build_platform
-from trustplane.wiring_vault import build_vault
+from trustplane.wiring.vault import build_vault
 
 
 def findings(collector: PlatformCollector) -> dict[str, list[tuple[str, str, str]]]:
@@ -236,7 +236,7 @@ def test_composition_root_wires_the_landed_rooms(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path)
     container = build_container(settings)
     try:
-        from trustplane.migrate import upgrade
+        from trustplane.migrations.runner import upgrade
 
         upgrade(container.engine)
         table = findings(build_platform(container))
@@ -258,7 +258,7 @@ def test_composition_root_wires_the_landed_rooms(tmp_path: Path) -> None:
 
 def test_composition_root_picks_up_a_durable_audit_log(tmp_path: Path) -> None:
     """What the audit room's wiring does: a durable ``AuditLog`` in the container is checked."""
-    from trustplane.migrate import upgrade
+    from trustplane.migrations.runner import upgrade
 
     container = build_container(Settings(data_dir=tmp_path))
     upgrade(container.engine)

@@ -18,11 +18,11 @@ from audit import AuditEventIn, AuditLog, EventType, Target
 from identity import AuthenticationError, Caller
 from tests import callers
 from trustplane.app import create_app
-from trustplane.controls_platform import AuditChainAdapter
-from trustplane.migrate import upgrade
+from trustplane.container import build_container
+from trustplane.migrations.runner import upgrade
 from trustplane.settings import Settings
-from trustplane.wiring import build_container
-from trustplane.wiring_audit import build_audit
+from trustplane.wiring.audit import build_audit
+from trustplane.wiring.controls_platform import AuditChainAdapter
 
 CALLERS = {
     "security": callers.user("u-sec", "security"),

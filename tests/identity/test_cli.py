@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from trustplane.cli import app
 from trustplane.db import make_engine
-from trustplane.migrate import upgrade
+from trustplane.migrations.runner import upgrade
 
 runner = CliRunner()
 
@@ -114,8 +114,8 @@ def test_help(argv: list[str]) -> None:
 
 
 def test_demo_seed_creates_admin_and_service_once(migrated: str) -> None:
+    from trustplane.container import build_container
     from trustplane.settings import Settings
-    from trustplane.wiring import build_container
 
     container = build_container(Settings())
     try:

@@ -11,9 +11,9 @@ from sqlalchemy.engine import Engine
 
 from audit import InMemoryAuditLog
 from identity import IdentityService
+from trustplane.container import build_authenticator, build_identity
 from trustplane.settings import Settings
 from trustplane.tables import metadata
-from trustplane.wiring import build_authenticator, build_identity
 
 
 def test_client_secrets_use_their_own_argon2_profile(tmp_path: Path, engine: Engine) -> None:

@@ -22,9 +22,9 @@ from identity import Caller, IdentityService
 from policies import PolicyRoom
 from tests import callers
 from trustplane.app import create_app
-from trustplane.migrate import upgrade
+from trustplane.container import Container, build_container
+from trustplane.migrations.runner import upgrade
 from trustplane.settings import Settings
-from trustplane.wiring import Container, build_container
 
 CHEAP_ARGON2 = {
     f"{prefix}argon2_{name}": value

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from policies import RegorusEngine, files_from_bundle
 from tests.policies.corpus import CASES
 from tests.policies.harness import Api, running_api, settings_for
-from trustplane.policy_demo import with_admin_cidrs
+from trustplane.demo.policies import with_admin_cidrs
 
 
 @pytest.fixture

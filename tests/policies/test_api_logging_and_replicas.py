@@ -21,7 +21,7 @@ from tests.policies.corpus import CASES
 from tests.policies.harness import Api, running_api, settings_for
 from tests.services import Postgres
 from trustplane.cli import app as cli
-from trustplane.policy_demo import LOOPBACK_CIDRS, seed_policy_demo, with_admin_cidrs
+from trustplane.demo.policies import LOOPBACK_CIDRS, seed_policy_demo, with_admin_cidrs
 from web.gate import DEFAULT_ROLE_PERMISSIONS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -240,7 +240,7 @@ def test_demo_admin_can_administer_from_loopback_only_after_the_demo_revision(
 
     from identity.totp import code_at
     from tests.policies.harness import build_api_app
-    from trustplane.identity_demo import DEMO_ADMIN_EMAIL
+    from trustplane.demo.identity import DEMO_ADMIN_EMAIL
     from trustplane.server import BackgroundServer
 
     app, container = build_api_app(settings_for(tmp_path))

@@ -126,7 +126,7 @@ def test_agent_status_round_trip(engine: Engine) -> None:
 @pytest.mark.postgres
 def test_two_replicas_follow_push_and_rollback(postgres: object, tmp_path: Path) -> None:
     from tests.services import Postgres
-    from trustplane.migrate import upgrade
+    from trustplane.migrations.runner import upgrade
 
     assert isinstance(postgres, Postgres)
     url = postgres.create_database()

@@ -8,7 +8,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
-from trustplane.migrate import alembic_config, upgrade
+from trustplane.migrations.runner import alembic_config, upgrade
 from trustplane.tables import metadata
 
 

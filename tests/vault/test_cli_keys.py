@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from trustplane.cli import app
+from trustplane.container import build_container
 from trustplane.settings import Settings
-from trustplane.wiring import build_container
 from vault import FieldContext, VaultServices
 from vault.envelope import parse
 

@@ -14,10 +14,10 @@ from fastapi.testclient import TestClient
 from identity import AuthenticationError, Caller, CallerKind
 from tests.callers import ADMIN_NETWORK_CLIENT, admin, auditor, service
 from trustplane.app import create_app
+from trustplane.container import build_container
 from trustplane.db import make_engine
-from trustplane.migrate import upgrade
+from trustplane.migrations.runner import upgrade
 from trustplane.settings import Settings
-from trustplane.wiring import build_container
 
 TOKENS = {
     "admin": admin(),

@@ -28,11 +28,11 @@ from identity import AuthenticationError, Caller
 from policies import DEFAULT_BUNDLE_DIR
 from tests.callers import ADMIN_NETWORK_CLIENT, service, user
 from trustplane.app import create_app
+from trustplane.container import Container, build_container
 from trustplane.db import make_engine
-from trustplane.migrate import upgrade
+from trustplane.migrations.runner import upgrade
 from trustplane.settings import Settings
-from trustplane.wiring import Container, build_container
-from trustplane.wiring_vault import PolicyDecryptAuthorizer
+from trustplane.wiring.vault import PolicyDecryptAuthorizer
 from vault import VaultServices
 
 TOKENS = {

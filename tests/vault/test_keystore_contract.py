@@ -11,7 +11,7 @@ import pytest
 
 from tests.services import Postgres
 from trustplane.db import make_engine
-from trustplane.migrate import upgrade
+from trustplane.migrations.runner import upgrade
 from vault import DataKeyRecord, DataKeyStore, InMemoryDataKeyStore
 from vault.sql_store import SqlDataKeyStore
 

@@ -13,7 +13,7 @@ from policies import (
     StaticEngineSource,
     load_bundle_dir,
 )
-from trustplane.wiring_vault import PolicyDecryptAuthorizer
+from trustplane.wiring.vault import PolicyDecryptAuthorizer
 from vault import Accessor, FieldContext
 
 SUPPORT = Accessor(

@@ -11,7 +11,7 @@ from audit import InMemoryAuditLog
 from tests.services import Server
 from trustplane.errors import ConfigurationError
 from trustplane.settings import Settings
-from trustplane.wiring_vault import build_key_provider, build_vault
+from trustplane.wiring.vault import build_key_provider, build_vault
 from vault import AllowAllAuthorizer, FieldContext, LocalKeyProvider
 from vault.kms_provider import KmsKeyProvider
 from vault.transit_provider import TransitKeyProvider

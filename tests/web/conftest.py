@@ -13,9 +13,9 @@ from pydantic import BaseModel
 
 from identity import AuthenticationError, AuthMethod, Caller, CallerKind
 from trustplane.app import create_app
-from trustplane.migrate import upgrade
+from trustplane.container import build_container
+from trustplane.migrations.runner import upgrade
 from trustplane.settings import PolicySettings, Settings
-from trustplane.wiring import build_container
 from web.deps import CallerDep, require
 
 TOKENS = {

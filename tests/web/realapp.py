@@ -22,8 +22,8 @@ from identity.totp import code_at
 from tests.callers import ADMIN_NETWORK_CLIENT
 from tests.identity.conftest import totp_secret_of
 from trustplane.app import create_app
+from trustplane.container import build_container
 from trustplane.settings import Settings
-from trustplane.wiring import build_container
 
 CHEAP_ARGON2 = {
     f"{prefix}argon2_{name}": value

@@ -1,4 +1,4 @@
-"""Alembic environment: uses the connection handed in by trustplane.migrate."""
+"""Alembic environment: uses the connection handed in by trustplane.migrations.runner."""
 
 from __future__ import annotations
 

@@ -39,9 +39,9 @@ def collect(
     ] = None,
 ) -> None:
     """Run the configured collectors now (in parallel), store evidence, print the outcome."""
-    from trustplane.cli import fail, load_settings
-    from trustplane.migrate import upgrade
-    from trustplane.wiring import build_container
+    from trustplane.cli.main import fail, load_settings
+    from trustplane.container import build_container
+    from trustplane.migrations.runner import upgrade
 
     settings = load_settings()
     container = build_container(settings)
@@ -101,8 +101,8 @@ def gate(
 ) -> None:
     """CI gate: offline checks over IaC; exit 1 when a control at/above --fail-on fails."""
     from trustplane import __version__
-    from trustplane.cli import fail, load_settings
-    from trustplane.wiring_controls import checkov_bin
+    from trustplane.cli.main import fail, load_settings
+    from trustplane.wiring.controls import checkov_bin
 
     try:
         severity = Severity(fail_on.lower())

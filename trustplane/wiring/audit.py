@@ -27,11 +27,11 @@ from audit import (
 )
 from trustplane.db import make_engine
 from trustplane.errors import ConfigurationError
-from trustplane.migrate import alembic_config
+from trustplane.migrations.runner import alembic_config
 from trustplane.settings import Settings
 
 if TYPE_CHECKING:
-    from trustplane.wiring import Container
+    from trustplane.container import Container
 
 ROOM_KEY = "audit_log"
 MIN_HMAC_KEY_BYTES = 16

@@ -32,7 +32,7 @@ from vault import (
 from vault.sql_store import SqlDataKeyStore
 
 if TYPE_CHECKING:
-    from trustplane.wiring import Container
+    from trustplane.container import Container
 
 DECRYPT_ACTION = "read"
 ENTRY_POINT = "fields-decrypt"

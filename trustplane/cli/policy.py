@@ -62,9 +62,9 @@ def policy_test(directory: DirArg = None) -> None:
 
 @contextmanager
 def bundle_service() -> Iterator[BundleService]:
-    from trustplane.cli import load_settings
+    from trustplane.cli.main import load_settings
     from trustplane.db import make_engine
-    from trustplane.wiring_audit import build_audit
+    from trustplane.wiring.audit import build_audit
 
     settings = load_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 from prometheus_client import CollectorRegistry
 
 from policies import PolicyRoom, PrometheusDecisionMetrics, build_policy_room
-from trustplane.policy_demo import seed_policy_demo
+from trustplane.demo.policies import seed_policy_demo
 from trustplane.settings import Settings
 from web.policy_gate import PolicyRouteGate
 
 if TYPE_CHECKING:
-    from trustplane.wiring import Container
+    from trustplane.container import Container
 
 ROOM_KEY = "policies"
 

@@ -28,13 +28,13 @@ from identity import (
     new_signing_key_pem,
 )
 from trustplane.db import make_engine
-from trustplane.identity_demo import seed_identity_demo
+from trustplane.demo.identity import seed_identity_demo
 from trustplane.keyfiles import load_or_create
-from trustplane.policy_wiring import wire_policies
 from trustplane.settings import Settings
-from trustplane.wiring_audit import build_audit, wire_audit
-from trustplane.wiring_controls import build_controls, build_platform, build_scheduler
-from trustplane.wiring_vault import (
+from trustplane.wiring.audit import build_audit, wire_audit
+from trustplane.wiring.controls import build_controls, build_platform, build_scheduler
+from trustplane.wiring.policies import wire_policies
+from trustplane.wiring.vault import (
     build_vault,
     wire_decrypt_authorization,
     wire_vault_readiness,
@@ -66,7 +66,7 @@ class Container:
             connection.execute(text("SELECT 1"))
 
     def close(self) -> None:
-        from trustplane.policy_wiring import close_policies
+        from trustplane.wiring.policies import close_policies
 
         close_policies(self)
         closer = getattr(self.audit, "close", None)

@@ -49,8 +49,8 @@ def split_roles(values: list[str]) -> list[str]:
 
 @contextmanager
 def identity_service() -> Iterator[IdentityService]:
-    from trustplane.cli import load_settings
-    from trustplane.wiring import build_container
+    from trustplane.cli.main import load_settings
+    from trustplane.container import build_container
 
     settings = load_settings()
     try:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from trustplane.cli_policy import policy_app
+from trustplane.cli.policy import policy_app
 from trustplane.errors import TrustplaneError
 from trustplane.settings import Settings
 
@@ -26,9 +26,10 @@ app.add_typer(policy_app, name="policy")
 
 
 def _mount_room_commands() -> None:
-    from trustplane import cli_audit, cli_controls
-    from trustplane.cli_identity import service_accounts_app, users_app
-    from trustplane.cli_keys import keys_app
+    from trustplane.cli import audit as cli_audit
+    from trustplane.cli import controls as cli_controls
+    from trustplane.cli.identity import service_accounts_app, users_app
+    from trustplane.cli.keys import keys_app
 
     app.add_typer(users_app, name="users")
     app.add_typer(service_accounts_app, name="service-accounts")
@@ -88,7 +89,7 @@ def demo(
     ] = None,
 ) -> None:
     """Seed a FinSolve demo on the embedded defaults and serve it on 127.0.0.1."""
-    from trustplane.demo import run_demo
+    from trustplane.demo.run import run_demo
 
     settings = load_settings()
     try:
@@ -102,7 +103,7 @@ def demo(
 def db_upgrade() -> None:
     """Apply every pending migration (all rooms' branches)."""
     from trustplane.db import make_engine
-    from trustplane.migrate import upgrade
+    from trustplane.migrations.runner import upgrade
 
     settings = load_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -28,14 +28,18 @@ from controls import (
     load_catalog,
 )
 from policies import PolicyRoom
-from trustplane.controls_platform import AuditChainAdapter, KeyInventoryAdapter, PolicyRoomAdapter
 from trustplane.settings import ControlsSettings, Settings
+from trustplane.wiring.controls_platform import (
+    AuditChainAdapter,
+    KeyInventoryAdapter,
+    PolicyRoomAdapter,
+)
 from vault import VaultServices
 
 if TYPE_CHECKING:
-    from trustplane.wiring import Container
+    from trustplane.container import Container
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def checkov_bin(settings: ControlsSettings) -> Path:

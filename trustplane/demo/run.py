@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 import typer
 
 from trustplane.app import create_app
+from trustplane.container import Container, build_container
 from trustplane.db import make_engine
-from trustplane.migrate import upgrade
+from trustplane.migrations.runner import upgrade
 from trustplane.server import BackgroundServer, proxy_options
 from trustplane.settings import Settings
-from trustplane.wiring import Container, build_container
 
 DEMO_HOST = "127.0.0.1"
 DEMO_PORT = 8000

@@ -21,8 +21,8 @@ CLI_ACTOR = Actor(id="trustplane-cli", kind="user", roles=("admin",))
 
 @contextmanager
 def _vault() -> Iterator[VaultServices]:
-    from trustplane.cli import fail, load_settings
-    from trustplane.wiring import build_container
+    from trustplane.cli.main import fail, load_settings
+    from trustplane.container import build_container
 
     settings = load_settings()
     try:

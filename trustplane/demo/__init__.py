@@ -1,0 +1,1 @@
+"""``trustplane demo``: the runner and each room's demo seed."""

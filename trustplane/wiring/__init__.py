@@ -1,0 +1,1 @@
+"""Composition of each room from settings: one module per room."""
