@@ -27,6 +27,10 @@ from audit import (
     export_lines,
     verify_export,
 )
+from trustplane.cli.common import fail, load_settings
+from trustplane.db import make_engine
+from trustplane.errors import TrustplaneError
+from trustplane.wiring.audit import build_audit, build_retention
 
 audit_app = typer.Typer(help="Tamper-evident audit log.", no_args_is_help=True)
 
@@ -37,10 +41,6 @@ def register(app: typer.Typer) -> None:
 
 @contextmanager
 def opened_log() -> Iterator[AuditLog]:
-    from trustplane.cli.main import fail, load_settings
-    from trustplane.db import make_engine
-    from trustplane.errors import TrustplaneError
-    from trustplane.wiring.audit import build_audit
 
     settings = load_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -102,7 +102,6 @@ def export(
     ] = None,
 ) -> None:
     """Write [--from, --to) with a signed checkpoint and range proof (verifies offline)."""
-    from trustplane.cli.main import fail
 
     with opened_log() as log:
         stop = log.tree_size() if end is None else end
@@ -137,7 +136,6 @@ def verify_export_command(
     ],
 ) -> None:
     """Verify an export with nothing but the log's public key (no database)."""
-    from trustplane.cli.main import fail
 
     try:
         verifier = _verifier(key)
@@ -184,8 +182,6 @@ def public_key() -> None:
 @audit_app.command("retention")
 def retention() -> None:
     """Archive events past the hot period, purge verified segments, expire old archives."""
-    from trustplane.cli.main import load_settings
-    from trustplane.wiring.audit import build_retention
 
     settings = load_settings()
     with opened_log() as log:

@@ -25,6 +25,11 @@ from controls import (
     to_sarif,
 )
 from controls.records import CollectionRecord
+from trustplane import __version__
+from trustplane.cli.common import fail, load_settings
+from trustplane.container import build_container
+from trustplane.migrations.runner import upgrade
+from trustplane.wiring.controls import checkov_bin
 
 
 def register(app: typer.Typer) -> None:
@@ -39,9 +44,6 @@ def collect(
     ] = None,
 ) -> None:
     """Run the configured collectors now (in parallel), store evidence, print the outcome."""
-    from trustplane.cli.main import fail, load_settings
-    from trustplane.container import build_container
-    from trustplane.migrations.runner import upgrade
 
     settings = load_settings()
     container = build_container(settings)
@@ -100,9 +102,6 @@ def gate(
     sarif: Annotated[Path | None, typer.Option("--sarif", help="Write SARIF 2.1.0 here")] = None,
 ) -> None:
     """CI gate: offline checks over IaC; exit 1 when a control at/above --fail-on fails."""
-    from trustplane import __version__
-    from trustplane.cli.main import fail, load_settings
-    from trustplane.wiring.controls import checkov_bin
 
     try:
         severity = Severity(fail_on.lower())

@@ -16,6 +16,8 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from audit import Actor, AuditError
 from identity import IdentityError, IdentityService, InvalidInputError, parse_engagement, rfc3339_z
+from trustplane.cli.common import load_settings
+from trustplane.container import build_container
 from trustplane.errors import TrustplaneError
 
 CLI_ACTOR = Actor(id="trustplane-cli", kind="system")
@@ -49,8 +51,6 @@ def split_roles(values: list[str]) -> list[str]:
 
 @contextmanager
 def identity_service() -> Iterator[IdentityService]:
-    from trustplane.cli.main import load_settings
-    from trustplane.container import build_container
 
     settings = load_settings()
     try:

@@ -12,6 +12,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from audit import Actor
+from trustplane.cli.common import fail, load_settings
+from trustplane.container import build_container
 from vault import VaultError, VaultServices
 
 keys_app = typer.Typer(help="Field-encryption keys (vault room).", no_args_is_help=True)
@@ -21,8 +23,6 @@ CLI_ACTOR = Actor(id="trustplane-cli", kind="user", roles=("admin",))
 
 @contextmanager
 def _vault() -> Iterator[VaultServices]:
-    from trustplane.cli.main import fail, load_settings
-    from trustplane.container import build_container
 
     settings = load_settings()
     try:

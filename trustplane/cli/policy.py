@@ -19,6 +19,9 @@ from policies import (
     load_bundle_dir,
     run_rego_tests,
 )
+from trustplane.cli.common import load_settings
+from trustplane.db import make_engine
+from trustplane.wiring.audit import build_audit
 
 policy_app = typer.Typer(help="Policy bundle: test, push, rollback.", no_args_is_help=True)
 
@@ -62,9 +65,6 @@ def policy_test(directory: DirArg = None) -> None:
 
 @contextmanager
 def bundle_service() -> Iterator[BundleService]:
-    from trustplane.cli.main import load_settings
-    from trustplane.db import make_engine
-    from trustplane.wiring.audit import build_audit
 
     settings = load_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)

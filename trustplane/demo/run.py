@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import typer
+import uvicorn
 
 from trustplane.app import create_app
 from trustplane.container import Container, build_container
@@ -56,7 +57,6 @@ def run_demo(settings: Settings, *, check: bool, port: int | None) -> int:
     typer.echo(
         f"serving the API on http://{DEMO_HOST}:{chosen} (OpenAPI at /openapi.json; Ctrl-C stops)"
     )
-    import uvicorn
 
     uvicorn.run(
         app,

@@ -11,6 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import boto3
+from alembic import command
+from alembic.script import ScriptDirectory
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
@@ -79,8 +82,6 @@ def build_archive(settings: Settings) -> ArchiveStore:
     """Where segments and witness checkpoints go: local dir, or the S3 evidence bucket."""
     section = settings.audit
     if section.archive_backend == "s3":
-        import boto3
-
         bucket = section.archive_s3_bucket or settings.controls.evidence_s3_bucket
         if not bucket:
             raise ConfigurationError(
@@ -114,8 +115,6 @@ def audit_engine(settings: Settings, engine: Engine) -> Engine:
 
 def upgrade_audit_branch(engine: Engine) -> None:
     """Apply the audit branch to the log's own file (skipped, silently, when current)."""
-    from alembic import command
-    from alembic.script import ScriptDirectory
 
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     head = ScriptDirectory.from_config(config).get_revision("audit@head")

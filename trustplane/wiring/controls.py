@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import boto3
+import hvac
 from sqlalchemy.engine import Engine
 
 from audit import AuditLog, AuditRecorder
@@ -52,8 +54,6 @@ def checkov_bin(settings: ControlsSettings) -> Path:
 def build_evidence_store(settings: Settings) -> EvidenceStore:
     section = settings.controls
     if section.evidence_backend == "s3":
-        import boto3
-
         if not section.evidence_s3_bucket:
             raise ValueError("TRUSTPLANE_CONTROLS__EVIDENCE_S3_BUCKET is required for s3")
         factory: Any = boto3.client
@@ -107,8 +107,6 @@ def build_collectors(
             )
         )
     if section.vault_url:
-        import hvac
-
         token = section.vault_token.get_secret_value() if section.vault_token else None
         collectors.append(
             VaultCollector(

@@ -29,7 +29,9 @@ from vault import (
     VaultServices,
     load_or_create_key,
 )
+from vault.kms_provider import KmsKeyProvider
 from vault.sql_store import SqlDataKeyStore
+from vault.transit_provider import TransitKeyProvider
 
 if TYPE_CHECKING:
     from trustplane.container import Container
@@ -45,8 +47,6 @@ def build_key_provider(settings: Settings) -> KeyProvider:
         path = section.keyring_path or settings.keys_dir() / "vault-keyring.json"
         return LocalKeyProvider(path)
     if section.provider == "vault":
-        from vault.transit_provider import TransitKeyProvider
-
         if not section.vault_url:
             raise ConfigurationError("TRUSTPLANE_VAULT__VAULT_URL is required for provider vault")
         return TransitKeyProvider(
@@ -59,7 +59,6 @@ def build_key_provider(settings: Settings) -> KeyProvider:
             mount_point=section.vault_mount,
             namespace=section.vault_namespace,
         )
-    from vault.kms_provider import KmsKeyProvider
 
     return KmsKeyProvider(
         region=section.kms_region,
