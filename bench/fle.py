@@ -26,8 +26,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+from vault import AllowAllAuthorizer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -147,7 +150,9 @@ def bench_local(values: int, rounds: int) -> float:
     data = os.urandom(64)  # the same 64 bytes FieldCipher encrypts (plus its 1-byte type tag)
     provider = CountingProvider(LocalKeyProvider(Path(tempfile.mkdtemp()) / "keyring.json"))
     log = InMemoryAuditLog()
-    cipher = FieldCipher(provider, InMemoryDataKeyStore(), log, cache=DataKeyCache())
+    cipher = FieldCipher(
+        provider, InMemoryDataKeyStore(), log, cache=DataKeyCache(), authorizer=AllowAllAuthorizer()
+    )
     cipher.encrypt(VALUE, CTX)  # warm
     ciphertext = cipher.encrypt(VALUE, CTX)
     operations: dict[str, Callable[[], Any]] = {
@@ -182,7 +187,9 @@ def bench_local(values: int, rounds: int) -> float:
     )
 
     provider.calls = 0
-    counting = FieldCipher(provider, InMemoryDataKeyStore(), log, cache=DataKeyCache())
+    counting = FieldCipher(
+        provider, InMemoryDataKeyStore(), log, cache=DataKeyCache(), authorizer=AllowAllAuthorizer()
+    )
     for _ in range(10_000):
         counting.encrypt(VALUE, CTX)
     print(
@@ -201,7 +208,13 @@ def bench_transit(transit_values: int, warm_per_value: float) -> None:
         transit.ensure_mount()
         provider = CountingProvider(transit)
         log = InMemoryAuditLog()
-        cold = FieldCipher(provider, InMemoryDataKeyStore(), log, cache=DataKeyCache(max_values=0))
+        cold = FieldCipher(
+            provider,
+            InMemoryDataKeyStore(),
+            log,
+            cache=DataKeyCache(max_values=0),
+            authorizer=AllowAllAuthorizer(),
+        )
         cold.encrypt(VALUE, CTX)
         enc_ns = per_op(transit_values, lambda: cold.encrypt(VALUE, CTX))
         enc_s = sum(enc_ns) / 1e9
@@ -222,7 +235,13 @@ def bench_transit(transit_values: int, warm_per_value: float) -> None:
             f"{(enc_s / transit_values) / warm_per_value:,.0f}x faster"
         )
         provider.calls = 0
-        warm = FieldCipher(provider, InMemoryDataKeyStore(), log, cache=DataKeyCache())
+        warm = FieldCipher(
+            provider,
+            InMemoryDataKeyStore(),
+            log,
+            cache=DataKeyCache(),
+            authorizer=AllowAllAuthorizer(),
+        )
         for _ in range(10_000):
             warm.encrypt(VALUE, CTX)
         print(
@@ -264,7 +283,7 @@ def bench_http(batches: int) -> None:
     engine = make_engine(settings.effective_database_url)
     upgrade(engine)
     container = build_container(settings, engine)
-    container.authenticator = BenchAuthenticator()
+    container = replace(container, authenticator=BenchAuthenticator())
     body = {
         "fields": [
             {"value": VALUE, "context": {"resource_type": "customer_profile", "field": "pan"}}

@@ -2,7 +2,7 @@
 
 from policies.client import Guard
 from policies.data_path import query_for_path
-from policies.decision_log import DecisionLogEntry, DecisionLogger, audit_event
+from policies.decision_log import DecisionLogEntry, DecisionLogger, SubstituteCounter, audit_event
 from policies.decisions import (
     MAX_BATCH,
     BatchItem,
@@ -104,6 +104,7 @@ __all__ = [
     "RevisionNotFoundError",
     "RouteAuthorizer",
     "StaticEngineSource",
+    "SubstituteCounter",
     "apply_mask",
     "audit_event",
     "build_bundle",

@@ -164,6 +164,7 @@ class DecisionLogger:
         batch_size: int = 500,
         retry_seconds: float = 0.5,
         on_error: Callable[[Exception], None] | None = None,
+        metrics: SubstituteCounter | None = None,
     ) -> None:
         self._recorder = recorder
         self._queue: queue.Queue[DecisionLogEntry] = queue.Queue(maxsize=max_queue)
@@ -174,7 +175,7 @@ class DecisionLogger:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.substituted = 0
-        self.metrics: SubstituteCounter | None = None
+        self.metrics = metrics
 
     def start(self) -> None:
         """Start (or, after ``close``, restart) the worker: no entry waits on a dead thread."""

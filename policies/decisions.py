@@ -125,10 +125,6 @@ class DecisionService:
     def metrics(self) -> DecisionMetrics:
         return self._metrics
 
-    @metrics.setter
-    def metrics(self, metrics: DecisionMetrics) -> None:
-        self._metrics = metrics
-
     def decide(
         self,
         request: Mapping[str, Any],

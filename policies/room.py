@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from audit import AuditRecorder
-from policies.decision_log import DecisionLogger
+from policies.decision_log import DecisionLogger, SubstituteCounter
 from policies.decisions import DecisionService, EngineSource
 from policies.engine import TRUSTPLANE_QUERY, PolicyEngine
 from policies.lifecycle import BundleService
@@ -126,6 +126,7 @@ def build_policy_room(
     poll_seconds: float = 2.0,
     log_queue_size: int = 10_000,
     metrics: DecisionMetrics | None = None,
+    log_metrics: SubstituteCounter | None = None,
     watch: bool = True,
 ) -> PolicyRoom:
     """Store + bundle service + decision logger + decision service on the chosen engine.
@@ -142,7 +143,7 @@ def build_policy_room(
         default=load_bundle_dir(bundle_dir),
         watch=watch,
     )
-    logger = DecisionLogger(recorder, max_queue=log_queue_size)
+    logger = DecisionLogger(recorder, max_queue=log_queue_size, metrics=log_metrics)
     source: EngineSource = bundles
     opa: _OpaSource | None = None
     if engine_kind == "opa":

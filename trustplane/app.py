@@ -12,8 +12,7 @@ from trustplane.container import Container, build_container
 from trustplane.heap import freeze_startup_heap
 from trustplane.logsetup import configure_logging
 from trustplane.settings import Settings
-from trustplane.wiring.policies import attach_policy_metrics
-from web.metrics import Metrics
+from web.deps import install_services
 from web.middleware import RequestContextMiddleware
 from web.openapi import install_openapi
 from web.problems import install_problem_handlers
@@ -36,7 +35,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        scheduler = container.extras.get("controls_scheduler")
+        scheduler = container.controls_scheduler
         if scheduler is not None:
             scheduler.start()
         yield
@@ -50,12 +49,10 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         description=DESCRIPTION,
         lifespan=lifespan,
     )
-    app.state.container = container
-    app.state.metrics = Metrics()
-    attach_policy_metrics(container, app.state.metrics.registry)
+    install_services(app, container)
     app.add_middleware(
         RequestContextMiddleware,
-        metrics=app.state.metrics,
+        metrics=container.metrics,
         max_body_bytes=settings.web.max_body_bytes,
     )
     install_problem_handlers(app)

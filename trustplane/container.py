@@ -1,171 +1,124 @@
-"""Composition root: builds each room's service from settings and plugs ports together."""
+"""The composition root's typed container: every long-lived service of one trustplane process.
+
+``build_container`` builds the rooms once, in dependency order (audit → identity → policies →
+vault → controls → web parts), and hands every collaborator in at construction; the
+container is frozen and nothing in it is swapped afterwards. The web layer receives it as a
+``web.deps.Services`` (mypy checks that it is one where the app is built).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
-from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from audit import AuditRecorder
-from identity import (
-    Argon2Params,
-    CallerKind,
-    ExternalIssuers,
-    HttpJwksFetcher,
-    IdentityConfig,
-    IdentityService,
-    JwksCache,
-    KeySet,
-    SecretBox,
-    SecretHasher,
-    SigningKey,
-    TrustedIssuer,
-    new_box_key,
-    new_signing_key_pem,
-)
+from audit import AuditLog
+from controls import ControlsService, Scheduler
+from identity import IdentityService
+from policies import PolicyRoom, PrometheusDecisionMetrics
 from trustplane.db import make_engine
 from trustplane.demo.identity import seed_identity_demo
-from trustplane.keyfiles import load_or_create
+from trustplane.demo.policies import seed_policy_demo
 from trustplane.settings import Settings
-from trustplane.wiring.audit import build_audit, wire_audit
+from trustplane.wiring.audit import audit_log_ready, build_audit
 from trustplane.wiring.controls import build_controls, build_platform, build_scheduler
-from trustplane.wiring.policies import wire_policies
-from trustplane.wiring.vault import (
-    build_vault,
-    wire_decrypt_authorization,
-    wire_vault_readiness,
-)
-from web.deps import CallerAuthenticator
-from web.gate import RoleGate, RouteGate
+from trustplane.wiring.controls_platform import CountingDecisionMetrics
+from trustplane.wiring.identity import build_identity
+from trustplane.wiring.policies import build_policies, build_route_gate, bundle_ready
+from trustplane.wiring.vault import PolicyDecryptAuthorizer, build_vault, field_keys_ready
+from vault import VaultServices
+from web.deps import CallerAuthenticator, ReadinessCheck
+from web.gate import RouteGate
+from web.metrics import Metrics
 from web.ratelimit import TokenBucketLimiter
 
+DemoSeeder = Callable[[], list[str]]
 
-@dataclass
+
+@dataclass(frozen=True)
 class Container:
-    """Every long-lived service of one trustplane process."""
+    """Each room's public services with their real types, plus the web layer's parts.
+
+    ``authenticator`` is the identity service (a unit test may build a container with
+    another authenticator through ``dataclasses.replace``; the container never changes).
+    """
 
     settings: Settings
     engine: Engine
-    audit: AuditRecorder
+    metrics: Metrics
+    audit: AuditLog
+    identity: IdentityService
+    policies: PolicyRoom
+    vault: VaultServices
+    controls: ControlsService
+    controls_scheduler: Scheduler | None
     authenticator: CallerAuthenticator
     gate: RouteGate
     limiter: TokenBucketLimiter
-    extras: dict[str, Any] = field(default_factory=dict)
-    readiness: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
-    demo_seeders: list[Callable[[], list[str]]] = field(default_factory=list)
+    readiness: tuple[ReadinessCheck, ...]
+    demo_seeders: tuple[DemoSeeder, ...]
 
-    def readiness_checks(self) -> list[tuple[str, Callable[[], None]]]:
-        return [("database", self._database_reachable), *self.readiness]
+    @property
+    def cookie_secure(self) -> bool:
+        return self.settings.cookie_secure
+
+    def readiness_checks(self) -> tuple[ReadinessCheck, ...]:
+        return (("database", self._database_reachable), *self.readiness)
 
     def _database_reachable(self) -> None:
         with self.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
 
     def close(self) -> None:
-        from trustplane.wiring.policies import close_policies
-
-        close_policies(self)
-        closer = getattr(self.audit, "close", None)
-        if callable(closer):
-            closer()
+        self.policies.close()
+        self.audit.close()
         self.engine.dispose()
 
 
-def build_authenticator(
-    settings: Settings, engine: Engine, audit: AuditRecorder
-) -> CallerAuthenticator:
-    return build_identity(settings, engine, audit)
-
-
-def build_identity(settings: Settings, engine: Engine, audit: AuditRecorder) -> IdentityService:
-    """The identity room: keys from 0600 files (created at first run), settings as values."""
-    section = settings.identity
-    keys_dir = settings.keys_dir()
-    signing_pem = load_or_create(
-        section.signing_key_path or keys_dir / "identity-signing.pem", new_signing_key_pem
-    )
-    box_key = load_or_create(section.totp_key_path or keys_dir / "identity-totp.key", new_box_key)
-    config = IdentityConfig(
-        issuer=section.issuer,
-        audience=section.audience,
-        token_ttl_seconds=section.token_ttl_seconds,
-        leeway_seconds=section.leeway_seconds,
-        session_idle_seconds=section.session_idle_seconds,
-        session_absolute_seconds=section.session_absolute_seconds,
-        lockout_threshold=section.lockout_threshold,
-        lockout_seconds=section.lockout_seconds,
-        totp_issuer=section.totp_issuer,
-        secret_rotation_grace_seconds=section.secret_rotation_grace_seconds,
-    )
-    hasher = SecretHasher(
-        Argon2Params(
-            time_cost=section.argon2_time_cost,
-            memory_kib=section.argon2_memory_kib,
-            parallelism=section.argon2_parallelism,
-        )
-    )
-    client_hasher = SecretHasher(
-        Argon2Params(
-            time_cost=section.client_secret_argon2_time_cost,
-            memory_kib=section.client_secret_argon2_memory_kib,
-            parallelism=section.client_secret_argon2_parallelism,
-        )
-    )
-    return IdentityService(
-        engine,
-        audit,
-        KeySet(SigningKey.from_pem(signing_pem)),
-        SecretBox(box_key),
-        config,
-        hasher=hasher,
-        client_hasher=client_hasher,
-        external=_external_issuers(settings) if section.oidc_issuers else None,
-    )
-
-
-def _external_issuers(settings: Settings) -> ExternalIssuers:
-    section = settings.identity
-    trusted = [
-        TrustedIssuer(
-            issuer=issuer.issuer,
-            jwks_url=issuer.jwks_url,
-            audience=issuer.audience,
-            roles_claim=issuer.roles_claim,
-            caller_kind=CallerKind(issuer.caller_kind),
-            algorithms=tuple(issuer.algorithms),
-        )
-        for issuer in section.oidc_issuers
-    ]
-    cache = JwksCache(HttpJwksFetcher(), section.oidc_jwks_cache_seconds)
-    return ExternalIssuers(trusted, cache, leeway_seconds=section.leeway_seconds)
-
-
 def build_container(settings: Settings, engine: Engine | None = None) -> Container:
+    """Build every room once, lower rooms first, each handed the ones it depends on."""
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = engine or make_engine(settings.effective_database_url)
+    metrics = Metrics()
     audit = build_audit(settings, engine)
     identity = build_identity(settings, engine, audit)
-    container = Container(
+    prometheus = PrometheusDecisionMetrics(metrics.registry)
+    decision_counts = CountingDecisionMetrics(prometheus)
+    policies = build_policies(
+        settings, engine, audit, metrics=decision_counts, log_metrics=prometheus
+    )
+    vault = build_vault(settings, engine, audit, PolicyDecryptAuthorizer(policies.decisions))
+    controls = build_controls(
+        settings,
+        engine,
+        audit,
+        platform=build_platform(settings, audit, vault, policies, decision_counts),
+    )
+    return Container(
         settings=settings,
         engine=engine,
+        metrics=metrics,
         audit=audit,
+        identity=identity,
+        policies=policies,
+        vault=vault,
+        controls=controls,
+        controls_scheduler=build_scheduler(settings, controls),
         authenticator=identity,
-        gate=RoleGate(),
+        gate=build_route_gate(settings, policies),
         limiter=TokenBucketLimiter(
             settings.web.rate_limit_per_second, settings.web.rate_limit_burst
         ),
+        readiness=(
+            ("audit_log", audit_log_ready(audit)),
+            ("field_keys", field_keys_ready(vault)),
+            ("policy_bundle", bundle_ready(policies)),
+        ),
+        demo_seeders=(
+            partial(seed_identity_demo, identity),
+            partial(seed_policy_demo, policies),
+        ),
     )
-    wire_audit(container)
-    container.demo_seeders.append(partial(seed_identity_demo, identity))
-    container.extras["vault"] = build_vault(settings, engine, audit)
-    wire_vault_readiness(container)
-    wire_policies(container)
-    wire_decrypt_authorization(container)
-    controls = build_controls(settings, engine, audit, platform=build_platform(container))
-    container.extras["controls"] = controls
-    container.extras["controls_scheduler"] = build_scheduler(settings, controls)
-    return container

@@ -25,7 +25,6 @@ from audit import AuditEventIn, AuditRecorder, EventType, Outcome, Target
 from vault import envelope
 from vault.authz import (
     Accessor,
-    AllowAllAuthorizer,
     Authorizer,
     FieldDecision,
     transform_for,
@@ -100,7 +99,7 @@ class FieldCipher:
         *,
         key_name: str = "fields",
         cache: DataKeyCache | None = None,
-        authorizer: Authorizer | None = None,
+        authorizer: Authorizer,
         pseudonymizer: Pseudonymizer | None = None,
         subject_keys: bool = True,
         max_batch: int = MAX_BATCH,
@@ -110,11 +109,16 @@ class FieldCipher:
         self.audit = audit
         self.key_name = key_name
         self.cache = cache if cache is not None else DataKeyCache()
-        self.authorizer: Authorizer = authorizer or AllowAllAuthorizer()
+        self._authorizer = authorizer
         self.pseudonymizer = pseudonymizer
         self.subject_keys = subject_keys
         self.max_batch = max_batch
         provider.ensure_key(key_name)
+
+    @property
+    def authorizer(self) -> Authorizer:
+        """Who decides each decrypt: a required collaborator, fixed at construction."""
+        return self._authorizer
 
     # --- encryption -----------------------------------------------------------------------
 
@@ -290,7 +294,7 @@ class FieldCipher:
         if len(items) > self.max_batch:
             raise BatchTooLargeError(f"at most {self.max_batch} fields per batch")
         contexts = [context for _, context in items]
-        decisions = list(self.authorizer.authorize_decrypt(accessor, contexts))
+        decisions = list(self._authorizer.authorize_decrypt(accessor, contexts))
         if len(decisions) != len(items):
             raise DecryptDeniedError("authorizer answered the wrong number of decisions")
         outcomes = [

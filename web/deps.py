@@ -2,20 +2,33 @@
 
 Routers write ``caller: CallerDep`` to require an authenticated caller and
 ``Depends(require("audit:read", "audit_log"))`` (or ``dependencies=[...]``) to gate a route.
+A router names the room services it uses through one alias per service (``IdentityDep``,
+``AuditLogDep``, ``VaultDep``, ``PolicyRoomDep``, ``ControlsDep``, ...), so its signature
+says what it reaches and mypy follows a request from the route into the room.
+
+The composition root hands the app a ``Services`` value (``install_services``): the web
+layer never imports ``trustplane``; ``trustplane.container.Container`` satisfies the
+protocol and mypy checks it where the app is built.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import hmac
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any, Protocol, TypeVar
 
 import structlog
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 
-from identity import Caller
+from audit import AuditLog
+from controls import ControlsService
+from identity import Caller, CsrfError, IdentityService
+from policies import PolicyRoom
+from vault import VaultServices
 from web.errors import ForbiddenError, NotAuthenticatedError, RateLimitedError
 from web.gate import RouteGate
+from web.metrics import Metrics
 from web.ratelimit import TokenBucketLimiter
 
 Result = TypeVar("Result")
@@ -37,8 +50,11 @@ class CallerAuthenticator(Protocol):
     def authenticate_session(self, session_token: str) -> Caller: ...
 
 
-class WebContext(Protocol):
-    """The parts of the composition root's container every request uses."""
+ReadinessCheck = tuple[str, Callable[[], None]]
+
+
+class Services(Protocol):
+    """The room services and web parts one app serves (built once by the composition root)."""
 
     @property
     def authenticator(self) -> CallerAuthenticator: ...
@@ -49,31 +65,90 @@ class WebContext(Protocol):
     @property
     def limiter(self) -> TokenBucketLimiter: ...
 
+    @property
+    def metrics(self) -> Metrics: ...
 
-async def get_container(request: Request) -> Any:
-    return request.app.state.container
+    @property
+    def identity(self) -> IdentityService: ...
+
+    @property
+    def audit(self) -> AuditLog: ...
+
+    @property
+    def vault(self) -> VaultServices: ...
+
+    @property
+    def policies(self) -> PolicyRoom: ...
+
+    @property
+    def controls(self) -> ControlsService: ...
+
+    @property
+    def cookie_secure(self) -> bool: ...
+
+    def readiness_checks(self) -> Sequence[ReadinessCheck]: ...
 
 
-ContainerDep = Annotated[Any, Depends(get_container)]
+def install_services(app: FastAPI, services: Services) -> None:
+    """The one place an app receives its services (every dependency below reads them)."""
+    app.state.services = services
+
+
+async def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+async def get_identity(services: ServicesDep) -> IdentityService:
+    return services.identity
+
+
+async def get_audit_log(services: ServicesDep) -> AuditLog:
+    return services.audit
+
+
+async def get_vault(services: ServicesDep) -> VaultServices:
+    return services.vault
+
+
+async def get_policy_room(services: ServicesDep) -> PolicyRoom:
+    return services.policies
+
+
+async def get_controls(services: ServicesDep) -> ControlsService:
+    return services.controls
+
+
+async def get_metrics(services: ServicesDep) -> Metrics:
+    return services.metrics
+
+
+IdentityDep = Annotated[IdentityService, Depends(get_identity)]
+AuditLogDep = Annotated[AuditLog, Depends(get_audit_log)]
+VaultDep = Annotated[VaultServices, Depends(get_vault)]
+PolicyRoomDep = Annotated[PolicyRoom, Depends(get_policy_room)]
+ControlsDep = Annotated[ControlsService, Depends(get_controls)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 
 
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _credentials(request: Request, container: WebContext) -> Caller:
+def _credentials(request: Request, services: Services) -> Caller:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer" and token.strip():
-        return container.authenticator.authenticate_bearer(token.strip())
+        return services.authenticator.authenticate_bearer(token.strip())
     if header:
         raise NotAuthenticatedError("unsupported Authorization scheme; use Bearer")
     session_token = request.cookies.get(SESSION_COOKIE)
     if session_token:
-        caller = container.authenticator.authenticate_session(session_token)
+        caller = services.authenticator.authenticate_session(session_token)
         if request.method not in SAFE_METHODS:
-            from identity import CsrfError
-
             sent = request.headers.get(CSRF_HEADER)
             if not sent or caller.csrf_token is None or not _same(sent, caller.csrf_token):
                 raise CsrfError("missing or invalid CSRF token for a cookie-authenticated request")
@@ -82,8 +157,6 @@ def _credentials(request: Request, container: WebContext) -> Caller:
 
 
 def _same(left: str, right: str) -> bool:
-    import hmac
-
     return hmac.compare_digest(left.encode(), right.encode())
 
 
@@ -96,22 +169,20 @@ async def run_short(inline: bool, work: Callable[..., Result], *args: Any) -> Re
     return await run_in_threadpool(work, *args)
 
 
-def _verifiable_inline(request: Request, container: WebContext) -> bool:
+def _verifiable_inline(request: Request, services: Services) -> bool:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and not container.authenticator.bearer_needs_io(token.strip())
+    return scheme.lower() == "bearer" and not services.authenticator.bearer_needs_io(token.strip())
 
 
-async def current_caller(request: Request, container: ContainerDep) -> Caller:
+async def current_caller(request: Request, services: ServicesDep) -> Caller:
     """The authenticated caller, rate limited; raises 401/429 problems otherwise.
 
     A token this service issued is checked on the event loop: a signature check costs less
     than the hop to a worker thread and back (ADR 0007). Sessions (a database read) and
     tokens of external issuers (whose keys may need fetching) are checked in the threadpool.
     """
-    caller = await run_short(
-        _verifiable_inline(request, container), _credentials, request, container
-    )
-    retry_after = container.limiter.acquire(f"caller:{caller.id}")
+    caller = await run_short(_verifiable_inline(request, services), _credentials, request, services)
+    retry_after = services.limiter.acquire(f"caller:{caller.id}")
     if retry_after > 0:
         raise RateLimitedError(retry_after)
     request.state.caller = caller
@@ -125,9 +196,9 @@ CallerDep = Annotated[Caller, Depends(current_caller)]
 def require(action: str, resource_type: str) -> Callable[..., Awaitable[Caller]]:
     """A dependency that admits the caller only when the route gate allows the action."""
 
-    async def dependency(request: Request, caller: CallerDep, container: ContainerDep) -> Caller:
+    async def dependency(request: Request, caller: CallerDep, services: ServicesDep) -> Caller:
         context = {"ip": client_ip(request), "method": request.method, "path": request.url.path}
-        gate: RouteGate = container.gate
+        gate = services.gate
         decision = await run_short(
             not gate.blocking, gate.check, caller, action, resource_type, context
         )

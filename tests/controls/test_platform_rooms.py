@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -28,17 +29,19 @@ from audit import (
 )
 from controls.checks import REGISTRY
 from controls.collectors.platform import PlatformCollector
-from policies import CountingMetrics, PolicyRoom, build_policy_room, load_bundle_dir
+from policies import CountingMetrics, NullMetrics, PolicyRoom, build_policy_room, load_bundle_dir
 from policies.source import DEFAULT_BUNDLE_DIR
-from trustplane.container import build_container
+from trustplane.container import Container, build_container
 from trustplane.settings import Settings
 from trustplane.wiring.controls import build_platform
 from trustplane.wiring.controls_platform import (
     AuditChainAdapter,
+    CountingDecisionMetrics,
     KeyInventoryAdapter,
     PolicyRoomAdapter,
 )
 from trustplane.wiring.vault import build_vault
+from vault import AllowAllAuthorizer
 
 
 def findings(collector: PlatformCollector) -> dict[str, list[tuple[str, str, str]]]:
@@ -121,7 +124,7 @@ def test_audit_chain_and_checkpoint_against_real_log(audit_log: AuditLog, engine
 
 def test_key_rotation_against_real_vault_room(engine: Engine, tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path)
-    vault = build_vault(settings, engine, InMemoryAuditLog())
+    vault = build_vault(settings, engine, InMemoryAuditLog(), AllowAllAuthorizer())
     adapter = KeyInventoryAdapter(vault.keys, cryptoperiod_days=365)
     [key] = adapter.keys()
     assert (key.name, key.provider, key.cryptoperiod_days) == ("fields", "local", 365)
@@ -143,8 +146,13 @@ def test_key_rotation_against_real_vault_room(engine: Engine, tmp_path: Path) ->
 
 
 @pytest.fixture
-def room(engine: Engine) -> Iterator[PolicyRoom]:
-    policy_room = build_policy_room(engine, InMemoryAuditLog(), watch=False)
+def counts() -> CountingDecisionMetrics:
+    return CountingDecisionMetrics(CountingMetrics())
+
+
+@pytest.fixture
+def room(engine: Engine, counts: CountingDecisionMetrics) -> Iterator[PolicyRoom]:
+    policy_room = build_policy_room(engine, InMemoryAuditLog(), watch=False, metrics=counts)
     yield policy_room
     policy_room.close()
 
@@ -158,13 +166,13 @@ def _request(i: int) -> dict[str, object]:
     }
 
 
-def test_bundle_tests_and_decision_log_against_real_policy_room(room: PolicyRoom) -> None:
-    adapter = PolicyRoomAdapter(room)
+def test_bundle_tests_and_decision_log_against_real_policy_room(
+    room: PolicyRoom, counts: CountingDecisionMetrics
+) -> None:
+    adapter = PolicyRoomAdapter(room, counts)
     collector = PlatformCollector(decision_log=adapter, bundle=adapter)
-    for i in range(3):
+    for i in range(4):
         room.decisions.decide(_request(i))
-    room.decisions.metrics = CountingMetrics()  # the app swaps in Prometheus after wiring
-    room.decisions.decide(_request(3))
     table = findings(collector)
     revision = room.bundles.active_revision
     [(resource, status, reason)] = table["platform.bundle_tests"]
@@ -172,14 +180,16 @@ def test_bundle_tests_and_decision_log_against_real_policy_room(room: PolicyRoom
     assert reason.endswith(" tests pass")
     assert int(reason.split()[0]) > 10
     assert table["platform.decision_log_drops"] == [
-        ("platform:decision-log", "pass", "3 shipped, none dropped")
+        ("platform:decision-log", "pass", "4 shipped, none dropped")
     ]
-    room.decisions.decide(_request(4))  # counted again once the counter is back in front
-    assert findings(collector)["platform.decision_log_drops"][0][2] == "4 shipped, none dropped"
-    assert isinstance(room.decisions.metrics, type(adapter._tee))
+    room.decisions.decide(_request(4))
+    assert findings(collector)["platform.decision_log_drops"][0][2] == "5 shipped, none dropped"
+    assert room.decisions.metrics is counts
 
 
-def test_active_bundle_with_failing_test_fails(room: PolicyRoom, tmp_path: Path) -> None:
+def test_active_bundle_with_failing_test_fails(
+    room: PolicyRoom, counts: CountingDecisionMetrics, tmp_path: Path
+) -> None:
     """A revision activated behind the push check (e.g. by another replica) is caught."""
     bundle_dir = tmp_path / "bundle"
     shutil.copytree(DEFAULT_BUNDLE_DIR, bundle_dir)
@@ -192,7 +202,7 @@ def test_active_bundle_with_failing_test_fails(room: PolicyRoom, tmp_path: Path)
     room.store.activate(revision, actor="test", kind="push")
     room.bundles.sync()
     assert room.bundles.active_revision == revision
-    collector = PlatformCollector(bundle=PolicyRoomAdapter(room))
+    collector = PlatformCollector(bundle=PolicyRoomAdapter(room, counts))
     [(resource, status, reason)] = findings(collector)["platform.bundle_tests"]
     assert (resource, status) == (f"platform:bundle/{revision}", "fail")
     assert reason.startswith("1 of ")
@@ -216,9 +226,10 @@ class _BlockingRecorder:
 
 def test_decision_log_overflow_is_a_drop(engine: Engine) -> None:
     recorder = _BlockingRecorder()
-    room = build_policy_room(engine, recorder, watch=False, log_queue_size=1)
+    counts = CountingDecisionMetrics(NullMetrics())
+    room = build_policy_room(engine, recorder, watch=False, log_queue_size=1, metrics=counts)
     try:
-        adapter = PolicyRoomAdapter(room)
+        adapter = PolicyRoomAdapter(room, counts)
         answers = [room.decisions.decide(_request(i)) for i in range(6)]
         failed_closed = sum(1 for d in answers if d.failed)
         assert failed_closed >= 1
@@ -232,6 +243,13 @@ def test_decision_log_overflow_is_a_drop(engine: Engine) -> None:
         room.close()
 
 
+def _platform_of(container: Container) -> PlatformCollector:
+    counts = CountingDecisionMetrics(NullMetrics())
+    return build_platform(
+        container.settings, container.audit, container.vault, container.policies, counts
+    )
+
+
 def test_composition_root_wires_the_landed_rooms(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path)
     container = build_container(settings)
@@ -239,7 +257,7 @@ def test_composition_root_wires_the_landed_rooms(tmp_path: Path) -> None:
         from trustplane.migrations.runner import upgrade
 
         upgrade(container.engine)
-        table = findings(build_platform(container))
+        table = findings(_platform_of(container))
         wired = {
             check: [s for _, s, _ in rows]
             for check, rows in table.items()
@@ -269,8 +287,7 @@ def test_composition_root_picks_up_a_durable_audit_log(tmp_path: Path) -> None:
         origin="controls.test/wired",
     )
     try:
-        container.audit = log
-        platform = build_platform(container)
+        platform = _platform_of(replace(container, audit=log))
         table = findings(platform)
         assert [s for _, s, _ in table["platform.audit_chain"]] == ["pass"]
         assert [s for _, s, _ in table["platform.audit_checkpoint_fresh"]] == ["not_applicable"]

@@ -6,6 +6,7 @@ import base64
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -57,7 +58,7 @@ def client(db_url: str, tmp_path: Path) -> Iterator[TestClient]:
     settings = Settings(data_dir=tmp_path, database_url=db_url)
     container = build_container(settings)
     upgrade(container.engine)
-    container.authenticator = TokenAuthenticator()
+    container = replace(container, authenticator=TokenAuthenticator())
     app = create_app(settings, container)
     with TestClient(app, client=callers.ADMIN_NETWORK_CLIENT) as test_client:
         yield test_client

@@ -11,9 +11,9 @@ from sqlalchemy.engine import Engine
 
 from audit import InMemoryAuditLog
 from identity import IdentityService
-from trustplane.container import build_authenticator, build_identity
 from trustplane.settings import Settings
 from trustplane.tables import metadata
+from trustplane.wiring.identity import build_identity
 
 
 def test_client_secrets_use_their_own_argon2_profile(tmp_path: Path, engine: Engine) -> None:
@@ -55,7 +55,7 @@ def test_key_files_are_created_0600_and_reused(tmp_path: Path, engine: Engine) -
     for name in ("identity-signing.pem", "identity-totp.key"):
         mode = stat.S_IMODE((tmp_path / "keys" / name).stat().st_mode)
         assert mode == 0o600
-    second = build_authenticator(settings, engine, InMemoryAuditLog())
+    second = build_identity(settings, engine, InMemoryAuditLog())
     assert isinstance(second, IdentityService)
     assert second.jwks() == first.jwks()
 

@@ -61,7 +61,7 @@ class Api:
 
     @property
     def room(self) -> PolicyRoom:
-        room = self.container.extras["policies"]
+        room = self.container.policies
         assert isinstance(room, PolicyRoom)
         return room
 

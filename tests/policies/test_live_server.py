@@ -50,7 +50,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
                 "client_secret": account.client_secret,
             },
         ).json()["access_token"]
-        room = container.extras["policies"]
+        room = container.policies
         assert isinstance(room, PolicyRoom)
         yield Live(server, room, account.client_id, account.client_secret, token)
     finally:
@@ -76,7 +76,7 @@ def test_opa_engine_decides_through_a_remote_data_api(live: Live, tmp_path: Path
         tmp_path, engine="opa", opa_url=live.server.url, opa_token=live.token, timeout_ms=2000
     )
     _app, container = build_api_app(settings)
-    room = container.extras["policies"]
+    room = container.policies
     assert isinstance(room, PolicyRoom)
     try:
         for case in CASES[:8]:
@@ -88,7 +88,7 @@ def test_opa_engine_decides_through_a_remote_data_api(live: Live, tmp_path: Path
         assert container.gate.blocking
         broken = settings_for(tmp_path / "b", engine="opa", opa_url="http://127.0.0.1:9")
         _, other = build_api_app(broken)
-        other_room = other.extras["policies"]
+        other_room = other.policies
         assert isinstance(other_room, PolicyRoom)
         denied = other_room.decisions.decide(CASES[0].request)
         assert denied.allow is False

@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from audit import InMemoryAuditLog
-from vault import DataKeyCache, FieldCipher, InMemoryDataKeyStore, LocalKeyProvider
+from vault import (
+    AllowAllAuthorizer,
+    DataKeyCache,
+    FieldCipher,
+    InMemoryDataKeyStore,
+    LocalKeyProvider,
+)
 
 
 @pytest.fixture
@@ -22,4 +28,10 @@ def local_provider(tmp_path: Path) -> LocalKeyProvider:
 
 @pytest.fixture
 def cipher(local_provider: LocalKeyProvider, audit_log: InMemoryAuditLog) -> FieldCipher:
-    return FieldCipher(local_provider, InMemoryDataKeyStore(), audit_log, cache=DataKeyCache())
+    return FieldCipher(
+        local_provider,
+        InMemoryDataKeyStore(),
+        audit_log,
+        cache=DataKeyCache(),
+        authorizer=AllowAllAuthorizer(),
+    )

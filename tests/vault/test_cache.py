@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from audit import InMemoryAuditLog
-from vault import DataKeyCache, FieldCipher, FieldContext, InMemoryDataKeyStore, LocalKeyProvider
+from vault import (
+    AllowAllAuthorizer,
+    DataKeyCache,
+    FieldCipher,
+    FieldContext,
+    InMemoryDataKeyStore,
+    LocalKeyProvider,
+)
 from vault.envelope import parse
 from vault.provider import DataKey, KeyContext
 
@@ -40,7 +47,11 @@ CTX = FieldContext("customer_profile", "email", "", 3)
 def test_one_round_trip_per_max_values(tmp_path: Path) -> None:
     provider = CountingProvider(tmp_path / "ring.json")
     cipher = FieldCipher(
-        provider, InMemoryDataKeyStore(), InMemoryAuditLog(), cache=DataKeyCache(max_values=1000)
+        provider,
+        InMemoryDataKeyStore(),
+        InMemoryAuditLog(),
+        cache=DataKeyCache(max_values=1000),
+        authorizer=AllowAllAuthorizer(),
     )
     ciphertexts = [cipher.encrypt("v", CTX) for _ in range(10_000)]
     assert provider.generated == 10
@@ -55,7 +66,13 @@ def test_max_age_expires_keys(tmp_path: Path) -> None:
     now = [0.0]
     provider = CountingProvider(tmp_path / "ring.json")
     cache = DataKeyCache(max_values=100, max_age_seconds=300, clock=lambda: now[0])
-    cipher = FieldCipher(provider, InMemoryDataKeyStore(), InMemoryAuditLog(), cache=cache)
+    cipher = FieldCipher(
+        provider,
+        InMemoryDataKeyStore(),
+        InMemoryAuditLog(),
+        cache=cache,
+        authorizer=AllowAllAuthorizer(),
+    )
     first = cipher.encrypt("a", CTX)
     now[0] = 299.0
     assert parse(cipher.encrypt("a", CTX)).dek_id == parse(first).dek_id
@@ -70,7 +87,13 @@ def test_max_age_expires_keys(tmp_path: Path) -> None:
 def test_disabled_cache_round_trips_every_value(tmp_path: Path) -> None:
     provider = CountingProvider(tmp_path / "ring.json")
     cache = DataKeyCache(max_values=0)
-    cipher = FieldCipher(provider, InMemoryDataKeyStore(), InMemoryAuditLog(), cache=cache)
+    cipher = FieldCipher(
+        provider,
+        InMemoryDataKeyStore(),
+        InMemoryAuditLog(),
+        cache=cache,
+        authorizer=AllowAllAuthorizer(),
+    )
     ciphertexts = [cipher.encrypt("a", CTX) for _ in range(5)]
     assert provider.generated == 5
     assert all(cipher.open(c, CTX) == "a" for c in ciphertexts)
@@ -81,7 +104,13 @@ def test_disabled_cache_round_trips_every_value(tmp_path: Path) -> None:
 def test_bounded_entries_and_subject_eviction(tmp_path: Path) -> None:
     provider = CountingProvider(tmp_path / "ring.json")
     cache = DataKeyCache(max_values=10, max_entries=3)
-    cipher = FieldCipher(provider, InMemoryDataKeyStore(), InMemoryAuditLog(), cache=cache)
+    cipher = FieldCipher(
+        provider,
+        InMemoryDataKeyStore(),
+        InMemoryAuditLog(),
+        cache=cache,
+        authorizer=AllowAllAuthorizer(),
+    )
     for owner in range(6):
         cipher.encrypt("x", FieldContext("customer_profile", "email", f"c-{owner}", 3))
     assert len(cache) == 3
@@ -93,7 +122,9 @@ def test_many_threads_share_the_cache_safely(tmp_path: Path) -> None:
     provider = CountingProvider(tmp_path / "ring.json")
     store = InMemoryDataKeyStore()
     cache = DataKeyCache(max_values=500)
-    cipher = FieldCipher(provider, store, InMemoryAuditLog(), cache=cache)
+    cipher = FieldCipher(
+        provider, store, InMemoryAuditLog(), cache=cache, authorizer=AllowAllAuthorizer()
+    )
     results: list[list[tuple[str, str]]] = [[] for _ in range(16)]
     errors: list[BaseException] = []
     start = threading.Barrier(16)
@@ -128,7 +159,13 @@ def test_bounds_are_exact_at_the_edges(tmp_path: Path) -> None:
     """N-th value still on the key, (N+1)-th on a new one; at exactly T seconds a new key."""
     provider = CountingProvider(tmp_path / "ring.json")
     cache = DataKeyCache(max_values=3)
-    cipher = FieldCipher(provider, InMemoryDataKeyStore(), InMemoryAuditLog(), cache=cache)
+    cipher = FieldCipher(
+        provider,
+        InMemoryDataKeyStore(),
+        InMemoryAuditLog(),
+        cache=cache,
+        authorizer=AllowAllAuthorizer(),
+    )
     keys = [parse(cipher.encrypt("v", CTX)).dek_id for _ in range(7)]
     assert keys[0] == keys[1] == keys[2] != keys[3]
     assert keys[3] == keys[4] == keys[5] != keys[6]
@@ -136,7 +173,13 @@ def test_bounds_are_exact_at_the_edges(tmp_path: Path) -> None:
 
     now = [1000.0]
     cache = DataKeyCache(max_values=100, max_age_seconds=300, clock=lambda: now[0])
-    cipher = FieldCipher(provider, InMemoryDataKeyStore(), InMemoryAuditLog(), cache=cache)
+    cipher = FieldCipher(
+        provider,
+        InMemoryDataKeyStore(),
+        InMemoryAuditLog(),
+        cache=cache,
+        authorizer=AllowAllAuthorizer(),
+    )
     first = parse(cipher.encrypt("v", CTX)).dek_id
     now[0] = 1299.999
     assert parse(cipher.encrypt("v", CTX)).dek_id == first

@@ -22,7 +22,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from audit import InMemoryAuditLog
-from vault import DataKeyCache, FieldCipher, FieldContext, InMemoryDataKeyStore, LocalKeyProvider
+from vault import (
+    AllowAllAuthorizer,
+    DataKeyCache,
+    FieldCipher,
+    FieldContext,
+    InMemoryDataKeyStore,
+    LocalKeyProvider,
+)
 from vault.envelope import PREFIX, b64url, build_header, parse, serialize, split_header
 from vault.keystore import DataKeyRecord
 from vault.values import FieldValue
@@ -83,7 +90,12 @@ def test_old_ciphertexts_still_decrypt(
 ) -> None:
     provider, store = old_world
     cipher = FieldCipher(
-        provider, store, InMemoryAuditLog(), key_name=item["key_name"], cache=DataKeyCache()
+        provider,
+        store,
+        InMemoryAuditLog(),
+        key_name=item["key_name"],
+        cache=DataKeyCache(),
+        authorizer=AllowAllAuthorizer(),
     )
     value = cipher.open(item["ciphertext"], _context(item))
     expected = _value(item["plaintext"])
@@ -101,6 +113,7 @@ def test_new_ciphertexts_follow_the_spec(tmp_path: Path, key_name: str, owner: s
         InMemoryAuditLog(),
         key_name=key_name,
         cache=DataKeyCache(),
+        authorizer=AllowAllAuthorizer(),
     )
     context = FieldContext("customer_profile", "email", owner, 2, "finsolve")
     for value in ("a@example.com", "", "x" * 64):

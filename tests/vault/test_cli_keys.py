@@ -28,7 +28,7 @@ def data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 
 def _vault() -> VaultServices:
-    services: VaultServices = build_container(Settings()).extras["vault"]
+    services: VaultServices = build_container(Settings()).vault
     return services
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from audit import InMemoryAuditLog
 from vault import (
+    AllowAllAuthorizer,
     DataKeyCache,
     FieldCipher,
     FieldContext,
@@ -33,7 +34,9 @@ def test_threads_share_subject_keys_and_shred_one(
 ) -> None:
     store = SqlDataKeyStore(engine)
     cache = DataKeyCache()
-    cipher = FieldCipher(local_provider, store, audit_log, cache=cache)
+    cipher = FieldCipher(
+        local_provider, store, audit_log, cache=cache, authorizer=AllowAllAuthorizer()
+    )
     keys = KeyManager(local_provider, store, audit_log, cache)
     results: list[list[tuple[str, str, str]]] = [[] for _ in range(THREADS)]
     errors: list[BaseException] = []
@@ -67,7 +70,9 @@ def test_threads_share_subject_keys_and_shred_one(
         {owner: THREADS * 60 // len(SUBJECTS) for owner in SUBJECTS}
     )
 
-    fresh = FieldCipher(local_provider, store, audit_log, cache=DataKeyCache())
+    fresh = FieldCipher(
+        local_provider, store, audit_log, cache=DataKeyCache(), authorizer=AllowAllAuthorizer()
+    )
     keys.shred("c-3", tenant="finsolve")
     for owner, value, ciphertext in rows[::7]:
         if owner == "c-3":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,7 @@ def client(db_url: str, tmp_path: Path) -> Iterator[TestClient]:
     # point failing closed when 2 shared cores make one evaluation slower than 50 ms.
     settings = Settings(data_dir=tmp_path, database_url=db_url, policy={"timeout_ms": 2000})
     container = build_container(settings, engine)
-    container.authenticator = TokenAuthenticator()
+    container = replace(container, authenticator=TokenAuthenticator())
     app = create_app(settings, container)
     with TestClient(app, raise_server_exceptions=False, client=ADMIN_NETWORK_CLIENT) as test_client:
         yield test_client

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -159,8 +159,8 @@ def api(db_url: str, tmp_path: Path) -> Iterator[Api]:
         policy={"bundle_dir": bundle, "timeout_ms": 2000},
     )
     container = build_container(settings, engine)
-    container.authenticator = TokenAuthenticator()
-    services: VaultServices = container.extras["vault"]
+    container = replace(container, authenticator=TokenAuthenticator())
+    services: VaultServices = container.vault
     assert isinstance(services.cipher.authorizer, PolicyDecryptAuthorizer)
     spy = SpyRecorder(services.cipher.audit)
     services.cipher.audit = spy

@@ -12,6 +12,7 @@ import pytest
 from audit import InMemoryAuditLog
 from tests.services import Server
 from vault import (
+    AllowAllAuthorizer,
     DataKeyCache,
     FieldCipher,
     FieldContext,
@@ -118,7 +119,11 @@ def test_openbao_approle_login_and_field_cipher(openbao: Server) -> None:
     secret_id = root.auth.approle.generate_secret_id("tp")["data"]["secret_id"]
     provider = TransitKeyProvider(openbao.url, role_id=role_id, secret_id=secret_id)
     cipher = FieldCipher(
-        provider, InMemoryDataKeyStore(), InMemoryAuditLog(), key_name="fields-approle"
+        provider,
+        InMemoryDataKeyStore(),
+        InMemoryAuditLog(),
+        key_name="fields-approle",
+        authorizer=AllowAllAuthorizer(),
     )
     context = FieldContext("customer_profile", "pan", "c-1", 3, "finsolve")
     ciphertext = cipher.encrypt("ABCDE1234F", context)
@@ -146,7 +151,13 @@ def test_aws_kms_round_trip_with_encryption_context(moto_url: str) -> None:
 @pytest.mark.moto
 def test_aws_kms_field_cipher_end_to_end(moto_url: str) -> None:
     provider = KmsKeyProvider(region="ap-south-1", endpoint_url=moto_url)
-    cipher = FieldCipher(provider, InMemoryDataKeyStore(), InMemoryAuditLog(), cache=DataKeyCache())
+    cipher = FieldCipher(
+        provider,
+        InMemoryDataKeyStore(),
+        InMemoryAuditLog(),
+        cache=DataKeyCache(),
+        authorizer=AllowAllAuthorizer(),
+    )
     context = FieldContext("customer_profile", "phone", "c-2", 3, "finsolve")
     ciphertext = cipher.encrypt("+919876543210", context)
     cipher.cache.clear()

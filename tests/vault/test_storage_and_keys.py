@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from audit import AuditUnavailableError, EventType, InMemoryAuditLog
 from tests.services import Server
 from vault import (
+    AllowAllAuthorizer,
     DataKeyCache,
     FieldCipher,
     FieldContext,
@@ -37,7 +38,7 @@ def _build(
 ) -> tuple[FieldCipher, KeyManager]:
     cache = DataKeyCache(max_values=5)
     store = SqlDataKeyStore(engine)
-    cipher = FieldCipher(provider, store, log, cache=cache)
+    cipher = FieldCipher(provider, store, log, cache=cache, authorizer=AllowAllAuthorizer())
     return cipher, KeyManager(provider, store, log, cache)
 
 
@@ -159,7 +160,9 @@ def test_transit_rotation_and_rewrap_on_stored_keys(
     name = f"rw-{tmp_path.name[-8:]}".replace("_", "-")
     cache = DataKeyCache(max_values=2)
     store = SqlDataKeyStore(engine)
-    cipher = FieldCipher(provider, store, audit_log, cache=cache, key_name=name)
+    cipher = FieldCipher(
+        provider, store, audit_log, cache=cache, key_name=name, authorizer=AllowAllAuthorizer()
+    )
     keys = KeyManager(provider, store, audit_log, cache, key_names=[name])
     before = cipher.encrypt("before", _ctx("c-1"))
     keys.rotate(name)

@@ -20,8 +20,7 @@ CTX = FieldContext("customer_profile", "email", "c-1", 3, "finsolve")
 
 
 def _round_trip(settings: Settings, engine: Engine) -> None:
-    services = build_vault(settings, engine, InMemoryAuditLog())
-    assert isinstance(services.cipher.authorizer, AllowAllAuthorizer)  # until wired
+    services = build_vault(settings, engine, InMemoryAuditLog(), AllowAllAuthorizer())
     ciphertext = services.cipher.encrypt("a@example.com", CTX)
     services.cipher.cache.clear()
     assert services.cipher.open(ciphertext, CTX) == "a@example.com"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -79,7 +80,7 @@ def build_app(tmp_path: Path, **overrides: Any) -> FastAPI:
     settings = Settings(data_dir=tmp_path, **overrides)
     container = build_container(settings)
     upgrade(container.engine)  # the policy bundle is stored in the database
-    container.authenticator = FakeAuthenticator()
+    container = replace(container, authenticator=FakeAuthenticator())
     app = create_app(settings, container)
     app.include_router(probe)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import httpx
 from fastapi.testclient import TestClient
 
 from tests.web.conftest import build_app
+from web.deps import install_services
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "instance"}
 ADMIN = {"Authorization": "Bearer admin-token"}
@@ -152,6 +154,7 @@ def test_readyz_reports_each_check(tmp_path: Path) -> None:
             "policy_bundle": "ok",
             "field_keys": "ok",
         }
-        app.state.container.readiness.append(("keys", broken))
+        services = app.state.services
+        install_services(app, replace(services, readiness=(*services.readiness, ("keys", broken))))
         body = assert_problem(client.get("/readyz"), 503)
         assert body["checks"]["keys"] == "failed: RuntimeError"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from identity import Caller
 from tests.web.conftest import FakeAuthenticator, build_app
+from web.deps import install_services
 from web.gate import GateDecision, RoleGate
 
 WORKER = "AnyIO worker thread"
@@ -51,8 +53,7 @@ def test_checks_run_on_the_loop_unless_they_may_wait_on_io(
     app = build_app(tmp_path)
     authenticator = RecordingAuthenticator(needs_io)
     gate = RecordingGate(blocking)
-    app.state.container.authenticator = authenticator
-    app.state.container.gate = gate
+    install_services(app, replace(app.state.services, authenticator=authenticator, gate=gate))
     with TestClient(app) as client:
         answer = client.get("/v1/probe/admin", headers={"Authorization": "Bearer admin-token"})
         refused = client.get("/v1/probe/admin", headers={"Authorization": "Bearer service-token"})

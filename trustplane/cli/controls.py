@@ -50,7 +50,7 @@ def collect(
     console = Console(stderr=True)
     try:
         upgrade(container.engine)
-        service = container.extras["controls"]
+        service = container.controls
         names = collector or service.runner.collector_names
         with Progress(
             TextColumn("{task.description}"),

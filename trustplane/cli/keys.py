@@ -30,7 +30,7 @@ def _vault() -> Iterator[VaultServices]:
     except VaultError as exc:
         raise fail(f"cannot open the key provider: {exc}") from exc
     try:
-        yield container.extras["vault"]
+        yield container.vault
     except VaultError as exc:
         raise fail(str(exc)) from exc
     finally:

@@ -8,8 +8,9 @@ Key files are created at first run with mode 0600 and refused when others may re
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import boto3
 from alembic import command
@@ -33,10 +34,6 @@ from trustplane.errors import ConfigurationError
 from trustplane.migrations.runner import alembic_config
 from trustplane.settings import Settings
 
-if TYPE_CHECKING:
-    from trustplane.container import Container
-
-ROOM_KEY = "audit_log"
 MIN_HMAC_KEY_BYTES = 16
 
 
@@ -163,21 +160,10 @@ def build_retention(settings: Settings, log: AuditLog) -> RetentionService:
     )
 
 
-def wire_audit(container: Container) -> None:
-    """Readiness of the log (its head row is readable) and the read side for the API."""
-    log = container.audit
-    if not isinstance(log, AuditLog):
-        return
-    container.extras[ROOM_KEY] = log
+def audit_log_ready(log: AuditLog) -> Callable[[], None]:
+    """Readiness of the log: its head row is readable."""
 
     def log_readable() -> None:
         log.store.head()
 
-    container.readiness.append(("audit_log", log_readable))
-
-
-def audit_log_of(container: Container) -> AuditLog:
-    log = container.extras.get(ROOM_KEY)
-    if not isinstance(log, AuditLog):
-        raise ConfigurationError("the durable audit log is not wired")
-    return log
+    return log_readable

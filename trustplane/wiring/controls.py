@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import boto3
 import hvac
@@ -33,13 +33,11 @@ from policies import PolicyRoom
 from trustplane.settings import ControlsSettings, Settings
 from trustplane.wiring.controls_platform import (
     AuditChainAdapter,
+    CountingDecisionMetrics,
     KeyInventoryAdapter,
     PolicyRoomAdapter,
 )
 from vault import VaultServices
-
-if TYPE_CHECKING:
-    from trustplane.container import Container
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,20 +65,19 @@ def build_evidence_store(settings: Settings) -> EvidenceStore:
     return LocalEvidenceStore(section.evidence_dir or settings.data_dir / "evidence")
 
 
-def build_platform(container: Container) -> PlatformCollector:
-    """Platform self-checks over the rooms the container holds (an absent room stays n/a)."""
-    section = container.settings.controls
-    audit = container.audit
-    vault = container.extras.get("vault")
-    policies = container.extras.get("policies")
-    room = PolicyRoomAdapter(policies) if isinstance(policies, PolicyRoom) else None
+def build_platform(
+    settings: Settings,
+    audit: AuditLog,
+    vault: VaultServices,
+    policies: PolicyRoom,
+    decision_counts: CountingDecisionMetrics,
+) -> PlatformCollector:
+    """Platform self-checks over the other rooms, through adapters of their public APIs."""
+    section = settings.controls
+    room = PolicyRoomAdapter(policies, decision_counts)
     return PlatformCollector(
-        audit=AuditChainAdapter(audit) if isinstance(audit, AuditLog) else None,
-        keys=(
-            KeyInventoryAdapter(vault.keys, section.cryptoperiod_days)
-            if isinstance(vault, VaultServices)
-            else None
-        ),
+        audit=AuditChainAdapter(audit),
+        keys=KeyInventoryAdapter(vault.keys, section.cryptoperiod_days),
         decision_log=room,
         bundle=room,
         checkpoint_max_age_seconds=section.checkpoint_max_age_seconds,

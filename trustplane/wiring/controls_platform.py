@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from typing import Any
 
 from audit import AuditLog
 from controls import (
@@ -62,11 +61,15 @@ class KeyInventoryAdapter:
         ]
 
 
-class _TeeMetrics:
-    """Counts decisions and decision-log overflows, then forwards to the room's metrics."""
+class CountingDecisionMetrics:
+    """Counts decisions and decision-log overflows, then forwards to the room's metrics.
+
+    Built before the policy room and handed to it as its metrics (the room's metrics never
+    change after construction), so the platform self-check reads the same counts.
+    """
 
     def __init__(self, inner: DecisionMetrics) -> None:
-        self.inner = inner
+        self._inner = inner
         self._lock = threading.Lock()
         self.decisions = 0
         self.queue_full = 0
@@ -74,42 +77,33 @@ class _TeeMetrics:
     def decision(self, entry_point: str, allow: bool, seconds: float) -> None:
         with self._lock:
             self.decisions += 1
-        self.inner.decision(entry_point, allow, seconds)
+        self._inner.decision(entry_point, allow, seconds)
 
     def evaluation_failed(self, kind: str) -> None:
-        self.inner.evaluation_failed(kind)
+        self._inner.evaluation_failed(kind)
 
     def log_queue_full(self) -> None:
         with self._lock:
             self.queue_full += 1
-        self.inner.log_queue_full()
+        self._inner.log_queue_full()
 
 
 class PolicyRoomAdapter:
     """``DecisionLogStats`` and ``BundleTestStatus`` over ``policies.PolicyRoom``.
 
     A decision whose log entry could not be queued (queue full) is the policy room's only
-    "drop": it fails closed and is counted here. The counter sits in front of whatever metrics
-    the room has; if the app later swaps the room's metrics (Prometheus), the next read puts
-    the counter back in front and keeps the counts. Bundle tests run once per revision.
+    "drop": it fails closed and is counted by ``counts``, the metrics the room was built
+    with. Bundle tests run once per revision.
     """
 
-    def __init__(self, room: PolicyRoom) -> None:
+    def __init__(self, room: PolicyRoom, counts: CountingDecisionMetrics) -> None:
         self._room = room
-        self._tee = _TeeMetrics(room.decisions.metrics)
-        room.decisions.metrics = self._tee
+        self._counts = counts
         self._tests: dict[str, BundleTestReport] = {}
 
-    def _ensure_counting(self) -> None:
-        current: Any = self._room.decisions.metrics
-        if current is not self._tee:
-            self._tee.inner = current
-            self._room.decisions.metrics = self._tee
-
     def decision_log_stats(self) -> DecisionLogReport:
-        self._ensure_counting()
-        dropped = self._tee.queue_full
-        return DecisionLogReport(shipped=max(self._tee.decisions - dropped, 0), dropped=dropped)
+        dropped = self._counts.queue_full
+        return DecisionLogReport(shipped=max(self._counts.decisions - dropped, 0), dropped=dropped)
 
     def bundle_tests(self) -> BundleTestReport:
         files = self._room.bundles.active_files

@@ -1,31 +1,33 @@
-"""Composition of the policies room: settings → ``PolicyRoom``, gate, metrics."""
+"""Composition of the policies room: settings → ``PolicyRoom``, the route gate, readiness."""
 
 from __future__ import annotations
 
-from functools import partial
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
-from prometheus_client import CollectorRegistry
+from sqlalchemy.engine import Engine
 
-from policies import PolicyRoom, PrometheusDecisionMetrics, build_policy_room
-from trustplane.demo.policies import seed_policy_demo
+from audit import AuditRecorder
+from policies import DecisionMetrics, PolicyRoom, SubstituteCounter, build_policy_room
 from trustplane.settings import Settings
+from web.gate import RoleGate, RouteGate
 from web.policy_gate import PolicyRouteGate
 
-if TYPE_CHECKING:
-    from trustplane.container import Container
 
-ROOM_KEY = "policies"
-
-
-def build_policies(settings: Settings, container: Container) -> PolicyRoom:
+def build_policies(
+    settings: Settings,
+    engine: Engine,
+    audit: AuditRecorder,
+    *,
+    metrics: DecisionMetrics,
+    log_metrics: SubstituteCounter,
+) -> PolicyRoom:
     policy = settings.policy
     key_pem = (
         policy.bundle_signing_key_path.read_bytes() if policy.bundle_signing_key_path else None
     )
     return build_policy_room(
-        container.engine,
-        container.audit,
+        engine,
+        audit,
         engine_kind=policy.engine,
         bundle_dir=policy.bundle_dir,
         opa_url=policy.opa_url,
@@ -35,33 +37,22 @@ def build_policies(settings: Settings, container: Container) -> PolicyRoom:
         signing_keyid=policy.bundle_signing_keyid,
         poll_seconds=policy.poll_seconds,
         log_queue_size=policy.decision_log_queue,
+        metrics=metrics,
+        log_metrics=log_metrics,
     )
 
 
-def wire_policies(container: Container) -> PolicyRoom:
-    """Plug the decision point into the container: room, route gate, readiness, shutdown."""
-    room = build_policies(container.settings, container)
-    container.extras[ROOM_KEY] = room
-    if container.settings.policy.route_gate == "engine":
-        container.gate = PolicyRouteGate(room.routes)
+def build_route_gate(settings: Settings, room: PolicyRoom) -> RouteGate:
+    """The decision point gates trustplane's own routes (``policy.route_gate=engine``), or roles."""
+    if settings.policy.route_gate == "engine":
+        return PolicyRouteGate(room.routes)
+    return RoleGate()
+
+
+def bundle_ready(room: PolicyRoom) -> Callable[[], None]:
+    """Readiness: the active policy bundle is loaded."""
 
     def bundle_loaded() -> None:
         room.bundles.current()
 
-    container.readiness.append(("policy_bundle", bundle_loaded))
-    container.demo_seeders.append(partial(seed_policy_demo, room))
-    return room
-
-
-def attach_policy_metrics(container: Container, registry: CollectorRegistry) -> None:
-    room = container.extras.get(ROOM_KEY)
-    if isinstance(room, PolicyRoom):
-        metrics = PrometheusDecisionMetrics(registry)
-        room.decisions.metrics = metrics
-        room.logger.metrics = metrics
-
-
-def close_policies(container: Container) -> None:
-    room = container.extras.get(ROOM_KEY)
-    if isinstance(room, PolicyRoom):
-        room.close()
+    return bundle_loaded

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
@@ -15,7 +15,6 @@ from trustplane.errors import ConfigurationError
 from trustplane.settings import Settings
 from vault import (
     Accessor,
-    AllowAllAuthorizer,
     Authorizer,
     BlindIndexer,
     DataKeyCache,
@@ -32,9 +31,6 @@ from vault import (
 from vault.kms_provider import KmsKeyProvider
 from vault.sql_store import SqlDataKeyStore
 from vault.transit_provider import TransitKeyProvider
-
-if TYPE_CHECKING:
-    from trustplane.container import Container
 
 DECRYPT_ACTION = "read"
 ENTRY_POINT = "fields-decrypt"
@@ -75,10 +71,10 @@ def build_vault(
     settings: Settings,
     engine: Engine,
     audit: AuditRecorder,
-    authorizer: Authorizer | None = None,
+    authorizer: Authorizer,
     provider: KeyProvider | None = None,
 ) -> VaultServices:
-    """The decision point is plugged in as ``authorizer`` once present (policies room)."""
+    """Every decrypt asks ``authorizer`` (the decision point: ``PolicyDecryptAuthorizer``)."""
     section = settings.vault
     provider = provider or build_key_provider(settings)
     store = SqlDataKeyStore(engine)
@@ -97,7 +93,7 @@ def build_vault(
         audit,
         key_name=section.key_name,
         cache=cache,
-        authorizer=authorizer or AllowAllAuthorizer(),
+        authorizer=authorizer,
         pseudonymizer=pseudonymizer,
         subject_keys=section.subject_keys,
         max_batch=section.max_batch,
@@ -211,22 +207,11 @@ def _json_safe(values: Mapping[str, Any]) -> dict[str, Any]:
     return safe
 
 
-def wire_decrypt_authorization(container: Container) -> None:
-    """Plug the decision point into the vault's decrypts (after both rooms are built)."""
-    services = container.extras.get("vault")
-    room = container.extras.get("policies")
-    if isinstance(services, VaultServices) and room is not None:
-        services.cipher.authorizer = PolicyDecryptAuthorizer(room.decisions)
-
-
-def wire_vault_readiness(container: Container) -> None:
-    """``/readyz`` answers 200 only when the field-encryption key is reachable at its provider."""
-    services = container.extras.get("vault")
-    if not isinstance(services, VaultServices):
-        return
+def field_keys_ready(services: VaultServices) -> Callable[[], None]:
+    """Readiness: the field-encryption key is reachable at its provider."""
     cipher = services.cipher
 
     def field_keys() -> None:
         cipher.provider.describe(cipher.key_name)
 
-    container.readiness.append(("field_keys", field_keys))
+    return field_keys

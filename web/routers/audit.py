@@ -17,7 +17,6 @@ from audit import (
     AuditEventIn,
     AuditLog,
     AuditNotFoundError,
-    AuditUnavailableError,
     EventFilter,
     EventType,
     Origin,
@@ -25,7 +24,7 @@ from audit import (
     Target,
 )
 from identity import Caller
-from web.deps import ContainerDep, client_ip, require
+from web.deps import AuditLogDep, client_ip, require
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
@@ -36,16 +35,6 @@ MAX_INDEX = 2**63 - 1  # the stored sequence number is a signed 64-bit integer
 # filter values are compared with stored text: no NUL or other control characters
 PLAIN_TEXT = r"^[^\x00-\x1f\x7f]*$"
 NOTE = "text/plain; charset=utf-8"
-
-
-def get_log(container: ContainerDep) -> AuditLog:
-    log = container.extras.get("audit_log")
-    if not isinstance(log, AuditLog):
-        raise AuditUnavailableError("the durable audit log is not configured")
-    return log
-
-
-LogDep = Annotated[AuditLog, Depends(get_log)]
 
 
 def _record_read(
@@ -104,7 +93,7 @@ class HashOut(BaseModel):
 def list_events(
     request: Request,
     caller: Reader,
-    log: LogDep,
+    log: AuditLogDep,
     *,
     type: EventType | None = None,
     outcome: Outcome | None = None,
@@ -145,7 +134,7 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 @router.get("/events/{index}", summary="One stored event and its canonical bytes")
 def get_event(
-    index: Annotated[int, Path(le=MAX_INDEX)], request: Request, caller: Reader, log: LogDep
+    index: Annotated[int, Path(le=MAX_INDEX)], request: Request, caller: Reader, log: AuditLogDep
 ) -> EventOut:
     if index < 0:
         raise AuditNotFoundError(f"no event at index {index}")
@@ -164,7 +153,7 @@ def _note(text: str) -> Response:
     response_class=Response,
     responses={200: {"content": {"text/plain": {}}}},
 )
-def get_checkpoint(_caller: Reader, log: LogDep) -> Response:
+def get_checkpoint(_caller: Reader, log: AuditLogDep) -> Response:
     checkpoint = log.latest_checkpoint()
     if checkpoint is None:
         raise AuditNotFoundError("no checkpoint has been issued yet")
@@ -177,7 +166,7 @@ def get_checkpoint(_caller: Reader, log: LogDep) -> Response:
     response_class=Response,
     responses={200: {"content": {"text/plain": {}}}},
 )
-def post_checkpoint(request: Request, caller: Checkpointer, log: LogDep) -> Response:
+def post_checkpoint(request: Request, caller: Checkpointer, log: AuditLogDep) -> Response:
     log.record(
         AuditEventIn(
             type=EventType.ADMIN_ACTION,
@@ -194,14 +183,14 @@ def post_checkpoint(request: Request, caller: Checkpointer, log: LogDep) -> Resp
 
 @router.get("/proof/inclusion", summary="RFC 6962 inclusion proof of a leaf in a tree size")
 def inclusion_proof(
-    _caller: Reader, log: LogDep, index: Index, tree_size: Index | None = None
+    _caller: Reader, log: AuditLogDep, index: Index, tree_size: Index | None = None
 ) -> InclusionOut:
     return InclusionOut(**log.inclusion_proof(index, tree_size).as_json())
 
 
 @router.get("/proof/consistency", summary="RFC 6962 consistency proof between two tree sizes")
 def consistency_proof(
-    _caller: Reader, log: LogDep, first: Index, second: Index | None = None
+    _caller: Reader, log: AuditLogDep, first: Index, second: Index | None = None
 ) -> ConsistencyOut:
     return ConsistencyOut(**log.consistency_proof(first, second).as_json())
 
@@ -212,12 +201,12 @@ def consistency_proof(
     response_class=Response,
     responses={200: {"content": {"text/plain": {}}}},
 )
-def public_key(_caller: Reader, log: LogDep) -> Response:
+def public_key(_caller: Reader, log: AuditLogDep) -> Response:
     return _note(log.public_key() + "\n")
 
 
 @router.post("/hash", summary="The redacted form of a known value, to search events by it")
-def hash_value(body: HashIn, request: Request, caller: Reader, log: LogDep) -> HashOut:
+def hash_value(body: HashIn, request: Request, caller: Reader, log: AuditLogDep) -> HashOut:
     digest = log.hash_value(body.value)
     _record_read(log, request, caller, "hash")
     return HashOut(hash=digest)

@@ -21,28 +21,17 @@ from audit import Origin
 from identity import (
     KNOWN_ROLES,
     Caller,
-    IdentityService,
     InvalidClientError,
     OAuthRequestError,
     UnsupportedGrantTypeError,
     actor_of,
 )
-from web.deps import SESSION_COOKIE, CallerDep, ContainerDep, client_ip, require
+from web.deps import SESSION_COOKIE, CallerDep, IdentityDep, ServicesDep, client_ip, require
 
 router = APIRouter(tags=["auth"])
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 AdminCaller = Annotated[Caller, Depends(require("admin:manage", "identity"))]
-
-
-def identity_service(container: ContainerDep) -> IdentityService:
-    service = container.authenticator
-    if not isinstance(service, IdentityService):
-        raise RuntimeError("the identity room is not wired into this container")
-    return service
-
-
-IdentityDep = Annotated[IdentityService, Depends(identity_service)]
 
 
 def request_origin(request: Request) -> Origin:
@@ -192,7 +181,7 @@ def login(
     request: Request,
     response: Response,
     identity: IdentityDep,
-    container: ContainerDep,
+    services: ServicesDep,
 ) -> LoginResponse:
     result = identity.login(body.email, body.password, body.totp, request_origin(request))
     response.set_cookie(
@@ -200,7 +189,7 @@ def login(
         result.session_token,
         max_age=identity.config.session_absolute_seconds,
         path="/",
-        secure=container.settings.cookie_secure,
+        secure=services.cookie_secure,
         httponly=True,
         samesite="strict",
     )
@@ -218,7 +207,7 @@ def login(
     status_code=204,
 )
 def logout(
-    request: Request, caller: CallerDep, identity: IdentityDep, container: ContainerDep
+    request: Request, caller: CallerDep, identity: IdentityDep, services: ServicesDep
 ) -> Response:
     session_token = request.cookies.get(SESSION_COOKIE)
     if session_token and caller.attributes.get("session_id"):
@@ -227,7 +216,7 @@ def logout(
     response.delete_cookie(
         SESSION_COOKIE,
         path="/",
-        secure=container.settings.cookie_secure,
+        secure=services.cookie_secure,
         httponly=True,
         samesite="strict",
     )

@@ -17,7 +17,7 @@ from controls import (
     PostureSnapshot,
 )
 from identity import Caller
-from web.deps import ContainerDep, require
+from web.deps import ControlsDep, require
 
 router = APIRouter(prefix="/v1", tags=["controls"])
 
@@ -25,14 +25,6 @@ Reader = Annotated[Caller, Depends(require("controls:read", "control"))]
 EvidenceReader = Annotated[Caller, Depends(require("evidence:read", "evidence"))]
 Runner = Annotated[Caller, Depends(require("collections:run", "collection"))]
 SHA256 = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the item")]
-
-
-def get_service(container: ContainerDep) -> ControlsService:
-    service: ControlsService = container.extras["controls"]
-    return service
-
-
-ServiceDep = Annotated[ControlsService, Depends(get_service)]
 
 
 def _actor(caller: Caller) -> Actor:
@@ -90,7 +82,7 @@ class AttestationIn(BaseModel):
 
 
 @router.get("/frameworks", summary="Frameworks in the catalog")
-def list_frameworks(_caller: Reader, service: ServiceDep) -> list[FrameworkOut]:
+def list_frameworks(_caller: Reader, service: ControlsDep) -> list[FrameworkOut]:
     return [
         FrameworkOut(
             id=f.id,
@@ -107,7 +99,7 @@ def list_frameworks(_caller: Reader, service: ServiceDep) -> list[FrameworkOut]:
 def get_framework_posture(
     framework_id: str,
     _caller: Reader,
-    service: ServiceDep,
+    service: ControlsDep,
     history: Annotated[int, Query(ge=0, le=1000)] = 30,
 ) -> FrameworkPostureOut:
     posture = service.framework_posture(framework_id)
@@ -117,7 +109,7 @@ def get_framework_posture(
 
 
 @router.get("/controls", summary="Unified controls with their current status")
-def list_controls(_caller: Reader, service: ServiceDep) -> list[ControlSummary]:
+def list_controls(_caller: Reader, service: ControlsDep) -> list[ControlSummary]:
     postures = service.control_postures()
     return [
         _summary(service, control_id, postures[control_id])
@@ -126,7 +118,7 @@ def list_controls(_caller: Reader, service: ServiceDep) -> list[ControlSummary]:
 
 
 @router.get("/controls/{control_id}", summary="One control: status, findings and evidence")
-def get_control(control_id: str, _caller: Reader, service: ServiceDep) -> ControlDetail:
+def get_control(control_id: str, _caller: Reader, service: ControlsDep) -> ControlDetail:
     _, posture = service.control(control_id)
     return ControlDetail(control=_summary(service, control_id, posture), posture=posture)
 
@@ -137,7 +129,7 @@ def get_control(control_id: str, _caller: Reader, service: ServiceDep) -> Contro
     response_class=Response,
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
-def get_evidence(sha256: SHA256, _caller: EvidenceReader, service: ServiceDep) -> Response:
+def get_evidence(sha256: SHA256, _caller: EvidenceReader, service: ControlsDep) -> Response:
     meta, content = service.evidence(sha256)
     return Response(
         content=content,
@@ -152,7 +144,7 @@ def get_evidence(sha256: SHA256, _caller: EvidenceReader, service: ServiceDep) -
 
 
 @router.post("/collections", status_code=201, summary="Run collectors now")
-def post_collection(body: CollectionIn, caller: Runner, service: ServiceDep) -> CollectionOut:
+def post_collection(body: CollectionIn, caller: Runner, service: ControlsDep) -> CollectionOut:
     report = service.collect(body.collectors, trigger="api", actor=_actor(caller))
     return CollectionOut(
         run_id=report.run_id,
@@ -173,7 +165,7 @@ def post_collection(body: CollectionIn, caller: Runner, service: ServiceDep) -> 
 
 
 @router.post("/attestations", status_code=201, summary="Record a manual attestation")
-def post_attestation(body: AttestationIn, caller: Runner, service: ServiceDep) -> dict[str, Any]:
+def post_attestation(body: AttestationIn, caller: Runner, service: ControlsDep) -> dict[str, Any]:
     import base64
     import binascii
 

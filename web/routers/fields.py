@@ -22,7 +22,7 @@ from vault import (
     VaultError,
     VaultServices,
 )
-from web.deps import ContainerDep, client_ip, require
+from web.deps import VaultDep, client_ip, require
 from web.problems import PROBLEM_BASE
 
 router = APIRouter(prefix="/v1", tags=["fields"])
@@ -125,11 +125,6 @@ class KeysResponse(BaseModel):
     keys: list[KeyOut]
 
 
-def _vault(container: Any) -> VaultServices:
-    services: VaultServices = container.extras["vault"]
-    return services
-
-
 def _context(services: VaultServices, context: ContextIn) -> FieldContext:
     return FieldContext(
         resource_type=context.resource_type,
@@ -177,9 +172,8 @@ KeyAdmin = Annotated[Caller, Depends(require("admin:manage", "key"))]
 
 @router.post("/fields/encrypt", summary="Encrypt fields (envelope AES-256-GCM)")
 def encrypt_fields(
-    body: EncryptRequest, container: ContainerDep, caller: EncryptCaller
+    body: EncryptRequest, services: VaultDep, caller: EncryptCaller
 ) -> EncryptResponse:
-    services = _vault(container)
     _check_size(len(body.fields), services)
     ciphertexts: list[str | None] = []
     errors: list[dict[str, Any] | None] = []
@@ -197,9 +191,8 @@ def encrypt_fields(
 
 @router.post("/fields/decrypt", summary="Decrypt fields (authorized per field, audited)")
 def decrypt_fields(
-    body: DecryptRequest, request: Request, container: ContainerDep, caller: DecryptCaller
+    body: DecryptRequest, request: Request, services: VaultDep, caller: DecryptCaller
 ) -> DecryptResponse:
-    services = _vault(container)
     _check_size(len(body.fields), services)
     items: list[tuple[str, FieldContext]] = []
     bad: dict[int, VaultError] = {}
@@ -237,9 +230,8 @@ def decrypt_fields(
 
 @router.post("/fields/blind-index", summary="Blind indexes (keyed HMAC) for equality search")
 def blind_index(
-    body: BlindIndexRequest, container: ContainerDep, caller: EncryptCaller
+    body: BlindIndexRequest, services: VaultDep, caller: EncryptCaller
 ) -> BlindIndexResponse:
-    services = _vault(container)
     _check_size(len(body.fields), services)
     indexes: list[str | None] = []
     errors: list[dict[str, Any] | None] = []
@@ -258,10 +250,9 @@ def blind_index(
 def shred_subject(
     subject_id: Annotated[str, Path(min_length=1, max_length=255)],
     request: Request,
-    container: ContainerDep,
+    services: VaultDep,
     caller: ShredCaller,
 ) -> ShredResponse:
-    services = _vault(container)
     stone = services.keys.shred(
         subject_id, tenant=services.tenant, actor=_actor(caller), origin=_origin(request)
     )
@@ -273,8 +264,7 @@ def shred_subject(
 
 
 @router.get("/keys", summary="Key inventory (PCI DSS v4.0.1 3.6/3.7 evidence)")
-def list_keys(container: ContainerDep, caller: KeysReader) -> KeysResponse:
-    services = _vault(container)
+def list_keys(services: VaultDep, caller: KeysReader) -> KeysResponse:
     return KeysResponse(keys=[KeyOut(**e.as_dict()) for e in services.keys.inventory()])
 
 
@@ -282,10 +272,9 @@ def list_keys(container: ContainerDep, caller: KeysReader) -> KeysResponse:
 def rotate_key(
     name: Annotated[str, Path(pattern="^[A-Za-z0-9_-]{1,64}$")],
     request: Request,
-    container: ContainerDep,
+    services: VaultDep,
     caller: KeyAdmin,
 ) -> KeyOut:
-    services = _vault(container)
     services.keys.rotate(name, actor=_actor(caller), origin=_origin(request))
     entry = next(e for e in services.keys.inventory() if e.info.name == name)
     return KeyOut(**entry.as_dict())

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from web.deps import ContainerDep
+from web.deps import MetricsDep, ServicesDep
 
 router = APIRouter(tags=["health"])
 
@@ -22,10 +22,10 @@ def healthz() -> dict[str, str]:
     summary="Readiness: database reachable, keys and policy bundle loaded",
     responses={503: {"description": "Not ready"}},
 )
-def readyz(request: Request, container: ContainerDep) -> Any:
+def readyz(request: Request, services: ServicesDep) -> Any:
     checks: dict[str, str] = {}
     ready = True
-    for name, check in container.readiness_checks():
+    for name, check in services.readiness_checks():
         try:
             check()
             checks[name] = "ok"
@@ -51,8 +51,8 @@ def readyz(request: Request, container: ContainerDep) -> Any:
     response_class=Response,
     responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
 )
-def metrics(request: Request) -> Response:
+def metrics(metrics: MetricsDep) -> Response:
     return Response(
-        request.app.state.metrics.render(),
+        metrics.render(),
         media_type="text/plain; version=0.0.4; charset=utf-8",
     )

@@ -23,7 +23,7 @@ from policies import (
 )
 from policies.authzen import decide_one, evaluate_many
 from policies.opa_control import ingest_decision_logs, record_status
-from web.deps import ContainerDep, require, run_short
+from web.deps import PolicyRoomDep, require, run_short
 
 BUNDLE_NAME = "finsolve"
 T = TypeVar("T")
@@ -36,16 +36,6 @@ PolicyManager = Annotated[Caller, Depends(require("policy:manage", "policy"))]
 BundleReader = Annotated[Caller, Depends(require("bundles:read", "bundle"))]
 LogWriter = Annotated[Caller, Depends(require("decision_logs:write", "decision_log"))]
 AgentReporter = Annotated[Caller, Depends(require("agents:report", "agent"))]
-
-
-async def policy_room(container: ContainerDep) -> PolicyRoom:
-    room = container.extras.get("policies")
-    if not isinstance(room, PolicyRoom):
-        raise EvaluationError("the decision point is not wired")
-    return room
-
-
-RoomDep = Annotated[PolicyRoom, Depends(policy_room)]
 
 
 async def decided(room: PolicyRoom, work: Callable[[], T]) -> T:
@@ -69,7 +59,9 @@ class RollbackRequest(BaseModel):
 
 
 @router.post("/v1/authorize", response_model=DecisionOut, summary="Decide one request")
-async def authorize(body: AuthorizationRequest, caller: Decider, room: RoomDep) -> dict[str, Any]:
+async def authorize(
+    body: AuthorizationRequest, caller: Decider, room: PolicyRoomDep
+) -> dict[str, Any]:
     request = body.model_dump(exclude_unset=True)
     decision = await decided(
         room,
@@ -84,7 +76,7 @@ async def authorize(body: AuthorizationRequest, caller: Decider, room: RoomDep) 
     response_class=JSONResponse,
     responses={200: {"description": '{"decisions": [decision or {"error": {...}}, ...]}'}},
 )
-def authorize_batch(body: BatchRequest, caller: Decider, room: RoomDep) -> JSONResponse:
+def authorize_batch(body: BatchRequest, caller: Decider, room: PolicyRoomDep) -> JSONResponse:
     answers = room.decisions.decide_many(body.requests, requested_by=caller.id)
     # plain JSON types already: skip FastAPI's per-item jsonable_encoder walk
     return JSONResponse({"decisions": [answer.as_dict() for answer in answers]})
@@ -92,7 +84,7 @@ def authorize_batch(body: BatchRequest, caller: Decider, room: RoomDep) -> JSONR
 
 @router.post("/access/v1/evaluation", summary="AuthZEN 1.0 access evaluation")
 async def authzen_evaluation(
-    body: dict[str, Any], caller: Decider, room: RoomDep
+    body: dict[str, Any], caller: Decider, room: PolicyRoomDep
 ) -> dict[str, Any]:
     return await decided(
         room,
@@ -106,7 +98,9 @@ async def authzen_evaluation(
 
 
 @router.post("/access/v1/evaluations", summary="AuthZEN 1.0 access evaluations (batch)")
-def authzen_evaluations(body: dict[str, Any], caller: Decider, room: RoomDep) -> dict[str, Any]:
+def authzen_evaluations(
+    body: dict[str, Any], caller: Decider, room: PolicyRoomDep
+) -> dict[str, Any]:
     return evaluate_many(
         body,
         lambda request: room.decisions.decide_raw(
@@ -145,7 +139,7 @@ DATA_PATH_PROBLEMS: dict[int | str, dict[str, Any]] = {
 )
 async def data_post(
     caller: Decider,
-    room: RoomDep,
+    room: PolicyRoomDep,
     path: Annotated[str, Path(max_length=512)],
     body: DataRequest | None = None,
 ) -> dict[str, Any]:
@@ -156,20 +150,20 @@ async def data_post(
     "/v1/data/{path:path}", summary="OPA Data API without input", responses=DATA_PATH_PROBLEMS
 )
 async def data_get(
-    caller: Decider, room: RoomDep, path: Annotated[str, Path(max_length=512)]
+    caller: Decider, room: PolicyRoomDep, path: Annotated[str, Path(max_length=512)]
 ) -> dict[str, Any]:
     return await decided(room, lambda: _data(path, None, caller, room))
 
 
 @router.get("/v1/policy/revisions", summary="Stored bundle revisions, newest first")
-def revisions(caller: PolicyReader, room: RoomDep) -> dict[str, Any]:
+def revisions(caller: PolicyReader, room: PolicyRoomDep) -> dict[str, Any]:
     listed = room.store.revisions()
     active = next((info.revision for info in listed if info.active), None)
     return {"active": active, "revisions": [info.as_dict() for info in listed]}
 
 
 @router.post("/v1/policy/rollback", summary="Activate an earlier stored revision")
-def rollback(body: RollbackRequest, caller: PolicyManager, room: RoomDep) -> dict[str, Any]:
+def rollback(body: RollbackRequest, caller: PolicyManager, room: PolicyRoomDep) -> dict[str, Any]:
     if not room.store.exists(body.revision):
         raise RevisionNotFoundError(f"no stored revision {body.revision}")
     pointer = room.bundles.rollback(body.revision, actor=caller.id)
@@ -177,7 +171,7 @@ def rollback(body: RollbackRequest, caller: PolicyManager, room: RoomDep) -> dic
 
 
 @router.get("/v1/policy/agents", summary="Latest status report of each OPA agent")
-def agents(caller: PolicyReader, room: RoomDep) -> dict[str, Any]:
+def agents(caller: PolicyReader, room: PolicyRoomDep) -> dict[str, Any]:
     return {"agents": [agent.as_dict() for agent in room.store.agents()]}
 
 
@@ -193,7 +187,7 @@ def agents(caller: PolicyReader, room: RoomDep) -> dict[str, Any]:
 def bundle(
     name: str,
     caller: BundleReader,
-    room: RoomDep,
+    room: PolicyRoomDep,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     if name.removesuffix(".tar.gz") != BUNDLE_NAME:
@@ -209,7 +203,7 @@ def bundle(
 async def decision_logs(
     request: Request,
     caller: LogWriter,
-    room: RoomDep,
+    room: PolicyRoomDep,
     content_encoding: Annotated[str | None, Header()] = None,
 ) -> Response:
     body = await request.body()
@@ -223,7 +217,7 @@ async def decision_logs(
 async def status(
     request: Request,
     caller: AgentReporter,
-    room: RoomDep,
+    room: PolicyRoomDep,
     content_encoding: Annotated[str | None, Header()] = None,
 ) -> Response:
     body = await request.body()
