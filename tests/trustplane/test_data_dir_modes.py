@@ -5,7 +5,7 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from trustplane.demo.run import run_demo
+from trustplane.cli.demo import run_demo
 from trustplane.settings import Settings
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from trustplane.cli.common import fail, load_settings
-from trustplane.demo.run import run_demo
+from trustplane.cli.demo import run_demo
 from trustplane.errors import TrustplaneError
 from trustplane.server import run_server
 

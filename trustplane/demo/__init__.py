@@ -1,1 +1,1 @@
-"""``trustplane demo``: the runner and each room's demo seed."""
+"""Demo seed data of each room (``trustplane demo`` runs them once, see ``trustplane.cli.demo``)."""
