@@ -9,13 +9,14 @@ from fastapi import FastAPI
 
 from trustplane import __version__
 from trustplane.container import Container, build_container
+from trustplane.errors import TrustplaneError
 from trustplane.heap import freeze_startup_heap
 from trustplane.logsetup import configure_logging
 from trustplane.settings import Settings
 from web.deps import install_services
 from web.middleware import RequestContextMiddleware
 from web.openapi import install_openapi
-from web.problems import install_problem_handlers
+from web.problems import ProblemKind, install_problem_handlers
 from web.routers import audit as audit_router
 from web.routers import auth, fields, health, policies
 from web.routers import controls as controls_router
@@ -55,7 +56,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         metrics=container.metrics,
         max_body_bytes=settings.web.max_body_bytes,
     )
-    install_problem_handlers(app)
+    install_problem_handlers(app, {TrustplaneError: ProblemKind(500, "internal", "Internal error")})
     install_openapi(app)
     app.include_router(health.router)
     app.include_router(auth.router)

@@ -7,6 +7,7 @@ specific class wins (the map is searched along the exception's MRO).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -64,7 +65,6 @@ from policies import (
     PolicyTestFailedError,
     RevisionNotFoundError,
 )
-from trustplane.errors import TrustplaneError
 from vault import VaultError
 from web.errors import (
     ForbiddenError,
@@ -137,8 +137,6 @@ PROBLEM_MAP: dict[type[BaseException], ProblemKind] = {
     CollectorError: ProblemKind(502, "collector-error", "Collector failed"),
     CatalogError: ProblemKind(500, "catalog-error", "Control catalog invalid"),
     ControlsError: ProblemKind(500, "controls-error", "Controls error"),
-    # composition root
-    TrustplaneError: ProblemKind(500, "internal", "Internal error"),
 }
 
 INTERNAL = ProblemKind(500, "internal", "Internal server error")
@@ -243,7 +241,11 @@ def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, INTERNAL, INTERNAL.title)
 
 
-def install_problem_handlers(app: FastAPI) -> None:
+def install_problem_handlers(
+    app: FastAPI, more: Mapping[type[Exception], ProblemKind] | None = None
+) -> None:
+    """Every handler of the app; ``more`` maps error roots the web layer cannot import (the
+    composition root's own, e.g. ``TrustplaneError``) the same way as the rooms' rows."""
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     roots = (
@@ -253,8 +255,10 @@ def install_problem_handlers(app: FastAPI) -> None:
         PolicyError,
         VaultError,
         ControlsError,
-        TrustplaneError,
     )
+    for error_root, kind in (more or {}).items():
+        PROBLEM_MAP[error_root] = kind
+        app.add_exception_handler(error_root, _room_error)
     for error_root in roots:
         app.add_exception_handler(error_root, _room_error)
     app.add_exception_handler(Exception, _unhandled)
