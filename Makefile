@@ -34,6 +34,7 @@ tools: .tools/checkov/.installed-stamp
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: venv
 	$(BIN)/mypy .
