@@ -13,7 +13,6 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from audit import (
-    Actor,
     AuditEventIn,
     AuditLog,
     AuditNotFoundError,
@@ -23,7 +22,7 @@ from audit import (
     Outcome,
     Target,
 )
-from identity import Caller
+from identity import Caller, actor_of
 from web.deps import AuditLogDep, client_ip, require
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
@@ -44,7 +43,7 @@ def _record_read(
     log.record(
         AuditEventIn(
             type=EventType.AUDIT_READ,
-            actor=Actor(id=caller.id, kind=caller.kind.value, roles=tuple(sorted(caller.roles))),
+            actor=actor_of(caller),
             origin=Origin(
                 ip=client_ip(request), request_id=getattr(request.state, "request_id", None)
             ),
@@ -170,7 +169,7 @@ def post_checkpoint(request: Request, caller: Checkpointer, log: AuditLogDep) ->
     log.record(
         AuditEventIn(
             type=EventType.ADMIN_ACTION,
-            actor=Actor(id=caller.id, kind=caller.kind.value, roles=tuple(sorted(caller.roles))),
+            actor=actor_of(caller),
             origin=Origin(
                 ip=client_ip(request), request_id=getattr(request.state, "request_id", None)
             ),

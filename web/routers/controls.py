@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, Field
 
-from audit import Actor
 from controls import (
     ATTESTATION_KINDS,
     ControlPosture,
@@ -16,7 +15,7 @@ from controls import (
     FrameworkPosture,
     PostureSnapshot,
 )
-from identity import Caller
+from identity import Caller, actor_of
 from web.deps import ControlsDep, require
 
 router = APIRouter(prefix="/v1", tags=["controls"])
@@ -25,10 +24,6 @@ Reader = Annotated[Caller, Depends(require("controls:read", "control"))]
 EvidenceReader = Annotated[Caller, Depends(require("evidence:read", "evidence"))]
 Runner = Annotated[Caller, Depends(require("collections:run", "collection"))]
 SHA256 = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the item")]
-
-
-def _actor(caller: Caller) -> Actor:
-    return Actor(id=caller.id, kind=caller.kind.value, roles=tuple(sorted(caller.roles)))
 
 
 class FrameworkOut(BaseModel):
@@ -145,7 +140,7 @@ def get_evidence(sha256: SHA256, _caller: EvidenceReader, service: ControlsDep) 
 
 @router.post("/collections", status_code=201, summary="Run collectors now")
 def post_collection(body: CollectionIn, caller: Runner, service: ControlsDep) -> CollectionOut:
-    report = service.collect(body.collectors, trigger="api", actor=_actor(caller))
+    report = service.collect(body.collectors, trigger="api", actor=actor_of(caller))
     return CollectionOut(
         run_id=report.run_id,
         collections=[
@@ -184,7 +179,7 @@ def post_attestation(body: AttestationIn, caller: Runner, service: ControlsDep) 
         expires_at=body.expires_at,
         document=document,
         media_type=body.media_type,
-        actor=_actor(caller),
+        actor=actor_of(caller),
     )
     return item.model_dump(mode="json")
 

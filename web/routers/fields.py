@@ -12,8 +12,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from audit import Actor, Origin
-from identity import Caller
+from audit import Origin
+from identity import Caller, actor_of
 from vault import (
     Accessor,
     BatchTooLargeError,
@@ -150,10 +150,6 @@ def item_problem(error: VaultError, index: int) -> dict[str, Any]:
     return problem
 
 
-def _actor(caller: Caller) -> Actor:
-    return Actor(id=caller.id, kind=caller.kind.value, roles=tuple(sorted(caller.roles)))
-
-
 def _origin(request: Request) -> Origin:
     return Origin(ip=client_ip(request), request_id=getattr(request.state, "request_id", None))
 
@@ -202,7 +198,7 @@ def decrypt_fields(
         except VaultError as exc:
             bad[index] = exc
     accessor = Accessor(
-        actor=_actor(caller),
+        actor=actor_of(caller),
         purpose=body.purpose,
         origin=_origin(request),
         attributes=dict(caller.attributes),
@@ -254,7 +250,7 @@ def shred_subject(
     caller: ShredCaller,
 ) -> ShredResponse:
     stone = services.keys.shred(
-        subject_id, tenant=services.tenant, actor=_actor(caller), origin=_origin(request)
+        subject_id, tenant=services.tenant, actor=actor_of(caller), origin=_origin(request)
     )
     return ShredResponse(
         subject_id=stone.subject_id,
@@ -275,6 +271,6 @@ def rotate_key(
     services: VaultDep,
     caller: KeyAdmin,
 ) -> KeyOut:
-    services.keys.rotate(name, actor=_actor(caller), origin=_origin(request))
+    services.keys.rotate(name, actor=actor_of(caller), origin=_origin(request))
     entry = next(e for e in services.keys.inventory() if e.info.name == name)
     return KeyOut(**entry.as_dict())
