@@ -51,7 +51,8 @@ from policies.models import (
 from policies.opa_bundle import BundleSigner, build_bundle, files_from_bundle, verify_bundle
 from policies.opa_engine import OpaEngine
 from policies.regorus_engine import RegorusEngine
-from policies.room import PolicyRoom, RouteAuthorizer, build_policy_room
+from policies.requests import access_request
+from policies.room import PolicyRoom, build_policy_room
 from policies.source import DEFAULT_BUNDLE_DIR, BundleFiles, load_bundle_dir, revision_of
 from policies.store import BundleStore
 from policies.testing import COVERAGE_FLOOR, RegoTestReport, RegoTestResult, run_rego_tests
@@ -102,9 +103,9 @@ __all__ = [
     "RegoTestResult",
     "RegorusEngine",
     "RevisionNotFoundError",
-    "RouteAuthorizer",
     "StaticEngineSource",
     "SubstituteCounter",
+    "access_request",
     "apply_mask",
     "audit_event",
     "build_bundle",

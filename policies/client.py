@@ -24,6 +24,7 @@ import httpx
 
 from policies.errors import PolicyError
 from policies.models import POLICY_EVALUATION_FAILED, Decision
+from policies.requests import access_request as build_request
 
 TOKEN_PATH = "/oauth/token"
 BATCH_LIMIT = 1000  # the server's MAX_BATCH
@@ -60,20 +61,6 @@ def _decision_of(body: Any) -> Decision:
         policy_revision=str(body.get("policy_revision", "unknown")),
         decision_id=str(body.get("decision_id", "")),
     )
-
-
-def build_request(
-    subject: Mapping[str, Any],
-    action: str | Mapping[str, Any],
-    resource: Mapping[str, Any],
-    context: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    return {
-        "subject": dict(subject),
-        "action": {"name": action} if isinstance(action, str) else dict(action),
-        "resource": dict(resource),
-        "context": dict(context or {}),
-    }
 
 
 class _AllowCache:

@@ -20,6 +20,7 @@ from policies.models import (
     Decision,
     validate_request,
 )
+from policies.requests import access_request
 
 MAX_BATCH = 1000
 # Requests per engine call in a batch (ADR 0207): small enough that a chunk stays far below
@@ -168,12 +169,7 @@ class DecisionService:
         ``obligations``, ``policy_revision``, ``decision_id``), logged like every decision;
         ``InvalidRequestError`` when the parts are malformed. This signature is stable.
         """
-        request = {
-            "subject": dict(subject),
-            "action": {"name": action} if isinstance(action, str) else dict(action),
-            "resource": dict(resource),
-            "context": dict(context or {}),
-        }
+        request = access_request(subject, action, resource, context)
         return self.decide_raw(request, entry_point=entry_point, requested_by=requested_by)
 
     def decide_raw(self, raw: Any, **kwargs: Any) -> Decision:

@@ -2,60 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.engine import Engine
 
 from audit import AuditRecorder
 from policies.decision_log import DecisionLogger, SubstituteCounter
 from policies.decisions import DecisionService, EngineSource
-from policies.engine import TRUSTPLANE_QUERY, PolicyEngine
+from policies.engine import PolicyEngine
 from policies.lifecycle import BundleService
 from policies.metrics import DecisionMetrics
-from policies.models import Decision
 from policies.opa_bundle import BundleSigner, build_bundle
 from policies.opa_engine import OpaEngine
 from policies.source import load_bundle_dir
 from policies.store import BundleStore
-
-
-class RouteAuthorizer:
-    """trustplane's own routes, decided by ``trustplane.authz`` (and logged like any decision)."""
-
-    def __init__(
-        self, decisions: DecisionService, inline: Callable[[], bool] = lambda: False
-    ) -> None:
-        self._decisions = decisions
-        self._inline = inline
-
-    @property
-    def decides_inline(self) -> bool:
-        """True when a decision is CPU work only right now (a loaded embedded engine): the
-        web layer then decides on the event loop instead of hopping to a worker thread."""
-        return self._inline()
-
-    def authorize(
-        self,
-        subject: Mapping[str, Any],
-        permission: str,
-        resource_type: str,
-        context: Mapping[str, Any],
-    ) -> Decision:
-        request = {
-            "subject": dict(subject),
-            "action": {"name": permission},
-            "resource": {"type": resource_type},
-            "context": dict(context),
-        }
-        return self._decisions.decide(
-            request,
-            entry_point="route-gate",
-            requested_by="trustplane",
-            query=TRUSTPLANE_QUERY,
-        )
 
 
 class _OpaSource:
@@ -85,14 +46,15 @@ class PolicyRoom:
     bundles: BundleService
     logger: DecisionLogger
     decisions: DecisionService
-    routes: RouteAuthorizer
     signer: BundleSigner | None = None
     opa: _OpaSource | None = None
     _archives: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def decides_inline(self) -> bool:
-        return self.routes.decides_inline
+        """True when a decision is CPU work only right now (a loaded embedded engine): the
+        web layer then decides on the event loop instead of hopping to a worker thread."""
+        return self.opa is None and self.bundles.loaded
 
     def bundle_archive(self) -> tuple[str, bytes]:
         """(revision, .tar.gz) of the active revision; built once per revision."""
@@ -159,8 +121,6 @@ def build_policy_room(
         bundles=bundles,
         logger=logger,
         decisions=decisions,
-        # a remote OPA answers over the network; the embedded engine, once loaded, needs no I/O
-        routes=RouteAuthorizer(decisions, lambda: opa is None and bundles.loaded),
         signer=signer,
         opa=opa,
     )

@@ -1,4 +1,9 @@
-"""The engine-backed route gate: trustplane's own routes decided by ``trustplane.authz``."""
+"""The engine-backed route gate: trustplane's own routes decided by ``trustplane.authz``.
+
+The one adapter between the web layer's ``RouteGate`` port and the decision point: the
+caller becomes the request's subject, the route's action and resource type its action and
+resource (``policies.access_request``), and the decision a ``GateDecision``.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,17 @@ from typing import Any
 
 from audit import AuditUnavailableError
 from identity import Caller
-from policies import DECISION_LOG_UNAVAILABLE, EvaluationError, RouteAuthorizer
+from policies import (
+    DECISION_LOG_UNAVAILABLE,
+    TRUSTPLANE_QUERY,
+    EvaluationError,
+    PolicyRoom,
+    access_request,
+)
 from web.gate import GateDecision
+
+ENTRY_POINT = "route-gate"
+REQUESTED_BY = "trustplane"
 
 
 def caller_subject(caller: Caller) -> dict[str, Any]:
@@ -27,18 +41,21 @@ class PolicyRouteGate:
     the caller's fault: it refuses the request with 503 rather than a misleading 403.
     """
 
-    def __init__(self, authorizer: RouteAuthorizer) -> None:
-        self._authorizer = authorizer
+    def __init__(self, room: PolicyRoom) -> None:
+        self._room = room
 
     @property
     def blocking(self) -> bool:
-        return not self._authorizer.decides_inline
+        return not self._room.decides_inline
 
     def check(
         self, caller: Caller, action: str, resource_type: str, context: Mapping[str, Any]
     ) -> GateDecision:
-        decision = self._authorizer.authorize(
-            caller_subject(caller), action, resource_type, {"ip": context.get("ip")}
+        request = access_request(
+            caller_subject(caller), action, {"type": resource_type}, {"ip": context.get("ip")}
+        )
+        decision = self._room.decisions.decide(
+            request, entry_point=ENTRY_POINT, requested_by=REQUESTED_BY, query=TRUSTPLANE_QUERY
         )
         if decision.failed:
             if DECISION_LOG_UNAVAILABLE in decision.reasons:

@@ -18,7 +18,7 @@ from web.routers.policies import decided
 
 def test_the_embedded_engine_decides_inline_once_loaded(engine: Engine) -> None:
     room = build_policy_room(engine, InMemoryAuditLog(), watch=False)
-    gate = PolicyRouteGate(room.routes)
+    gate = PolicyRouteGate(room)
     try:
         assert not room.decides_inline  # the first decision reads the store and compiles
         assert gate.blocking

@@ -45,7 +45,7 @@ def build_policies(
 def build_route_gate(settings: Settings, room: PolicyRoom) -> RouteGate:
     """The decision point gates trustplane's own routes (``policy.route_gate=engine``), or roles."""
     if settings.policy.route_gate == "engine":
-        return PolicyRouteGate(room.routes)
+        return PolicyRouteGate(room)
     return RoleGate()
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from audit import AuditRecorder
-from policies import DecisionService
+from policies import DecisionService, access_request
 from trustplane.errors import ConfigurationError
 from trustplane.settings import Settings
 from vault import (
@@ -155,12 +155,12 @@ class PolicyDecryptAuthorizer:
         for key in RESOURCE_KEYS:  # where the data is processed (DPDP s.16, rule 13)
             if key in context:
                 resource[key] = context[key]
-        request = {
-            "subject": subject,
-            "action": {"name": DECRYPT_ACTION},
-            "resource": resource,
-            "context": {k: v for k, v in context.items() if k not in RESOURCE_KEYS},
-        }
+        request = access_request(
+            subject,
+            DECRYPT_ACTION,
+            resource,
+            {k: v for k, v in context.items() if k not in RESOURCE_KEYS},
+        )
         try:
             decision = self._decisions.decide(
                 request, entry_point=ENTRY_POINT, requested_by=str(subject["id"])
