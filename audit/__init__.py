@@ -38,6 +38,14 @@ from audit.model import (
 )
 from audit.note import NoteVerifier
 from audit.ports import AuditRecorder
+from audit.private_file import (
+    PrivateFileError,
+    check_private,
+    create_private,
+    load_or_create_private,
+    read_private,
+    replace_private,
+)
 from audit.retention import RetentionReport, RetentionService
 
 __all__ = [
@@ -69,6 +77,7 @@ __all__ = [
     "NoteVerifier",
     "Origin",
     "Outcome",
+    "PrivateFileError",
     "RecordedEvent",
     "RetentionReport",
     "RetentionService",
@@ -76,8 +85,13 @@ __all__ = [
     "Target",
     "VerificationReport",
     "build_audit_log",
+    "check_private",
+    "create_private",
     "export_lines",
     "load_or_create_hmac_key",
+    "load_or_create_private",
     "load_or_create_signing_key",
+    "read_private",
+    "replace_private",
     "verify_export",
 ]

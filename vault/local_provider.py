@@ -19,13 +19,13 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from audit import PrivateFileError, read_private, replace_private
 from vault.errors import (
     KeyStoreError,
     TamperedCiphertextError,
     UnknownKeyError,
     UnknownKeyVersionError,
 )
-from vault.keyfile import write_secret_file
 from vault.provider import DataKey, KeyContext, KeyInfo, WrappedKey
 
 _WRAP = struct.Struct(">BI")
@@ -59,13 +59,15 @@ class LocalKeyProvider:
             self._write(ring)
             return ring
         try:
-            loaded: dict[str, Any] = json.loads(self._path.read_text())
+            loaded: dict[str, Any] = json.loads(read_private(self._path))
+        except PrivateFileError:
+            raise
         except (OSError, ValueError) as exc:
             raise KeyStoreError("keyring file is unreadable") from exc
         return loaded
 
     def _write(self, ring: dict[str, Any]) -> None:
-        write_secret_file(self._path, json.dumps(ring, indent=1).encode())
+        replace_private(self._path, json.dumps(ring, indent=1).encode())
 
     def _key(self, key_name: str) -> dict[str, Any]:
         entry: dict[str, Any] | None = self._ring["keys"].get(key_name)

@@ -85,6 +85,7 @@ def test_signing_key_file_is_created_0600_and_reloaded(tmp_path: Path) -> None:
     first.public_key().verify(again.sign(message), message)
     other = tmp_path / "ec.pem"
     other.write_text("not a key")
+    other.chmod(0o600)  # (a file others may read is refused before parsing: test_private_file)
     with pytest.raises(ValueError):
         load_or_create_signing_key(other)
 

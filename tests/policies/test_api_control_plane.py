@@ -95,6 +95,7 @@ def test_signed_bundle(tmp_path: Path, engine: Engine) -> None:
             serialization.NoEncryption(),
         )
     )
+    key_path.chmod(0o600)  # a signing key others may read is refused (audit.private_file)
     settings = settings_for(tmp_path / "data", bundle_signing_key_path=key_path)
     with running_api(settings, engine) as api:
         archive = api.client.get("/bundles/finsolve", headers=api.auth()).content

@@ -9,7 +9,6 @@ Key files are created at first run with mode 0600 and refused when others may re
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -31,21 +30,11 @@ from audit import (
 )
 from trustplane.db import make_engine
 from trustplane.errors import ConfigurationError
+from trustplane.keyfiles import key_file_errors
 from trustplane.migrations.runner import alembic_config
 from trustplane.settings import Settings
 
 MIN_HMAC_KEY_BYTES = 16
-
-
-def _private(path: Path) -> Path:
-    """Refuse an existing key file that group or others may read."""
-    if path.exists():
-        mode = path.stat().st_mode & 0o777
-        if mode & 0o077:
-            raise ConfigurationError(
-                f"key file {path} is readable by others (mode {mode:o}); chmod 600 it"
-            )
-    return path
 
 
 def hmac_key_from_setting(value: str) -> bytes:
@@ -67,12 +56,14 @@ def audit_hmac_key(settings: Settings) -> bytes:
     if section.hmac_key is not None:
         return hmac_key_from_setting(section.hmac_key.get_secret_value())
     path = section.hmac_key_path or settings.keys_dir() / "audit-hmac.key"
-    return load_or_create_hmac_key(_private(path))
+    with key_file_errors():
+        return load_or_create_hmac_key(path)
 
 
 def audit_signing_key(settings: Settings) -> Ed25519PrivateKey:
     path = settings.audit.signing_key_path or settings.keys_dir() / "audit-signing.pem"
-    return load_or_create_signing_key(_private(path))
+    with key_file_errors():
+        return load_or_create_signing_key(path)
 
 
 def build_archive(settings: Settings) -> ArchiveStore:

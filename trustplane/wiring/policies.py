@@ -8,6 +8,7 @@ from sqlalchemy.engine import Engine
 
 from audit import AuditRecorder
 from policies import DecisionMetrics, PolicyRoom, SubstituteCounter, build_policy_room
+from trustplane.keyfiles import load_existing
 from trustplane.settings import Settings
 from web.gate import RoleGate, RouteGate
 from web.policy_gate import PolicyRouteGate
@@ -22,9 +23,8 @@ def build_policies(
     log_metrics: SubstituteCounter,
 ) -> PolicyRoom:
     policy = settings.policy
-    key_pem = (
-        policy.bundle_signing_key_path.read_bytes() if policy.bundle_signing_key_path else None
-    )
+    key_path = policy.bundle_signing_key_path
+    key_pem = load_existing(key_path) if key_path else None
     return build_policy_room(
         engine,
         audit,

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from audit import AuditRecorder
 from policies import DecisionService, access_request
 from trustplane.errors import ConfigurationError
+from trustplane.keyfiles import key_file_errors
 from trustplane.settings import Settings
 from vault import (
     Accessor,
@@ -41,7 +42,8 @@ def build_key_provider(settings: Settings) -> KeyProvider:
     section = settings.vault
     if section.provider == "local":
         path = section.keyring_path or settings.keys_dir() / "vault-keyring.json"
-        return LocalKeyProvider(path)
+        with key_file_errors():
+            return LocalKeyProvider(path)
     if section.provider == "vault":
         if not section.vault_url:
             raise ConfigurationError("TRUSTPLANE_VAULT__VAULT_URL is required for provider vault")
@@ -64,7 +66,8 @@ def build_key_provider(settings: Settings) -> KeyProvider:
 
 
 def _key(path: Path | None, default: Path) -> bytes:
-    return load_or_create_key(path or default)
+    with key_file_errors():
+        return load_or_create_key(path or default)
 
 
 def build_vault(
