@@ -46,7 +46,7 @@ from vault import (
     KeyProvider,
     LocalKeyProvider,
 )
-from vault.provider import DataKey, KeyContext, KeyInfo, WrappedKey
+from vault.providers.port import DataKey, KeyContext, KeyInfo, WrappedKey
 
 VALUE = "x" * 64
 CTX = FieldContext("customer_profile", "account_number", "", 3, "finsolve")
@@ -200,7 +200,7 @@ def bench_local(values: int, rounds: int) -> float:
 
 def bench_transit(transit_values: int, warm_per_value: float) -> None:
     from tests.services import start_openbao
-    from vault.transit_provider import TransitKeyProvider
+    from vault.providers.transit import TransitKeyProvider
 
     server = start_openbao()
     try:

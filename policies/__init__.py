@@ -13,7 +13,7 @@ from policies.decisions import (
     StaticEngineSource,
     new_decision_id,
 )
-from policies.engine import (
+from policies.engines.port import (
     DECISION_QUERY,
     MASK_QUERY,
     TRUSTPLANE_QUERY,
@@ -22,6 +22,7 @@ from policies.engine import (
     Evaluation,
     PolicyEngine,
 )
+from policies.engines.regorus import RegorusEngine
 from policies.errors import (
     BundleError,
     EvaluationError,
@@ -48,9 +49,8 @@ from policies.models import (
     DecisionOut,
     validate_request,
 )
-from policies.opa_bundle import BundleSigner, build_bundle, files_from_bundle, verify_bundle
-from policies.opa_engine import OpaEngine
-from policies.regorus_engine import RegorusEngine
+from policies.opa.bundle import BundleSigner, build_bundle, files_from_bundle, verify_bundle
+from policies.opa.engine import OpaEngine
 from policies.requests import access_request
 from policies.room import PolicyRoom, build_policy_room
 from policies.source import DEFAULT_BUNDLE_DIR, BundleFiles, load_bundle_dir, revision_of

@@ -30,7 +30,7 @@ from audit import (
     Outcome,
     Target,
 )
-from policies.engine import MASK_QUERY, BatchEngine, Evaluation, PolicyEngine
+from policies.engines.port import MASK_QUERY, BatchEngine, Evaluation, PolicyEngine
 from policies.masking import apply_mask
 from policies.models import Decision
 

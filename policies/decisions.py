@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from ulid import ULID
 
 from policies.decision_log import DecisionLogEntry, DecisionLogger
-from policies.engine import DECISION_QUERY, BatchEngine, Evaluation, PolicyEngine
+from policies.engines.port import DECISION_QUERY, BatchEngine, Evaluation, PolicyEngine
 from policies.errors import EvaluationError, EvaluationTimeoutError, InvalidRequestError
 from policies.input_limits import check_representable
 from policies.metrics import DecisionMetrics, NullMetrics

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 import structlog
 
 from audit import Actor, AuditEventIn, AuditRecorder, EventType, Target
-from policies.engine import PolicyEngine
+from policies.engines.port import PolicyEngine
+from policies.engines.regorus import RegorusEngine
 from policies.errors import BundleError, PolicyTestFailedError
-from policies.regorus_engine import RegorusEngine
 from policies.source import BundleFiles
 from policies.store import ActivePointer, BundleStore
 from policies.testing import COVERAGE_FLOOR, RegoTestReport, run_rego_tests

@@ -10,11 +10,11 @@ from sqlalchemy.engine import Engine
 from audit import AuditRecorder
 from policies.decision_log import DecisionLogger, SubstituteCounter
 from policies.decisions import DecisionService, EngineSource
-from policies.engine import PolicyEngine
+from policies.engines.port import PolicyEngine
 from policies.lifecycle import BundleService
 from policies.metrics import DecisionMetrics
-from policies.opa_bundle import BundleSigner, build_bundle
-from policies.opa_engine import OpaEngine
+from policies.opa.bundle import BundleSigner, build_bundle
+from policies.opa.engine import OpaEngine
 from policies.source import load_bundle_dir
 from policies.store import BundleStore
 

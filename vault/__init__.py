@@ -37,12 +37,12 @@ from vault.errors import (
 )
 from vault.keyfile import load_or_create_key
 from vault.keys import InventoryEntry, KeyManager, RewrapReport
-from vault.keystore import DataKeyRecord, DataKeyStore, InMemoryDataKeyStore, Tombstone
-from vault.local_provider import LocalKeyProvider
 from vault.masking import MASK_FORMATS, REDACTED, Pseudonymizer, mask
 from vault.normalize import FieldKind, kind_of, normalize
-from vault.provider import DataKey, KeyContext, KeyInfo, KeyProvider, WrappedKey
+from vault.providers.local import LocalKeyProvider
+from vault.providers.port import DataKey, KeyContext, KeyInfo, KeyProvider, WrappedKey
 from vault.services import VaultServices
+from vault.stores.datakeys import DataKeyRecord, DataKeyStore, InMemoryDataKeyStore, Tombstone
 from vault.values import FieldValue
 
 __all__ = [

@@ -44,9 +44,9 @@ from vault.errors import (
     UnknownKeyVersionError,
     VaultError,
 )
-from vault.keystore import DataKeyRecord, DataKeyStore
 from vault.masking import Pseudonymizer, mask
-from vault.provider import KeyProvider
+from vault.providers.port import KeyProvider
+from vault.stores.datakeys import DataKeyRecord, DataKeyStore
 from vault.values import FieldValue, decode_value, encode_value
 
 MAX_BATCH = 1000

@@ -15,8 +15,8 @@ from typing import Any
 from audit import SYSTEM_ACTOR, Actor, AuditEventIn, AuditRecorder, EventType, Origin, Target
 from vault.cache import DataKeyCache
 from vault.errors import RewrapIncompleteError, VaultError
-from vault.keystore import DataKeyStore, Tombstone
-from vault.provider import KeyInfo, KeyProvider
+from vault.providers.port import KeyInfo, KeyProvider
+from vault.stores.datakeys import DataKeyStore, Tombstone
 
 Progress = Callable[[int, int], None]
 

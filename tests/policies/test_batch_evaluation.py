@@ -23,8 +23,8 @@ from policies import (
 )
 from policies.decision_log import DecisionLogEntry, audit_event, mask_evaluations
 from policies.decisions import BATCH_CHUNK
+from policies.engines.regorus import batch_query
 from policies.models import Decision
-from policies.regorus_engine import batch_query
 from tests.policies.conftest import ENGINE
 from tests.policies.corpus import CASES, CUSTOMER, profile, req
 

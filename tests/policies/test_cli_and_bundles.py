@@ -19,7 +19,7 @@ from policies import (
     load_bundle_dir,
     verify_bundle,
 )
-from policies.opa_bundle import read_bundle
+from policies.opa.bundle import read_bundle
 from trustplane.cli import app as cli
 
 runner = CliRunner()

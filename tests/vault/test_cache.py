@@ -18,7 +18,7 @@ from vault import (
     LocalKeyProvider,
 )
 from vault.envelope import parse
-from vault.provider import DataKey, KeyContext
+from vault.providers.port import DataKey, KeyContext
 
 
 class CountingProvider(LocalKeyProvider):

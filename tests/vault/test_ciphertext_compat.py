@@ -31,7 +31,7 @@ from vault import (
     LocalKeyProvider,
 )
 from vault.envelope import PREFIX, b64url, build_header, parse, serialize, split_header
-from vault.keystore import DataKeyRecord
+from vault.stores.datakeys import DataKeyRecord
 from vault.values import FieldValue
 
 FIXTURE = json.loads((Path(__file__).parent / "data" / "ciphertexts_v1.json").read_text())

@@ -19,7 +19,7 @@ from vault import (
     LocalKeyProvider,
 )
 from vault.envelope import parse
-from vault.sql_store import SqlDataKeyStore
+from vault.stores.sql import SqlDataKeyStore
 
 THREADS = 8
 SUBJECTS = [f"c-{i}" for i in range(6)]

@@ -13,7 +13,7 @@ from tests.services import Postgres
 from trustplane.db import make_engine
 from trustplane.migrations.runner import upgrade
 from vault import DataKeyRecord, DataKeyStore, InMemoryDataKeyStore
-from vault.sql_store import SqlDataKeyStore
+from vault.stores.sql import SqlDataKeyStore
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgres"])

@@ -25,8 +25,8 @@ from vault import (
     UnknownKeyVersionError,
     UnsupportedOperationError,
 )
-from vault.kms_provider import KmsKeyProvider
-from vault.transit_provider import TransitKeyProvider
+from vault.providers.kms import KmsKeyProvider
+from vault.providers.transit import TransitKeyProvider
 
 CONTEXT = {"tenant": "finsolve", "purpose": "trustplane-field-dek"}
 

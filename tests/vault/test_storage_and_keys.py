@@ -24,9 +24,9 @@ from vault import (
 )
 from vault.envelope import parse
 from vault.keys import KeyManager
-from vault.sql_store import SqlDataKeyStore
+from vault.providers.transit import TransitKeyProvider
+from vault.stores.sql import SqlDataKeyStore
 from vault.tables import VaultDataKey, VaultSubjectTombstone
-from vault.transit_provider import TransitKeyProvider
 
 
 def _ctx(owner: str, field: str = "email") -> FieldContext:

@@ -13,8 +13,8 @@ from trustplane.errors import ConfigurationError
 from trustplane.settings import Settings
 from trustplane.wiring.vault import build_key_provider, build_vault
 from vault import AllowAllAuthorizer, FieldContext, LocalKeyProvider
-from vault.kms_provider import KmsKeyProvider
-from vault.transit_provider import TransitKeyProvider
+from vault.providers.kms import KmsKeyProvider
+from vault.providers.transit import TransitKeyProvider
 
 CTX = FieldContext("customer_profile", "email", "c-1", 3, "finsolve")
 

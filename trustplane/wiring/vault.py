@@ -29,9 +29,9 @@ from vault import (
     VaultServices,
     load_or_create_key,
 )
-from vault.kms_provider import KmsKeyProvider
-from vault.sql_store import SqlDataKeyStore
-from vault.transit_provider import TransitKeyProvider
+from vault.providers.kms import KmsKeyProvider
+from vault.providers.transit import TransitKeyProvider
+from vault.stores.sql import SqlDataKeyStore
 
 DECRYPT_ACTION = "read"
 ENTRY_POINT = "fields-decrypt"

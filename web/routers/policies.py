@@ -22,7 +22,7 @@ from policies import (
     query_for_path,
 )
 from policies.authzen import decide_one, evaluate_many
-from policies.opa_control import ingest_decision_logs, record_status
+from policies.opa.control import ingest_decision_logs, record_status
 from web.deps import PolicyRoomDep, require, run_short
 
 BUNDLE_NAME = "finsolve"

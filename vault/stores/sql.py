@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine, RowMapping
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from vault.errors import KeyStoreError
-from vault.keystore import DataKeyRecord, Tombstone
+from vault.stores.datakeys import DataKeyRecord, Tombstone
 from vault.tables import VaultDataKey, VaultSubjectTombstone
 
 KEYS = cast(Table, VaultDataKey.__table__)  # type: ignore[attr-defined]

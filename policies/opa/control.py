@@ -8,7 +8,7 @@ from typing import Any
 
 from audit import AuditEventIn, AuditRecorder, Outcome
 from policies.decision_log import DecisionLogEntry, audit_event
-from policies.engine import PolicyEngine
+from policies.engines.port import PolicyEngine
 from policies.errors import InvalidRequestError
 from policies.models import Decision
 from policies.store import BundleStore

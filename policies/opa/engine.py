@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from opa_client import OpaClient
 
-from policies.engine import Evaluation
+from policies.engines.port import Evaluation
 from policies.errors import EvaluationError, EvaluationTimeoutError
 
 

@@ -24,7 +24,7 @@ from vault.errors import (
     UnknownKeyError,
     UnsupportedOperationError,
 )
-from vault.provider import DataKey, KeyContext, KeyInfo, WrappedKey
+from vault.providers.port import DataKey, KeyContext, KeyInfo, WrappedKey
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient

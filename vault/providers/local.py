@@ -26,7 +26,7 @@ from vault.errors import (
     UnknownKeyError,
     UnknownKeyVersionError,
 )
-from vault.provider import DataKey, KeyContext, KeyInfo, WrappedKey
+from vault.providers.port import DataKey, KeyContext, KeyInfo, WrappedKey
 
 _WRAP = struct.Struct(">BI")
 

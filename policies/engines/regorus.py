@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import regorus
 
-from policies.engine import UNDEFINED, Evaluation
+from policies.engines.port import UNDEFINED, Evaluation
 from policies.errors import EvaluationError
 from policies.source import BundleFiles
 from policies.testing import compile_engine, engine_error_message

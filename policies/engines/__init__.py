@@ -1,0 +1,1 @@
+"""Policy engines: the ``PolicyEngine`` port (``port``) and the embedded regorus engine."""

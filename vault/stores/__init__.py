@@ -1,0 +1,1 @@
+"""Stores of wrapped data keys: the ``DataKeyStore`` port (and in-memory store), SQL."""
