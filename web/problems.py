@@ -263,7 +263,3 @@ def install_problem_handlers(
         app.add_exception_handler(error_root, _room_error)
     app.add_exception_handler(Exception, _unhandled)
 
-
-def register_error_root(app: FastAPI, error_root: type[Exception]) -> None:
-    """Rooms wired later (policies, vault, ...) register their root here."""
-    app.add_exception_handler(error_root, _room_error)

@@ -23,7 +23,7 @@ from vault import (
     VaultServices,
 )
 from web.deps import VaultDep, client_ip, require
-from web.problems import PROBLEM_BASE
+from web.problems import PROBLEM_BASE, kind_for
 
 router = APIRouter(prefix="/v1", tags=["fields"])
 
@@ -137,11 +137,12 @@ def _context(services: VaultServices, context: ContextIn) -> FieldContext:
 
 def item_problem(error: VaultError, index: int) -> dict[str, Any]:
     """The problem object of one failed item (never plaintext, never key material)."""
+    kind = kind_for(error)  # the one map from room errors to problems (web.problems)
     problem: dict[str, Any] = {
-        "type": PROBLEM_BASE + error.code,
-        "title": error.title,
-        "status": error.status,
-        "detail": str(error) or error.title,
+        "type": PROBLEM_BASE + kind.slug,
+        "title": kind.title,
+        "status": kind.status,
+        "detail": str(error) or kind.title,
         "index": index,
     }
     reasons = getattr(error, "reasons", ())
