@@ -37,17 +37,34 @@ def read_private(path: Path) -> bytes:
 
 
 def create_private(path: Path, data: bytes) -> bool:
-    """Write ``data`` to a new file with mode 0600; False when the file already exists."""
+    """Publish ``data`` as a new file with mode 0600; False when the file already exists.
+
+    The bytes are written and synced under a temporary name first and then hard-linked into
+    place, so a concurrent reader sees either no file or the whole file, never a partial one.
+    """
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = _write_temporary(path, data)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_MODE)
+        os.link(tmp, path)
     except FileExistsError:
         return False
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+    finally:
+        tmp.unlink()
     return True
+
+
+def _write_temporary(path: Path, data: bytes) -> Path:
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_MODE)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        tmp.unlink()
+        raise
+    return tmp
 
 
 def load_or_create_private(path: Path, create: Callable[[], bytes]) -> bytes:
@@ -62,13 +79,8 @@ def load_or_create_private(path: Path, create: Callable[[], bytes]) -> bytes:
 def replace_private(path: Path, data: bytes) -> None:
     """Atomically (re)write ``path`` with mode 0600 from the first byte on."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_MODE)
+    tmp = _write_temporary(path, data)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
         os.replace(tmp, path)
     finally:
         if tmp.exists():

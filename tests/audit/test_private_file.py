@@ -54,21 +54,30 @@ def test_replace_is_atomic_and_private(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["ring.json"]  # no temporary file left
 
 
-def test_concurrent_first_runs_agree_on_one_key(tmp_path: Path) -> None:
-    path = tmp_path / "k.bin"
-    results: list[bytes] = []
-    start = threading.Barrier(8)
+def test_concurrent_first_runs_agree_on_one_whole_key(tmp_path: Path) -> None:
+    """Racing first runs: every reader gets the one published key, never a partial file."""
+    for attempt in range(20):
+        path = tmp_path / f"k{attempt}.bin"
+        results: list[bytes] = []
+        start = threading.Barrier(8)
 
-    def worker(index: int) -> None:
-        start.wait()
-        results.append(load_or_create_private(path, lambda: bytes([index]) * 32))
+        def worker(
+            index: int,
+            path: Path = path,
+            results: list[bytes] = results,
+            start: threading.Barrier = start,
+        ) -> None:
+            start.wait()
+            results.append(load_or_create_private(path, lambda: bytes([index + 1]) * 4096))
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(set(results)) == 1
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(set(results)) == 1
+        assert len(results[0]) == 4096
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
 def test_every_room_refuses_a_group_readable_secret(tmp_path: Path) -> None:
