@@ -262,4 +262,3 @@ def install_problem_handlers(
     for error_root in roots:
         app.add_exception_handler(error_root, _room_error)
     app.add_exception_handler(Exception, _unhandled)
-

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -10,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from controls import (
     ATTESTATION_KINDS,
+    AttestationError,
     ControlPosture,
     ControlsService,
     FrameworkPosture,
@@ -161,10 +164,6 @@ def post_collection(body: CollectionIn, caller: Runner, service: ControlsDep) ->
 
 @router.post("/attestations", status_code=201, summary="Record a manual attestation")
 def post_attestation(body: AttestationIn, caller: Runner, service: ControlsDep) -> dict[str, Any]:
-    import base64
-    import binascii
-
-    from controls import AttestationError
 
     document = None
     if body.document_base64 is not None:
