@@ -23,6 +23,7 @@ Result = TypeVar("Result")
 SESSION_COOKIE = "tp_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+PERMISSION_ATTRIBUTE = "required_permission"
 
 
 class CallerAuthenticator(Protocol):
@@ -136,4 +137,5 @@ def require(action: str, resource_type: str) -> Callable[..., Awaitable[Caller]]
         return caller
 
     dependency.__name__ = f"require_{action.replace(':', '_')}_{resource_type}"
+    setattr(dependency, PERMISSION_ATTRIBUTE, action)  # read by web.openapi (x-permission)
     return dependency

@@ -31,6 +31,7 @@ router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
 Reader = Annotated[Caller, Depends(require("audit:read", "audit_log"))]
 Checkpointer = Annotated[Caller, Depends(require("audit:checkpoint", "audit_log"))]
+Hasher = Annotated[Caller, Depends(require("audit:hash", "audit_log"))]
 Index = Annotated[int, Query(ge=0, le=2**62)]
 MAX_INDEX = 2**63 - 1  # the stored sequence number is a signed 64-bit integer
 # filter values are compared with stored text: no NUL or other control characters
@@ -217,7 +218,7 @@ def public_key(_caller: Reader, log: LogDep) -> Response:
 
 
 @router.post("/hash", summary="The redacted form of a known value, to search events by it")
-def hash_value(body: HashIn, request: Request, caller: Reader, log: LogDep) -> HashOut:
+def hash_value(body: HashIn, request: Request, caller: Hasher, log: LogDep) -> HashOut:
     digest = log.hash_value(body.value)
     _record_read(log, request, caller, "hash")
     return HashOut(hash=digest)

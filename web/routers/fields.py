@@ -59,7 +59,7 @@ class DecryptItem(BaseModel):
 
 
 class DecisionContextIn(BaseModel):
-    """What the caller states for the decision point (ACCESS-MODEL.md request ``context``)."""
+    """What the caller states for the decision point (docs/access-model.md request ``context``)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -170,7 +170,7 @@ def _check_size(count: int, services: VaultServices) -> None:
 
 EncryptCaller = Annotated[Caller, Depends(require("fields:encrypt", "field"))]
 DecryptCaller = Annotated[Caller, Depends(require("fields:decrypt", "field"))]
-ShredCaller = Annotated[Caller, Depends(require("dsr:manage", "data_subject"))]
+ShredCaller = Annotated[Caller, Depends(require("subjects:shred", "data_subject"))]
 KeysReader = Annotated[Caller, Depends(require("evidence:read", "key"))]
 KeyAdmin = Annotated[Caller, Depends(require("admin:manage", "key"))]
 
