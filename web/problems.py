@@ -73,6 +73,7 @@ from web.errors import (
     RateLimitedError,
     WebError,
 )
+from web.middleware import with_response_headers
 
 PROBLEM_BASE = "https://trustplane.finsolve.example/problems/"
 PROBLEM_JSON = "application/problem+json"
@@ -184,7 +185,13 @@ def problem_response(
         body["request_id"] = request_id
     if extra:
         body.update(extra)
-    return JSONResponse(body, status_code=kind.status, headers=headers, media_type=PROBLEM_JSON)
+    response = JSONResponse(body, status_code=kind.status, headers=headers, media_type=PROBLEM_JSON)
+    if kind.status >= 500 and request_id:
+        # An unhandled error's answer is sent by Starlette's outermost error middleware,
+        # past the request-context middleware: it carries the id and headers itself.
+        raw = with_response_headers(list(response.raw_headers), str(request_id))
+        response.raw_headers = raw
+    return response
 
 
 def _room_error(request: Request, exc: Exception) -> JSONResponse:

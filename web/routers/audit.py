@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from audit import (
     Actor,
@@ -26,6 +26,7 @@ from audit import (
 )
 from identity import Caller
 from web.deps import ContainerDep, client_ip, require
+from web.jsonsafe import check_json_value
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
@@ -95,6 +96,12 @@ class HashIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     value: Any = Field(description="The known value (as it appeared in the event's details)")
+
+    @field_validator("value")
+    @classmethod
+    def _carriable(cls, value: Any) -> Any:
+        check_json_value(value)  # NaN, 2^60, a lone surrogate, deep nesting: 422, not 500
+        return value
 
 
 class HashOut(BaseModel):

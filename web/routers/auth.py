@@ -107,6 +107,12 @@ FORM_FIELD_LIMITS = {"grant_type": 64, "client_id": 128, "client_secret": 512, "
 
 async def token_form(request: Request) -> dict[str, str]:
     """The form fields, validated here so that errors follow RFC 6749 (400, not 422)."""
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type and media_type != TOKEN_FORM:
+        raise OAuthRequestError(
+            f"the token request must be form-encoded ({TOKEN_FORM}, RFC 6749 section 4.4.2),"
+            f" not {media_type}"
+        )
     form = await request.form()
     fields: dict[str, str] = {}
     for name, limit in FORM_FIELD_LIMITS.items():
