@@ -1,6 +1,7 @@
 """CLI of the controls room: ``trustplane collect`` and ``trustplane gate``.
 
-Gate exit codes: 0 no failing control at/above ``--fail-on``; 1 at least one; 2 usage error.
+Gate exit codes: 0 no failing control at/above ``--fail-on``; 1 at least one; 2 usage error
+or a scanner that could not run (e.g. checkov missing: ``make tools``).
 """
 
 from __future__ import annotations
@@ -144,4 +145,6 @@ def gate(
         f"below --fail-on {severity.value}, {len(report.findings)} findings",
         highlight=False,
     )
+    for name, cause in report.collector_errors:
+        typer.echo(f"error: the {name} collector could not run: {cause}", err=True)
     raise typer.Exit(report.exit_code)

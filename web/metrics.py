@@ -35,6 +35,13 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.blind_indexes = Counter(
+            "trustplane_blind_index_values",
+            "Values blind-indexed, and values refused by the per-caller limit",
+            ["outcome"],
+            registry=self.registry,
+        )
+
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(method, route).observe(seconds)

@@ -57,7 +57,10 @@ class IacCollector:
                 argv, capture_output=True, timeout=self._timeout, check=False, env=env
             )
         except FileNotFoundError as exc:
-            raise CollectorError(f"checkov not found at {self._checkov_bin}") from exc
+            raise CollectorError(
+                f"checkov not found at {self._checkov_bin} (install it with `make tools`,"
+                " or set TRUSTPLANE_CONTROLS__CHECKOV_BIN)"
+            ) from exc
         except subprocess.TimeoutExpired as exc:
             raise CollectorError(f"checkov timed out after {self._timeout:.0f} s") from exc
         if done.returncode not in (0, 1):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import threading
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import unquote_plus
@@ -28,6 +29,7 @@ from identity import (
     actor_of,
 )
 from web.deps import SESSION_COOKIE, CallerDep, ContainerDep, client_ip, require
+from web.ratelimit import LoginGuard
 
 router = APIRouter(tags=["auth"])
 
@@ -105,6 +107,23 @@ TOKEN_REQUEST_SCHEMA: dict[str, Any] = {
 FORM_FIELD_LIMITS = {"grant_type": 64, "client_id": 128, "client_secret": 512, "scope": 2000}
 
 
+_GUARD_LOCK = threading.Lock()
+
+
+def login_guard(request: Request) -> LoginGuard:
+    """The app's guard of password and secret checks (one per app, made on first use;
+    a test or the composition root may set ``app.state.login_guard`` beforehand)."""
+    with _GUARD_LOCK:
+        guard = getattr(request.app.state, "login_guard", None)
+        if not isinstance(guard, LoginGuard):
+            guard = LoginGuard()
+            request.app.state.login_guard = guard
+        return guard
+
+
+GuardDep = Annotated[LoginGuard, Depends(login_guard)]
+
+
 async def token_form(request: Request) -> dict[str, str]:
     """The form fields, validated here so that errors follow RFC 6749 (400, not 422)."""
     media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
@@ -142,6 +161,7 @@ async def token(
     request: Request,
     response: Response,
     identity: IdentityDep,
+    guard: GuardDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> TokenResponse:
     form = await token_form(request)
@@ -154,11 +174,17 @@ async def token(
     found_id, found_secret = client_credentials(
         basic, form.get("client_id"), form.get("client_secret")
     )
+    guard.admit(client_ip(request), f"client:{found_id}")
+
+    def checked() -> Any:
+        with guard.work.slot():  # argon2 work bounded (issue 15, item 9)
+            return identity.issue_token(
+                found_id, found_secret, form.get("scope"), request_origin(request)
+            )
+
     try:
         # argon2 and the database block: keep them off the event loop
-        issued = await run_in_threadpool(
-            identity.issue_token, found_id, found_secret, form.get("scope"), request_origin(request)
-        )
+        issued = await run_in_threadpool(checked)
     except InvalidClientError as exc:
         if basic is not None:
             exc.challenge = "Basic"
@@ -197,10 +223,14 @@ def login(
     body: LoginRequest,
     request: Request,
     response: Response,
+    *,
     identity: IdentityDep,
     container: ContainerDep,
+    guard: GuardDep,
 ) -> LoginResponse:
-    result = identity.login(body.email, body.password, body.totp, request_origin(request))
+    guard.admit(client_ip(request), f"email:{body.email}")
+    with guard.work.slot():  # argon2 work bounded: a slot per core, a short queue, then 429
+        result = identity.login(body.email, body.password, body.totp, request_origin(request))
     response.set_cookie(
         SESSION_COOKIE,
         result.session_token,

@@ -6,13 +6,14 @@ its own RFC 9457 problem object while the others are answered.
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from audit import Actor, Origin
+from audit import Actor, AuditEventIn, EventType, Origin, Outcome, Target
 from identity import Caller
 from vault import (
     Accessor,
@@ -23,7 +24,9 @@ from vault import (
     VaultServices,
 )
 from web.deps import ContainerDep, client_ip, require
+from web.errors import RateLimitedError
 from web.problems import PROBLEM_BASE
+from web.ratelimit import TokenBucketLimiter, VolumeAlarm
 
 router = APIRouter(prefix="/v1", tags=["fields"])
 
@@ -235,12 +238,62 @@ def decrypt_fields(
     return DecryptResponse(values=values)
 
 
+class BlindIndexGuard:
+    """Per-caller budget of blind-indexed values and an alarm on unusual volumes: a blind
+    index is a keyed hash, and a fast one is an oracle that recovers a phone number from its
+    index by trying every number (issue 15, item 10)."""
+
+    def __init__(self, per_second: float, burst: int, alert_per_minute: int) -> None:
+        self.limiter = TokenBucketLimiter(per_second, burst)
+        self.alarm = VolumeAlarm(alert_per_minute, 60.0)
+
+
+_GUARD_LOCK = threading.Lock()
+
+
+def blind_index_guard(request: Request) -> BlindIndexGuard:
+    with _GUARD_LOCK:
+        guard = getattr(request.app.state, "blind_index_guard", None)
+        if not isinstance(guard, BlindIndexGuard):
+            web = request.app.state.container.settings.web
+            guard = BlindIndexGuard(
+                web.blind_index_per_second, web.blind_index_burst, web.blind_index_alert_per_minute
+            )
+            request.app.state.blind_index_guard = guard
+        return guard
+
+
+def _admit_blind_indexing(request: Request, container: Any, caller: Caller, count: int) -> None:
+    guard = blind_index_guard(request)
+    metrics = getattr(request.app.state, "metrics", None)
+    retry_after = guard.limiter.acquire(f"blind:{caller.id}", count)
+    if retry_after > 0:
+        if metrics is not None:
+            metrics.blind_indexes.labels("refused").inc(count)
+        raise RateLimitedError(retry_after)
+    if metrics is not None:
+        metrics.blind_indexes.labels("indexed").inc(count)
+    crossed = guard.alarm.add(caller.id, count)
+    if crossed is not None:  # recorded once per caller and minute; a failed write fails closed
+        container.audit.record(
+            AuditEventIn(
+                type=EventType.KEY_OPERATION,
+                outcome=Outcome.FAILURE,
+                actor=_actor(caller),
+                origin=_origin(request),
+                target=Target(type="blind_index", id=caller.id),
+                details={"alert": "unusual_blind_index_volume", "values_last_minute": crossed},
+            )
+        )
+
+
 @router.post("/fields/blind-index", summary="Blind indexes (keyed HMAC) for equality search")
 def blind_index(
-    body: BlindIndexRequest, container: ContainerDep, caller: EncryptCaller
+    body: BlindIndexRequest, request: Request, container: ContainerDep, caller: EncryptCaller
 ) -> BlindIndexResponse:
     services = _vault(container)
     _check_size(len(body.fields), services)
+    _admit_blind_indexing(request, container, caller, len(body.fields))
     indexes: list[str | None] = []
     errors: list[dict[str, Any] | None] = []
     for index, item in enumerate(body.fields):
