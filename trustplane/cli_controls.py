@@ -116,7 +116,13 @@ def gate(
     try:
         report = run_gate(
             catalog,
-            [IacCollector(iac, checkov_bin(settings.controls))],
+            [
+                IacCollector(
+                    iac,
+                    checkov_bin(settings.controls),
+                    allowed_regions=tuple(settings.controls.allowed_regions),
+                )
+            ],
             framework=framework,
             fail_on=severity,
         )
