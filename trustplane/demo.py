@@ -9,7 +9,7 @@ import typer
 from trustplane.app import create_app
 from trustplane.db import make_engine
 from trustplane.migrate import upgrade
-from trustplane.server import BackgroundServer, proxy_options
+from trustplane.server import BackgroundServer, connection_options, proxy_options
 from trustplane.settings import Settings
 from trustplane.wiring import Container, build_container
 
@@ -65,5 +65,6 @@ def run_demo(settings: Settings, *, check: bool, port: int | None) -> int:
         log_config=None,
         access_log=False,
         **proxy_options(settings.web.trusted_proxies),
+        **connection_options(settings.web.keep_alive_seconds, settings.web.backlog),
     )
     return 0
