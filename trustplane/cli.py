@@ -127,3 +127,6 @@ def config_show() -> None:
 @app.callback()
 def main() -> None:
     """trustplane: FinSolve's compliance and security control plane."""
+    from trustplane.private_files import private_umask
+
+    private_umask()  # databases, WAL files, archives, evidence and exports: owner only

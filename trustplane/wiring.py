@@ -31,7 +31,8 @@ from trustplane.db import make_engine
 from trustplane.identity_demo import seed_identity_demo
 from trustplane.keyfiles import load_or_create
 from trustplane.policy_wiring import wire_policies
-from trustplane.settings import Settings
+from trustplane.private_files import tighten_data_dir
+from trustplane.settings import Mode, Settings
 from trustplane.wiring_audit import build_audit, wire_audit
 from trustplane.wiring_controls import build_controls, build_platform, build_scheduler
 from trustplane.wiring_vault import (
@@ -145,7 +146,7 @@ def _external_issuers(settings: Settings) -> ExternalIssuers:
 
 
 def build_container(settings: Settings, engine: Engine | None = None) -> Container:
-    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tighten_data_dir(settings.data_dir, refuse=settings.mode is Mode.PROD)
     engine = engine or make_engine(settings.effective_database_url)
     audit = build_audit(settings, engine)
     identity = build_identity(settings, engine, audit)
