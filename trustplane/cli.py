@@ -9,10 +9,12 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
+from trustplane.cli_help import hide_flag_types
 from trustplane.cli_policy import policy_app
 from trustplane.errors import TrustplaneError
 from trustplane.settings import Settings
 
+hide_flag_types()
 app = typer.Typer(
     help="trustplane: FinSolve's compliance and security control plane.",
     no_args_is_help=True,

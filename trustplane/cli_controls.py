@@ -66,7 +66,8 @@ def collect(
 
             report = service.collect(collector, trigger="cli", progress=advance)
     except UnknownCollectorError as exc:
-        raise fail(str(exc), 2) from exc
+        hints = [hint for name, hint in ENABLE_HINTS.items() if name in (collector or [])]
+        raise fail("; ".join([str(exc), *hints]), 2) from exc
     except ControlsError as exc:
         raise fail(str(exc)) from exc
     finally:
@@ -88,6 +89,17 @@ def collect(
     Console().print(table)
     if report.failed_collectors:
         raise typer.Exit(1)
+
+
+# How to switch on each optional collector (settings tree, env prefix TRUSTPLANE_).
+ENABLE_HINTS = {
+    "aws": "enable aws with TRUSTPLANE_CONTROLS__AWS_ENABLED=true"
+    " (credentials from the usual AWS environment; TRUSTPLANE_CONTROLS__AWS_REGIONS)",
+    "iac": "enable iac with TRUSTPLANE_CONTROLS__IAC_DIR=<directory> (or run `trustplane gate`)",
+    "vault": "enable vault with TRUSTPLANE_CONTROLS__VAULT_URL and ..._VAULT_TOKEN",
+    "postgres": "enable postgres with TRUSTPLANE_CONTROLS__POSTGRES_DSN",
+    "tls": "enable tls with TRUSTPLANE_CONTROLS__TLS_ENDPOINTS='[\"host:443\"]'",
+}
 
 
 def gate(

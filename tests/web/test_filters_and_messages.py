@@ -66,3 +66,21 @@ def test_token_request_as_json_says_it_must_be_form_encoded(
     assert body["error"] == "invalid_request"
     assert "form-encoded" in body["error_description"]
     assert "grant_type is required" not in body["error_description"]
+
+
+def test_an_attestation_changes_posture_at_once(client: TestClient, admin: dict[str, str]) -> None:
+    before = client.get("/v1/controls/TP-TRN-01", headers=admin).json()
+    assert before["posture"]["status"] == "no_evidence"
+    attested = client.post(
+        "/v1/attestations",
+        headers=admin,
+        json={
+            "kind": "security_training",
+            "title": "Q4 training",
+            "attested_by": "ciso",
+            "expires_at": "2099-01-01T00:00:00Z",
+        },
+    )
+    assert attested.status_code == 201, attested.text
+    after = client.get("/v1/controls/TP-TRN-01", headers=admin).json()
+    assert after["posture"]["status"] == "fail"  # training attested, phishing simulation not
