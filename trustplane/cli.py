@@ -127,8 +127,11 @@ def config_show() -> None:
 
 
 @app.callback()
-def main() -> None:
+def main(ctx: typer.Context) -> None:
     """trustplane: FinSolve's compliance and security control plane."""
+    import os
+
     from trustplane.private_files import private_umask
 
-    private_umask()  # databases, WAL files, archives, evidence and exports: owner only
+    previous = private_umask()  # databases, WAL files, archives, evidence, exports: owner only
+    ctx.call_on_close(lambda: os.umask(previous))  # in-process callers get theirs back
