@@ -245,6 +245,13 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, kind, summary or kind.title, extra={"errors": errors})
 
 
+def _too_deep(request: Request, exc: Exception) -> JSONResponse:
+    """Input nested deeper than the parser's recursion allows (a hostile body): the
+    caller's fault, said plainly, never a 500."""
+    kind = ProblemKind(422, "input-too-deep", "Input nested too deeply")
+    return problem_response(request, kind, "the request body is nested too deeply to parse")
+
+
 def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled_error", error_type=type(exc).__name__)
     return problem_response(request, INTERNAL, INTERNAL.title)
@@ -264,6 +271,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     )
     for error_root in roots:
         app.add_exception_handler(error_root, _room_error)
+    app.add_exception_handler(RecursionError, _too_deep)
     app.add_exception_handler(Exception, _unhandled)
 
 

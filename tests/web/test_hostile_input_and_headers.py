@@ -58,6 +58,24 @@ def test_hostile_json_on_audit_hash_is_a_422_that_says_why(
     assert says in response.json()["detail"]
 
 
+def test_json_nested_beyond_the_parser_is_a_422_not_a_500(
+    real: RealApp, client: TestClient
+) -> None:
+    """Even on a route that parses its own body (OPA's gzip decision-log upload)."""
+    import gzip
+
+    bearer = real.bearer(client, real.service)
+    deep = gzip.compress(b"[" * 100_000 + b"]" * 100_000)
+    response = client.post(
+        "/logs",
+        content=deep,
+        headers={**bearer, "content-type": "application/json", "content-encoding": "gzip"},
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    assert response.headers["x-request-id"]
+
+
 def test_a_carriable_value_still_hashes(client: TestClient, admin: dict[str, str]) -> None:
     response = client.post(
         "/v1/audit/hash", json={"value": {"n": 2**53 - 1, "s": "x"}}, headers=admin
