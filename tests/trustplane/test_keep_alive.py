@@ -43,3 +43,59 @@ def test_an_idle_connection_is_still_open_after_six_seconds() -> None:
         connection.close()
     finally:
         server.stop()
+
+
+def test_two_thousand_idle_keep_alive_connections_see_no_reset() -> None:
+    """Each of 2,000 connections answers, idles past uvicorn's 5 s default, answers again."""
+    import socket
+
+    app = FastAPI()
+
+    @app.get("/ping")
+    def ping() -> dict[str, str]:
+        return {"pong": "yes"}
+
+    request = b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n"
+    server = BackgroundServer(app).start()
+    sockets: list[socket.socket] = []
+    try:
+        _wait_until_listening(server)
+
+        def exchange(sock: socket.socket) -> bytes:
+            sock.sendall(request)
+            answer = b""
+            while b'{"pong":"yes"}' not in answer:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                answer += chunk
+            return answer
+
+        for _ in range(2000):
+            sock = socket.create_connection((server.host, server.port), timeout=30)
+            sockets.append(sock)
+            assert exchange(sock).startswith(b"HTTP/1.1 200")
+        time.sleep(6)
+        failures = 0
+        for sock in sockets:
+            try:
+                failures += not exchange(sock).startswith(b"HTTP/1.1 200")
+            except OSError:
+                failures += 1
+        assert failures == 0
+    finally:
+        for sock in sockets:
+            sock.close()
+        server.stop()
+
+
+def _wait_until_listening(server: BackgroundServer) -> None:
+    import socket
+
+    for _ in range(200):
+        try:
+            socket.create_connection((server.host, server.port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError("the server never listened")
