@@ -7,7 +7,8 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: demo test venv lint typecheck pytest system-deps tools lock bench clean
 
-demo: venv
+# the demo's README commands include `trustplane gate`, which needs checkov (.tools/)
+demo: venv tools
 	$(BIN)/trustplane demo
 
 test: venv system-deps tools lint typecheck pytest

@@ -1,5 +1,7 @@
 """CI gate (seed §5.2.3): run the offline collectors, name the failing controls with the
-requirement ids they break, decide the exit code (1 at/above the severity, else 0)."""
+requirement ids they break, decide the exit code: 0 no failing control at/above the
+severity, 1 at least one, 2 the gate could not run a scanner (nothing was checked, so
+"controls failed" would be a lie and "passed" a worse one)."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ class GateReport:
     fail_on: Severity
     findings: tuple[Finding, ...]
     violations: tuple[GateViolation, ...]
+    collector_errors: tuple[tuple[str, str], ...] = ()  # (collector, cause)
 
     @property
     def blocking(self) -> tuple[GateViolation, ...]:
@@ -32,6 +35,8 @@ class GateReport:
 
     @property
     def exit_code(self) -> int:
+        if self.collector_errors:
+            return 2
         return 1 if self.blocking else 0
 
 
@@ -43,17 +48,18 @@ def run_gate(
     fail_on: Severity = Severity.HIGH,
     registry: CheckRegistry = REGISTRY,
 ) -> GateReport:
-    """A collector that crashes gives ``error`` findings, which block like failures."""
+    """A collector that crashes gives ``error`` findings naming the cause, and exit code 2."""
     if framework is not None:
         catalog.framework(framework)  # UnknownFrameworkError: a usage error
     findings: list[Finding] = []
+    collector_errors: list[tuple[str, str]] = []
     for collector in collectors:
         try:
             snapshot = collector.collect().snapshot
         except Exception as exc:
-            findings += registry.errors_for(
-                collector.name, f"collector error: {type(exc).__name__}"
-            )
+            cause = str(exc) or type(exc).__name__
+            collector_errors.append((collector.name, cause))
+            findings += registry.errors_for(collector.name, f"collector error: {cause}")
             continue
         findings += registry.run(collector.name, snapshot)
     bad = [f for f in findings if f.status in (FindingStatus.FAIL, FindingStatus.ERROR)]
@@ -68,5 +74,9 @@ def run_gate(
             )
             violations.append(GateViolation(control, breaking, mappings))
     return GateReport(
-        framework=framework, fail_on=fail_on, findings=tuple(findings), violations=tuple(violations)
+        framework=framework,
+        fail_on=fail_on,
+        findings=tuple(findings),
+        violations=tuple(violations),
+        collector_errors=tuple(collector_errors),
     )

@@ -127,7 +127,9 @@ class ControlsService:
         media_type: str = "application/octet-stream",
         actor: Actor | None = None,
     ) -> AttestationInfo:
-        return attest(
+        """Record an attestation, then collect the manual collector at once, so posture
+        reflects it now rather than after the next scheduled collection."""
+        info = attest(
             self.repository,
             self.store,
             self._recorder,
@@ -140,3 +142,6 @@ class ControlsService:
             media_type=media_type,
             actor=actor,
         )
+        if "manual" in self.runner.collector_names:
+            self.collect(["manual"], trigger="attestation", actor=actor)
+        return info

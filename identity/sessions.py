@@ -12,6 +12,7 @@ import math
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -25,6 +26,7 @@ from identity.config import IdentityConfig
 from identity.engagement import engagement_attributes
 from identity.errors import AccountLockedError, AuthenticationError, InvalidInputError
 from identity.passwords import SecretHasher, new_opaque_token
+from identity.phantoms import PhantomLockout
 from identity.roles import load_roles
 from identity.secretbox import SecretBox
 from identity.tables import IdentitySession, IdentityUser
@@ -67,6 +69,7 @@ class SessionService:
         self._box = box
         self._config = config
         self._clock = clock
+        self._phantoms = PhantomLockout(config.lockout_threshold, config.lockout_seconds)
         self._idle = timedelta(seconds=config.session_idle_seconds)
         self._absolute = timedelta(seconds=config.session_absolute_seconds)
         self._touch_every = timedelta(
@@ -89,15 +92,29 @@ class SessionService:
                 query = select(IdentityUser).where(IdentityUser.email == address)
                 user = db.exec(query.with_for_update()).first()
             if user is None or user.disabled:
-                self._hasher.verify(None, password)  # same cost as a real check
-                self._failed(None, origin, "unknown_account")
-                raise AuthenticationError(INVALID_CREDENTIALS)
+                self._refuse_unknown(address or email, password, now, origin)
             self._refuse_if_locked(user, now, origin)
             password_ok = self._hasher.verify(user.password_hash, password)
             step = self._totp_step(user, totp_code, now)
             if not password_ok or step is None:
                 self._count_failure(db, user, now, origin)
             return self._open_session(db, user, step, password=password, now=now, origin=origin)
+
+    def _refuse_unknown(
+        self, key: str, password: str, now: datetime, origin: Origin | None
+    ) -> NoReturn:
+        """The answers a real account would give: invalid, then locked after the threshold
+        (so "locked" does not tell which addresses have accounts)."""
+        retry_after = self._phantoms.locked_for(key, now)
+        if retry_after is not None:
+            self._failed(None, origin, "locked")
+            raise AccountLockedError("account temporarily locked", retry_after)
+        self._hasher.verify(None, password)  # same cost as a real check
+        locked = self._phantoms.fail(key, now)
+        self._failed(None, origin, "unknown_account")
+        if locked:
+            raise AccountLockedError("account temporarily locked", self._config.lockout_seconds)
+        raise AuthenticationError(INVALID_CREDENTIALS)
 
     def _refuse_if_locked(self, user: IdentityUser, now: datetime, origin: Origin | None) -> None:
         if user.locked_until is None or as_utc(user.locked_until) <= now:

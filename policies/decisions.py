@@ -98,9 +98,12 @@ class DataResult:
 class DecisionService:
     """Evaluates requests on the active engine, fails closed, logs every decision.
 
-    Fail closed: an engine error, a result later than ``timeout_seconds`` (embedded
-    engines cannot be pre-empted, so a late result is discarded), an undefined or malformed
-    result, and a full decision-log queue all become a deny with a reason.
+    Fail closed: an engine error (a remote engine's network timeout included), an
+    evaluation that burnt more than ``timeout_seconds`` of this thread's CPU time (a runaway
+    policy), an undefined or malformed result, and a full decision-log queue all become a
+    deny with a reason. A result that is merely late on the wall clock (GIL or CPU
+    contention, a slow network answer within the engine's own timeout) is kept: it is as
+    correct as a prompt one (issue 15, item 7).
     """
 
     def __init__(
@@ -223,13 +226,15 @@ class DecisionService:
         requests = [request for _, request in chunk]
         evaluations: list[Evaluation] | None = None
         started = time.perf_counter()
+        cpu_started = time.thread_time()
         if isinstance(engine, BatchEngine):
             try:
                 evaluations = engine.evaluate_many(self._query, requests)
             except EvaluationError:
                 evaluations = None
         elapsed = time.perf_counter() - started
-        if evaluations is None or elapsed > self._timeout:
+        runaway = time.thread_time() - cpu_started > self._timeout * len(requests)
+        if evaluations is None or runaway:
             return [
                 self.decide(request, entry_point=entry_point, requested_by=requested_by)
                 for request in requests
@@ -265,6 +270,7 @@ class DecisionService:
         """
         check_representable(input_document)
         started = time.perf_counter()
+        cpu_started = time.thread_time()
         try:
             engine = self._engines.current()
         except Exception as exc:
@@ -277,7 +283,7 @@ class DecisionService:
             self._metrics.evaluation_failed("error")
             raise
         elapsed = time.perf_counter() - started
-        if elapsed > self._timeout:
+        if time.thread_time() - cpu_started > self._timeout:
             self._metrics.evaluation_failed("timeout")
             raise EvaluationTimeoutError(POLICY_EVALUATION_FAILED)
         allow = _allow_of(evaluation)
@@ -306,14 +312,14 @@ class DecisionService:
     def _evaluate(
         self, engine: PolicyEngine, query: str, request: Mapping[str, Any], decision_id: str
     ) -> Decision:
-        started = time.perf_counter()
+        cpu_started = time.thread_time()
         try:
             evaluation = engine.evaluate(query, request)
         except EvaluationTimeoutError:
             return self._failed(engine, decision_id, "timeout")
         except EvaluationError:
             return self._failed(engine, decision_id, "error")
-        if time.perf_counter() - started > self._timeout:
+        if time.thread_time() - cpu_started > self._timeout:  # a runaway policy
             return self._failed(engine, decision_id, "timeout")
         return self._decision_of(engine, evaluation, decision_id)
 

@@ -20,7 +20,14 @@ def engagement_until(days: int = 30) -> str:
 
 
 def service(caller_id: str = "svc:payments", *roles: str) -> Caller:
-    return Caller(caller_id, CallerKind.SERVICE, frozenset(roles or ("service",)))
+    """A service account holding ``service`` (trustplane's API) plus ``roles``."""
+    return Caller(caller_id, CallerKind.SERVICE, frozenset({"service", *roles}))
+
+
+def dpo(caller_id: str = "u-dpo", *, mfa_age_seconds: int = 30) -> Caller:
+    """A DPO user who passed MFA ``mfa_age_seconds`` ago (crypto-shredding needs it fresh)."""
+    attributes = {"mfa_age_seconds": mfa_age_seconds}
+    return Caller(caller_id, CallerKind.USER, frozenset({"dpo"}), attributes=attributes)
 
 
 def auditor(caller_id: str = "u-aud", *, expires_in_days: int = 30) -> Caller:

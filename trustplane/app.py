@@ -73,6 +73,9 @@ def app_from_env() -> FastAPI:
     The heap built at startup lives as long as the worker: it is frozen out of the cyclic
     collector's sight (``trustplane.heap``), so full collections stay cheap under load.
     """
+    from trustplane.private_files import private_umask
+
+    private_umask()  # the worker's databases and files: owner only
     app = create_app(Settings())
     freeze_startup_heap()
     return app

@@ -22,7 +22,8 @@ from policies import PolicyRoom, PrometheusDecisionMetrics
 from trustplane.db import make_engine
 from trustplane.demo.identity import seed_identity_demo
 from trustplane.demo.policies import seed_policy_demo
-from trustplane.settings import Settings
+from trustplane.private_files import tighten_data_dir
+from trustplane.settings import Mode, Settings
 from trustplane.wiring.audit import audit_log_ready, build_audit
 from trustplane.wiring.controls import build_controls, build_platform, build_scheduler
 from trustplane.wiring.controls_platform import CountingDecisionMetrics
@@ -33,7 +34,7 @@ from vault import VaultServices
 from web.deps import CallerAuthenticator, ReadinessCheck
 from web.gate import RouteGate
 from web.metrics import Metrics
-from web.ratelimit import TokenBucketLimiter
+from web.ratelimit import BlindIndexGuard, LoginGuard, TokenBucketLimiter
 
 DemoSeeder = Callable[[], list[str]]
 
@@ -58,6 +59,8 @@ class Container:
     authenticator: CallerAuthenticator
     gate: RouteGate
     limiter: TokenBucketLimiter
+    login_guard: LoginGuard
+    blind_index_guard: BlindIndexGuard
     readiness: tuple[ReadinessCheck, ...]
     demo_seeders: tuple[DemoSeeder, ...]
 
@@ -80,7 +83,7 @@ class Container:
 
 def build_container(settings: Settings, engine: Engine | None = None) -> Container:
     """Build every room once, lower rooms first, each handed the ones it depends on."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tighten_data_dir(settings.data_dir, refuse=settings.mode is Mode.PROD)
     engine = engine or make_engine(settings.effective_database_url)
     metrics = Metrics()
     audit = build_audit(settings, engine)
@@ -111,6 +114,12 @@ def build_container(settings: Settings, engine: Engine | None = None) -> Contain
         gate=build_route_gate(settings, policies),
         limiter=TokenBucketLimiter(
             settings.web.rate_limit_per_second, settings.web.rate_limit_burst
+        ),
+        login_guard=LoginGuard(),
+        blind_index_guard=BlindIndexGuard(
+            settings.web.blind_index_per_second,
+            settings.web.blind_index_burst,
+            settings.web.blind_index_alert_per_minute,
         ),
         readiness=(
             ("audit_log", audit_log_ready(audit)),

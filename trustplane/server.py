@@ -24,6 +24,11 @@ def proxy_options(trusted_proxies: Sequence[str]) -> dict[str, Any]:
     return {"proxy_headers": True, "forwarded_allow_ips": ",".join(trusted_proxies)}
 
 
+def connection_options(keep_alive_seconds: float, backlog: int) -> dict[str, Any]:
+    """uvicorn's idle keep-alive (its 5 s default resets clients that pool for longer)."""
+    return {"timeout_keep_alive": keep_alive_seconds, "backlog": backlog}
+
+
 def run_server(settings: Settings, *, host: str, port: int, workers: int) -> None:
     """Serve in the foreground; each worker builds its own container from the environment."""
     uvicorn.run(
@@ -35,6 +40,7 @@ def run_server(settings: Settings, *, host: str, port: int, workers: int) -> Non
         log_config=None,
         access_log=False,
         **proxy_options(settings.web.trusted_proxies),
+        **connection_options(settings.web.keep_alive_seconds, settings.web.backlog),
     )
 
 
@@ -54,6 +60,7 @@ class BackgroundServer:
         port: int | None = None,
         *,
         trusted_proxies: Sequence[str] = (),
+        keep_alive_seconds: float = 75.0,
     ) -> None:
         self.host = host
         self.port = port or free_port(host)
@@ -65,6 +72,7 @@ class BackgroundServer:
             access_log=False,
             lifespan="on",
             **proxy_options(trusted_proxies),
+            **connection_options(keep_alive_seconds, 4096),
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)

@@ -74,6 +74,14 @@ class WebSettings(BaseModel):
     rate_limit_per_second: float = Field(default=200.0, gt=0)
     rate_limit_burst: int = Field(default=400, ge=1)
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    # Idle keep-alive connections are kept longer than clients and load balancers keep theirs
+    # (AWS ALB 60 s, nginx 60-75 s), so a client never reuses one the server just closed.
+    keep_alive_seconds: float = Field(default=75.0, gt=0, le=3600)
+    backlog: int = Field(default=4096, ge=64)
+    # Blind indexes per caller (values, not requests): a hash oracle must not be fast.
+    blind_index_per_second: float = Field(default=200.0, gt=0)
+    blind_index_burst: int = Field(default=2000, ge=1)
+    blind_index_alert_per_minute: int = Field(default=6000, ge=1)
     cookie_secure: bool | None = None  # None: Secure everywhere but dev mode
     # Load balancers whose X-Forwarded-For/-Proto are believed (IPs or CIDRs). Empty: none, so
     # the client address the admin-network rule sees is the TCP peer and cannot be spoofed.

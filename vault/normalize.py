@@ -16,6 +16,7 @@ class FieldKind(StrEnum):
     PAN = "pan"  # Indian permanent account number (tax id)
     ACCOUNT_NUMBER = "account_number"
     CARD_NUMBER = "card_number"
+    AADHAAR = "aadhaar"  # India's 12-digit resident id (UIDAI)
     TEXT = "text"
 
 
@@ -29,6 +30,9 @@ _FIELD_KINDS = {
     "account_number": FieldKind.ACCOUNT_NUMBER,
     "account_no": FieldKind.ACCOUNT_NUMBER,
     "card_number": FieldKind.CARD_NUMBER,
+    "aadhaar": FieldKind.AADHAAR,
+    "aadhaar_number": FieldKind.AADHAAR,
+    "aadhar": FieldKind.AADHAAR,
 }
 
 _PAN = re.compile(r"[A-Z]{5}[0-9]{4}[A-Z]")
@@ -93,6 +97,16 @@ def normalize_card_number(value: str) -> str:
     return card
 
 
+def normalize_aadhaar(value: str) -> str:
+    """12 digits, written in groups of four or not (``2345 6789 0123`` = ``234567890123``)."""
+    aadhaar = _ACCOUNT_NOISE.sub("", _nfkc(value))
+    if not aadhaar.isascii() or not aadhaar.isdigit() or len(aadhaar) != 12:
+        raise InvalidFieldValueError("not an Aadhaar number (12 digits)")
+    if aadhaar[0] in "01":
+        raise InvalidFieldValueError("not an Aadhaar number (never starts with 0 or 1)")
+    return aadhaar
+
+
 def normalize_text(value: str) -> str:
     return " ".join(_nfkc(value).split()).casefold()
 
@@ -103,6 +117,7 @@ NORMALIZERS: dict[FieldKind, Callable[[str], str]] = {
     FieldKind.PAN: normalize_pan,
     FieldKind.ACCOUNT_NUMBER: normalize_account_number,
     FieldKind.CARD_NUMBER: normalize_card_number,
+    FieldKind.AADHAAR: normalize_aadhaar,
     FieldKind.TEXT: normalize_text,
 }
 

@@ -29,13 +29,14 @@ from vault import VaultServices
 from web.errors import ForbiddenError, NotAuthenticatedError, RateLimitedError
 from web.gate import RouteGate
 from web.metrics import Metrics
-from web.ratelimit import TokenBucketLimiter
+from web.ratelimit import BlindIndexGuard, LoginGuard, TokenBucketLimiter
 
 Result = TypeVar("Result")
 
 SESSION_COOKIE = "tp_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+PERMISSION_ATTRIBUTE = "required_permission"
 
 
 class CallerAuthenticator(Protocol):
@@ -64,6 +65,12 @@ class Services(Protocol):
 
     @property
     def limiter(self) -> TokenBucketLimiter: ...
+
+    @property
+    def login_guard(self) -> LoginGuard: ...
+
+    @property
+    def blind_index_guard(self) -> BlindIndexGuard: ...
 
     @property
     def metrics(self) -> Metrics: ...
@@ -126,12 +133,22 @@ async def get_metrics(services: ServicesDep) -> Metrics:
     return services.metrics
 
 
+async def get_login_guard(services: ServicesDep) -> LoginGuard:
+    return services.login_guard
+
+
+async def get_blind_index_guard(services: ServicesDep) -> BlindIndexGuard:
+    return services.blind_index_guard
+
+
 IdentityDep = Annotated[IdentityService, Depends(get_identity)]
 AuditLogDep = Annotated[AuditLog, Depends(get_audit_log)]
 VaultDep = Annotated[VaultServices, Depends(get_vault)]
 PolicyRoomDep = Annotated[PolicyRoom, Depends(get_policy_room)]
 ControlsDep = Annotated[ControlsService, Depends(get_controls)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+LoginGuardDep = Annotated[LoginGuard, Depends(get_login_guard)]
+BlindIndexGuardDep = Annotated[BlindIndexGuard, Depends(get_blind_index_guard)]
 
 
 def client_ip(request: Request) -> str:
@@ -207,4 +224,5 @@ def require(action: str, resource_type: str) -> Callable[..., Awaitable[Caller]]
         return caller
 
     dependency.__name__ = f"require_{action.replace(':', '_')}_{resource_type}"
+    setattr(dependency, PERMISSION_ATTRIBUTE, action)  # read by web.openapi (x-permission)
     return dependency

@@ -41,8 +41,22 @@ DEFAULT_ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "evidence:read": frozenset({"auditor", "security", "admin"}),
     "collections:run": frozenset({"security", "admin"}),
     "dsr:manage": frozenset({"dpo", "admin"}),
+    "subjects:shred": frozenset({"dpo"}),
+    "audit:hash": frozenset({"dpo", "security", "admin"}),
     "admin:manage": frozenset({"admin"}),
 }
+
+
+# Acts only a person does, with MFA no older than rule 9's limit (the engine's human_acts).
+HUMAN_ACTS = frozenset({"subjects:shred"})
+HUMAN_ACT_MFA_SECONDS = 900
+
+
+def _fresh_user(caller: Caller) -> bool:
+    age = caller.attributes.get("mfa_age_seconds")
+    if caller.kind.value != "user" or isinstance(age, bool) or not isinstance(age, int | float):
+        return False
+    return 0 <= age <= HUMAN_ACT_MFA_SECONDS
 
 
 class RoleGate:
@@ -57,6 +71,10 @@ class RoleGate:
         self, caller: Caller, action: str, resource_type: str, context: Mapping[str, Any]
     ) -> GateDecision:
         allowed_roles = self._permissions.get(action, frozenset({"admin"}))
+        if action in HUMAN_ACTS and not _fresh_user(caller):
+            return GateDecision(
+                allow=False, reasons=[f"{action!r} is a human act: a user with fresh MFA"]
+            )
         if caller.has_any_role(*allowed_roles):
             return GateDecision(allow=True)
         return GateDecision(

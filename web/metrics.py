@@ -25,13 +25,30 @@ class Metrics:
         )
         self.rate_limited = Counter(
             "trustplane_rate_limited",
-            "Requests refused by the rate limiter",
+            "Requests refused by the rate limiter (every 429 answer)",
+            registry=self.registry,
+        )
+        self.server_errors = Counter(
+            "trustplane_http_server_errors",
+            "Answers with a 5xx status, by status",
+            ["status"],
+            registry=self.registry,
+        )
+
+        self.blind_indexes = Counter(
+            "trustplane_blind_index_values",
+            "Values blind-indexed, and values refused by the per-caller limit",
+            ["outcome"],
             registry=self.registry,
         )
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(method, route).observe(seconds)
+        if status == 429:
+            self.rate_limited.inc()
+        elif status >= 500:
+            self.server_errors.labels(str(status)).inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -1,4 +1,5 @@
-"""One pure-ASGI middleware: request id, body-size limit, metrics, one canonical log line."""
+"""One pure-ASGI middleware: request id, security headers, body-size limit, metrics, one
+canonical log line (a request that ended in an unhandled error included)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,25 @@ from web.metrics import Metrics
 REQUEST_ID_HEADER = "x-request-id"
 VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
+# On every answer unless the handler chose its own (e.g. the JWKS is cacheable): nothing an
+# API answers (decrypted values, tokens, credentials, evidence) belongs in a shared cache.
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cache-control", b"no-store"),
+)
+
 log = structlog.get_logger("trustplane.http")
+
+
+def with_response_headers(
+    headers: list[tuple[bytes, bytes]], request_id: str
+) -> list[tuple[bytes, bytes]]:
+    """``headers`` plus the request id and the security headers the app did not set."""
+    present = {name.lower() for name, _ in headers}
+    added = [(b"x-request-id", request_id.encode())] if b"x-request-id" not in present else []
+    added += [(name, value) for name, value in SECURITY_HEADERS if name not in present]
+    return headers + added
 
 
 class RequestContextMiddleware:
@@ -43,9 +62,9 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 state["status"] = message["status"]
                 state["started"] = True
-                headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode()))
-                message["headers"] = headers
+                message["headers"] = with_response_headers(
+                    list(message.get("headers", [])), request_id
+                )
             await send(message)
 
         async def reject() -> None:
@@ -54,11 +73,13 @@ class RequestContextMiddleware:
             state["rejected"] = True
 
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_body_bytes:
-            await reject()
-        else:
-            await self.app(scope, self._limited(receive, reject), send_with_id)
-        self._finish(scope, int(state["status"]), time.perf_counter() - started)
+        try:
+            if declared is not None and declared > self.max_body_bytes:
+                await reject()
+            else:
+                await self.app(scope, self._limited(receive, reject), send_with_id)
+        finally:  # an unhandled error is logged and counted as the 500 it becomes
+            self._finish(scope, int(state["status"]), time.perf_counter() - started)
 
     def _limited(self, receive: Receive, reject: Callable[[], Awaitable[None]]) -> Receive:
         seen = 0

@@ -5,7 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute, iter_route_contexts
+
+from web.deps import PERMISSION_ATTRIBUTE
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "title": "Problem",
@@ -41,6 +45,24 @@ def _problem_content() -> dict[str, Any]:
     return {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 
 
+def _permissions(dependant: Dependant) -> list[str]:
+    found = [getattr(dependant.call, PERMISSION_ATTRIBUTE, None)]
+    for sub in dependant.dependencies:
+        found.extend(_permissions(sub))
+    return sorted({p for p in found if isinstance(p, str)})
+
+
+def route_permissions(app: FastAPI) -> dict[tuple[str, str], list[str]]:
+    """(method, path) -> the permissions its ``require(...)`` dependencies ask for."""
+    table: dict[tuple[str, str], list[str]] = {}
+    for context in iter_route_contexts(app.routes):  # routes of included routers too
+        route = context.original_route
+        if isinstance(route, APIRoute) and context.path_format:
+            for method in route.methods or ():
+                table[(method.lower(), context.path_format)] = _permissions(route.dependant)
+    return table
+
+
 def build_openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
@@ -53,8 +75,12 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         "scheme": "bearer",
         "bearerFormat": "JWT",
     }
+    permissions = route_permissions(app)
     for path, operations in schema.get("paths", {}).items():
-        for operation in operations.values():
+        for method, operation in operations.items():
+            required = permissions.get((method, path))
+            if required:  # the access model's permission names (docs/access-model.md)
+                operation["x-permissions"] = required
             responses = operation.setdefault("responses", {})
             for status, description in COMMON_PROBLEMS.items():
                 if path in PUBLIC_PATHS and status in {"401", "403", "422"}:

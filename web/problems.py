@@ -73,6 +73,7 @@ from web.errors import (
     RateLimitedError,
     WebError,
 )
+from web.middleware import with_response_headers
 
 PROBLEM_BASE = "https://trustplane.finsolve.example/problems/"
 PROBLEM_JSON = "application/problem+json"
@@ -182,7 +183,13 @@ def problem_response(
         body["request_id"] = request_id
     if extra:
         body.update(extra)
-    return JSONResponse(body, status_code=kind.status, headers=headers, media_type=PROBLEM_JSON)
+    response = JSONResponse(body, status_code=kind.status, headers=headers, media_type=PROBLEM_JSON)
+    if kind.status >= 500 and request_id:
+        # An unhandled error's answer is sent by Starlette's outermost error middleware,
+        # past the request-context middleware: it carries the id and headers itself.
+        raw = with_response_headers(list(response.raw_headers), str(request_id))
+        response.raw_headers = raw
+    return response
 
 
 def _room_error(request: Request, exc: Exception) -> JSONResponse:
@@ -236,6 +243,13 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, kind, summary or kind.title, extra={"errors": errors})
 
 
+def _too_deep(request: Request, exc: Exception) -> JSONResponse:
+    """Input nested deeper than the parser's recursion allows (a hostile body): the
+    caller's fault, said plainly, never a 500."""
+    kind = ProblemKind(422, "input-too-deep", "Input nested too deeply")
+    return problem_response(request, kind, "the request body is nested too deeply to parse")
+
+
 def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled_error", error_type=type(exc).__name__)
     return problem_response(request, INTERNAL, INTERNAL.title)
@@ -261,4 +275,5 @@ def install_problem_handlers(
         app.add_exception_handler(error_root, _room_error)
     for error_root in roots:
         app.add_exception_handler(error_root, _room_error)
+    app.add_exception_handler(RecursionError, _too_deep)
     app.add_exception_handler(Exception, _unhandled)

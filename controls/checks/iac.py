@@ -8,6 +8,12 @@ from controls.checks.registry import REGISTRY
 from controls.findings import Result, verdict
 from controls.snapshots.iac import IacSnapshot
 
+# The ports trustplane's own checkov checks cover (controls/checkov_checks/, kept in step).
+SERVICE_PORTS = (
+    5432, 3306, 1433, 1521, 27017, 27018, 27019, 6379, 26379, 9200, 9300, 5601,
+    11211, 9042, 5984, 2379, 8086, 7687, 8123, 9092, 2181, 5672,
+)  # fmt: skip
+
 CHECKOV_MAP: dict[str, tuple[str, tuple[str, ...]]] = {
     "iac.s3_kms_encryption": ("S3 buckets encrypted with KMS by default", ("CKV_AWS_145",)),
     "iac.s3_public_access_block": ("S3 buckets have a public access block", ("CKV2_AWS_6",)),
@@ -18,6 +24,14 @@ CHECKOV_MAP: dict[str, tuple[str, tuple[str, ...]]] = {
     "iac.sg_admin_ports": (
         "Security groups closed to 0.0.0.0/0 on admin ports",
         ("CKV_AWS_24", "CKV_AWS_25", "CKV_AWS_277"),
+    ),
+    "iac.sg_service_ports": (
+        "Security groups closed to 0.0.0.0/0 on database, cache and search ports",
+        tuple(f"CKV_TP_{port}" for port in SERVICE_PORTS),
+    ),
+    "iac.region_allowed": (
+        "AWS providers only in allowed regions (DPDP s.16)",
+        ("CKV_TP_REGION",),
     ),
     "iac.kms_rotation": ("KMS keys rotate", ("CKV_AWS_7",)),
     "iac.cloudtrail_multi_region": ("CloudTrail enabled in all regions", ("CKV_AWS_67",)),

@@ -14,6 +14,8 @@ from controls.errors import CollectorError
 from controls.snapshots.iac import CheckovResult, IacSnapshot
 
 FRAMEWORKS = ("terraform", "kubernetes", "helm", "dockerfile")
+# trustplane's own checkov checks (database/cache/search ports, allowed regions)
+EXTERNAL_CHECKS = Path(__file__).resolve().parent.parent / "checkov_checks"
 
 
 class IacCollector:
@@ -24,10 +26,18 @@ class IacCollector:
 
     name = "iac"
 
-    def __init__(self, directory: Path, checkov_bin: Path, *, timeout: float = 600.0) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        checkov_bin: Path,
+        *,
+        timeout: float = 600.0,
+        allowed_regions: tuple[str, ...] = ("ap-south-1", "ap-south-2"),
+    ) -> None:
         self._directory = directory
         self._checkov_bin = checkov_bin
         self._timeout = timeout
+        self._allowed_regions = allowed_regions
 
     def collect(self) -> Collected:
         if not self._directory.is_dir():
@@ -47,17 +57,27 @@ class IacCollector:
             "-o",
             "json",
             "--skip-download",
+            "--external-checks-dir",
+            str(EXTERNAL_CHECKS),
             "--framework",
             *FRAMEWORKS,
         ]
-        env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": ""}
+        env = {
+            **os.environ,
+            "BC_SKIP_MAPPING": "TRUE",
+            "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "",
+            "TRUSTPLANE_ALLOWED_REGIONS": ",".join(self._allowed_regions),
+        }
         env.pop("BC_API_KEY", None)
         try:
             done = subprocess.run(  # noqa: S603 - fixed argv, no shell
                 argv, capture_output=True, timeout=self._timeout, check=False, env=env
             )
         except FileNotFoundError as exc:
-            raise CollectorError(f"checkov not found at {self._checkov_bin}") from exc
+            raise CollectorError(
+                f"checkov not found at {self._checkov_bin} (install it with `make tools`,"
+                " or set TRUSTPLANE_CONTROLS__CHECKOV_BIN)"
+            ) from exc
         except subprocess.TimeoutExpired as exc:
             raise CollectorError(f"checkov timed out after {self._timeout:.0f} s") from exc
         if done.returncode not in (0, 1):

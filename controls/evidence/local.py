@@ -18,7 +18,7 @@ from controls.evidence.model import EvidenceMeta, check_address, sha256_hex
 class LocalEvidenceStore:
     def __init__(self, root: Path) -> None:
         self._root = root
-        self._root.mkdir(parents=True, exist_ok=True)
+        self._root.mkdir(parents=True, exist_ok=True, mode=0o700)
 
     def _path(self, sha256: str) -> Path:
         check_address(sha256)
@@ -42,7 +42,7 @@ class LocalEvidenceStore:
         )
         sha256 = meta.sha256
         path = self._path(sha256)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         _create_once(path.with_suffix(".json"), meta.model_dump_json().encode())
         _create_once(path, content)
         return self.meta(sha256)
@@ -78,7 +78,7 @@ def _create_once(path: Path, content: bytes) -> bool:
             handle.write(content)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temporary, 0o444)
+        os.chmod(temporary, 0o400)  # read-only, and the owner's alone
         try:
             os.link(temporary, path)  # atomic, and refuses to replace an existing name
         except FileExistsError:

@@ -96,7 +96,11 @@ class AwsPolicy(_Frozen):
     """The settings the account is judged against (kept with the evidence)."""
 
     allowed_regions: tuple[str, ...] = ("ap-south-1", "ap-south-2")
-    admin_ports: tuple[int, ...] = (22, 3389, 5432)
+    # administration, database, cache and search ports (never open to the internet)
+    admin_ports: tuple[int, ...] = (
+        22, 3389, 5432, 3306, 1433, 1521, 27017, 27018, 27019, 6379, 26379, 9200, 9300,
+        5601, 11211, 9042, 5984, 2379, 8086, 7687, 8123, 9092, 2181, 5672,
+    )  # fmt: skip
     evidence_tag: str = "trustplane:evidence"
     min_evidence_retention_days: int = 365
     min_backup_retention_days: int = 7

@@ -105,6 +105,8 @@ def test_verify_reports_the_first_bad_index(
     assert code == 1
     assert "first bad index: 12" in out
     assert "does NOT verify" in out
+    assert "verification stopped at the first problem" in out  # not "tree size N: 0 events"
+    assert ": 0 events," not in out
 
 
 def test_export_verifies_offline_and_tampering_is_found(
@@ -145,11 +147,37 @@ def test_export_verifies_offline_and_tampering_is_found(
 
 def test_export_usage_errors(env: Env, tmp_path: Path) -> None:
     env.seed(3)
-    code, out = invoke("audit", "export", "--from", "2", "--to", "500", str(tmp_path / "x"))
+    code, out = invoke("audit", "export", "--from", "50", str(tmp_path / "x"))
     assert code == 2, out
     assert not (tmp_path / "x").exists()
     code, out = invoke("audit", "verify-export", str(tmp_path / "x"), "--key", "not-a-key")
     assert code == 2
+
+
+def test_export_to_beyond_the_tree_is_clamped_and_outcomes_are_recorded(
+    env: Env, tmp_path: Path
+) -> None:
+    """The README's ``--from 0 --to 1000`` works on a small log; a failed export is
+    recorded as a failure, not as a successful ``audit_export`` (issue 15, item 15)."""
+    env.seed(3)
+    out_file = tmp_path / "export.jsonl"
+    code, out = invoke("audit", "export", "--from", "0", "--to", "1000", str(out_file))
+    assert code == 0, out
+    assert "note: --to 1000 is beyond the tree (size 3)" in out
+    assert "exported events [0, 3)" in out
+    code, out = invoke("audit", "export", "--from", "50", str(tmp_path / "y"))
+    assert code == 2, out
+    log = env.log()
+    try:
+        documents = [e.document for e in log.events().events]
+    finally:
+        log.close()
+    exports = [d for d in documents if d["type"] == "audit_export"]
+    assert [(d["outcome"], d["details"]["from"], d["details"]["to"]) for d in exports] == [
+        ("success", 0, 3),
+        ("failure", 50, 4),
+    ]
+    assert exports[1]["details"]["reason"]
 
 
 def test_verify_export_with_the_wrong_key_fails(env: Env, tmp_path: Path) -> None:

@@ -227,7 +227,7 @@ def test_hash_finds_a_redacted_value(harness: Harness) -> None:
     assert stored["event"]["details"]["phone"].startswith("hmac-sha256:")
     assert "9876500002" not in base64.b64decode(stored["canonical"]).decode()
     hashed = harness.client.post(
-        "/v1/audit/hash", json={"value": "9876500002"}, headers=auth("auditor")
+        "/v1/audit/hash", json={"value": "9876500002"}, headers=auth("security")
     )
     assert hashed.status_code == 200
     assert hashed.json()["hash"] == stored["event"]["details"]["phone"]
@@ -240,6 +240,7 @@ GATE_CASES = [
     ("post", "/v1/audit/checkpoint", "auditor", 403),
     ("post", "/v1/audit/checkpoint", "service", 403),
     ("post", "/v1/audit/hash", "service", 403),
+    ("post", "/v1/audit/hash", "auditor", 403),  # audit:hash, not audit:read (ADR 0205)
     ("get", "/v1/audit/events", "nobody", 401),
 ]
 
@@ -275,7 +276,7 @@ def test_bad_input_is_a_problem_and_changes_nothing(harness: Harness) -> None:
     seed(harness.log, 3)
     before = own_records(harness.log)
     for method, path, json, status, slug in BAD_INPUT:
-        kwargs: dict[str, Any] = {"headers": auth("auditor")}
+        kwargs: dict[str, Any] = {"headers": auth("security" if "hash" in path else "auditor")}
         if json is not None:
             kwargs["json"] = json
         assert_problem(getattr(harness.client, method)(path, **kwargs), status, slug)
@@ -326,7 +327,7 @@ def test_a_closed_log_fails_admin_actions_decrypts_and_reads_closed(harness: Har
     assert_problem(refused, 503, "audit-unavailable")
     assert "ABCDE1234F" not in refused.text
     assert_problem(harness.client.get("/v1/audit/events", headers=auth("auditor")), 503)
-    hashed = harness.client.post("/v1/audit/hash", json={"value": 1}, headers=auth("auditor"))
+    hashed = harness.client.post("/v1/audit/hash", json={"value": 1}, headers=auth("security"))
     assert_problem(hashed, 503)
 
 

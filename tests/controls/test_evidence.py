@@ -72,7 +72,7 @@ def test_local_store_detects_tampering_and_keeps_files_read_only(tmp_path: Path)
     store = LocalEvidenceStore(tmp_path)
     meta = store.put(b"evidence", collector="iac", scope="iac:.", collected_at=T1)
     path = tmp_path / meta.sha256[:2] / meta.sha256
-    assert path.stat().st_mode & 0o777 == 0o444
+    assert path.stat().st_mode & 0o777 == 0o400  # read-only, owner only
     os.chmod(path, 0o644)
     path.write_bytes(b"tampered")
     with pytest.raises(EvidenceIntegrityError):

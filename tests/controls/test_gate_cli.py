@@ -85,7 +85,9 @@ class Broken:
         raise RuntimeError("checkov vanished")
 
 
-def test_a_crashing_collector_blocks_the_gate() -> None:
+def test_a_crashing_collector_blocks_the_gate_with_exit_2_and_its_cause() -> None:
     report = run_gate(load_catalog(), [Broken()], fail_on=Severity.LOW)
-    assert report.exit_code == 1
+    assert report.exit_code == 2  # could not run: neither "failed" (1) nor "passed" (0)
     assert {f.status.value for f in report.findings} == {"error"}
+    assert {f.reason for f in report.findings} == {"collector error: checkov vanished"}
+    assert report.collector_errors == (("iac", "checkov vanished"),)

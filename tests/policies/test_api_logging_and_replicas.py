@@ -202,7 +202,7 @@ def test_every_router_permission_is_granted_and_matches_the_role_gate() -> None:
             subject = {
                 "id": "x",
                 "type": "service" if role == "service" else "user",
-                "roles": [] if role == "service" else [role],
+                "roles": [role],
                 "attributes": {
                     "engagement_expires_at": "2099-01-01T00:00:00Z",
                     "mfa_age_seconds": 5,
@@ -218,15 +218,18 @@ def test_every_router_permission_is_granted_and_matches_the_role_gate() -> None:
         return out
 
     used = router_permissions()
-    assert {"admin:manage", "fields:decrypt", "dsr:manage", "evidence:read", "decide"} <= used
+    assert {"admin:manage", "fields:decrypt", "subjects:shred", "evidence:read", "decide"} <= used
     for permission in used | set(DEFAULT_ROLE_PERMISSIONS) | {"audit:hash"}:
         granted = admitted(permission)
+        if permission == "subjects:shred":  # a human act: the DPO only, no admin wildcard
+            assert granted == {"dpo"}
+            continue
         assert "admin" in granted, permission
         if permission not in {"admin:manage", "policy:manage"}:
             assert granted - {"admin"}, f"only admin holds {permission}"
         if permission in DEFAULT_ROLE_PERMISSIONS:
             assert granted == set(DEFAULT_ROLE_PERMISSIONS[permission]), permission
-    assert admitted("dsr:manage") == {"dpo", "admin"}  # ACCESS-MODEL: shred is DPO and admin
+    assert admitted("dsr:manage") == {"dpo", "admin"}
 
 
 def test_demo_admin_can_administer_from_loopback_only_after_the_demo_revision(

@@ -26,7 +26,7 @@ from audit import (
 )
 from identity import AuthenticationError, Caller
 from policies import DEFAULT_BUNDLE_DIR
-from tests.callers import ADMIN_NETWORK_CLIENT, service, user
+from tests.callers import ADMIN_NETWORK_CLIENT, dpo, service, user
 from trustplane.app import create_app
 from trustplane.container import Container, build_container
 from trustplane.db import make_engine
@@ -37,7 +37,7 @@ from vault import VaultServices
 
 TOKENS = {
     "support": user("u-sa", "support_agent"),
-    "dpo": user("u-dpo", "dpo"),
+    "dpo": dpo(),
     "customer": user("c-9", "customer"),
     "analytics": service("svc:analytics", "svc:analytics"),
     "notification": service("svc:notification", "svc:notification"),

@@ -23,6 +23,7 @@ from audit import (
     AuditRangeError,
     EventType,
     NoteVerifier,
+    Outcome,
     Target,
     export_lines,
     verify_export,
@@ -79,10 +80,17 @@ def verify(
     notes = [path.read_text() for path in trusted or []]
     with opened_log() as log:
         report = log.verify(notes, workers=workers)
-    typer.echo(
-        f"tree size {report.tree_size}: {report.events_checked} events, "
-        f"{report.checkpoints_checked} checkpoints checked"
-    )
+    if report.ok:
+        typer.echo(
+            f"tree size {report.tree_size}: {report.events_checked} events, "
+            f"{report.checkpoints_checked} checkpoints checked"
+        )
+    else:
+        typer.echo(
+            f"tree size {report.tree_size}: verification stopped at the first problem"
+            f" ({report.events_checked} events and {report.checkpoints_checked} checkpoints"
+            " verified before it)"
+        )
     if not report.ok:
         for problem in report.problems:
             typer.secho(f"  {problem}", err=True, fg="red")
@@ -101,25 +109,39 @@ def export(
         int | None, typer.Option("--to", min=1, help="End index (exclusive); default: all")
     ] = None,
 ) -> None:
-    """Write [--from, --to) with a signed checkpoint and range proof (verifies offline)."""
+    """Write [--from, --to) with a signed checkpoint and range proof (verifies offline).
+
+    ``--to`` beyond the tree is clamped to its size (with a note); the export is recorded
+    in the log afterwards as a success, or as a failure with its reason.
+    """
 
     with opened_log() as log:
-        stop = log.tree_size() if end is None else end
-        log.record(
-            AuditEventIn(
-                type=EventType.AUDIT_EXPORT,
-                actor=_cli_actor(),
-                target=Target(type="audit_log"),
-                details={"from": start, "to": stop, "file": out.name},
-            )
-        )
         checkpoint = log.checkpoint()
+        size = checkpoint.tree_size
+        stop = size if end is None else min(end, size)
+        if end is not None and end > size:
+            typer.echo(f"note: --to {end} is beyond the tree (size {size}); exporting up to {size}")
+
+        def recorded(outcome: Outcome, **extra: object) -> None:
+            details = {"from": start, "to": stop, "file": out.name, **extra}
+            log.record(
+                AuditEventIn(
+                    type=EventType.AUDIT_EXPORT,
+                    outcome=outcome,
+                    actor=_cli_actor(),
+                    target=Target(type="audit_log"),
+                    details=details,
+                )
+            )
+
         try:
             lines = list(export_lines(log.store, checkpoint, start, stop))
-        except AuditRangeError as exc:
+            out.write_text("\n".join(lines) + "\n")
+        except (AuditRangeError, OSError) as exc:
+            recorded(Outcome.FAILURE, reason=str(exc))
             raise fail(str(exc), 2) from exc
-    out.write_text("\n".join(lines) + "\n")
-    typer.echo(f"exported events [{start}, {stop}) of tree size {checkpoint.tree_size} to {out}")
+        recorded(Outcome.SUCCESS)
+    typer.echo(f"exported events [{start}, {stop}) of tree size {size} to {out}")
 
 
 def _verifier(key: str) -> NoteVerifier:

@@ -1,6 +1,7 @@
 """CLI of the controls room: ``trustplane collect`` and ``trustplane gate``.
 
-Gate exit codes: 0 no failing control at/above ``--fail-on``; 1 at least one; 2 usage error.
+Gate exit codes: 0 no failing control at/above ``--fail-on``; 1 at least one; 2 usage error
+or a scanner that could not run (e.g. checkov missing: ``make tools``).
 """
 
 from __future__ import annotations
@@ -67,7 +68,8 @@ def collect(
 
             report = service.collect(collector, trigger="cli", progress=advance)
     except UnknownCollectorError as exc:
-        raise fail(str(exc), 2) from exc
+        hints = [hint for name, hint in ENABLE_HINTS.items() if name in (collector or [])]
+        raise fail("; ".join([str(exc), *hints]), 2) from exc
     except ControlsError as exc:
         raise fail(str(exc)) from exc
     finally:
@@ -89,6 +91,17 @@ def collect(
     Console().print(table)
     if report.failed_collectors:
         raise typer.Exit(1)
+
+
+# How to switch on each optional collector (settings tree, env prefix TRUSTPLANE_).
+ENABLE_HINTS = {
+    "aws": "enable aws with TRUSTPLANE_CONTROLS__AWS_ENABLED=true"
+    " (credentials from the usual AWS environment; TRUSTPLANE_CONTROLS__AWS_REGIONS)",
+    "iac": "enable iac with TRUSTPLANE_CONTROLS__IAC_DIR=<directory> (or run `trustplane gate`)",
+    "vault": "enable vault with TRUSTPLANE_CONTROLS__VAULT_URL and ..._VAULT_TOKEN",
+    "postgres": "enable postgres with TRUSTPLANE_CONTROLS__POSTGRES_DSN",
+    "tls": "enable tls with TRUSTPLANE_CONTROLS__TLS_ENDPOINTS='[\"host:443\"]'",
+}
 
 
 def gate(
@@ -114,7 +127,13 @@ def gate(
     try:
         report = run_gate(
             catalog,
-            [IacCollector(iac, checkov_bin(settings.controls))],
+            [
+                IacCollector(
+                    iac,
+                    checkov_bin(settings.controls),
+                    allowed_regions=tuple(settings.controls.allowed_regions),
+                )
+            ],
             framework=framework,
             fail_on=severity,
         )
@@ -143,4 +162,6 @@ def gate(
         f"below --fail-on {severity.value}, {len(report.findings)} findings",
         highlight=False,
     )
+    for name, cause in report.collector_errors:
+        typer.echo(f"error: the {name} collector could not run: {cause}", err=True)
     raise typer.Exit(report.exit_code)

@@ -11,7 +11,7 @@ from trustplane.app import create_app
 from trustplane.container import Container, build_container
 from trustplane.db import make_engine
 from trustplane.migrations.runner import upgrade
-from trustplane.server import BackgroundServer, proxy_options
+from trustplane.server import BackgroundServer, connection_options, proxy_options
 from trustplane.settings import Settings
 
 DEMO_HOST = "127.0.0.1"
@@ -65,5 +65,6 @@ def run_demo(settings: Settings, *, check: bool, port: int | None) -> int:
         log_config=None,
         access_log=False,
         **proxy_options(settings.web.trusted_proxies),
+        **connection_options(settings.web.keep_alive_seconds, settings.web.backlog),
     )
     return 0

@@ -80,7 +80,8 @@ def run(action: Callable[[IdentityService], T]) -> T:
             )
             raise typer.Exit(1) from exc
         except IdentityError as exc:
-            typer.secho(f"error: {exc}", err=True, fg="red")
+            message = str(exc).replace("(engagement_expires_at)", "(--engagement-expires)")
+            typer.secho(f"error: {message}", err=True, fg="red")
             raise typer.Exit(2 if isinstance(exc, InvalidInputError) else 1) from exc
         except AuditError as exc:
             typer.secho(f"error: audit log unavailable: {exc}", err=True, fg="red")

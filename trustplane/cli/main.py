@@ -5,14 +5,20 @@ The root app only mounts the command groups, one module each (``trustplane/cli/*
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from trustplane.cli import audit, controls, serve
 from trustplane.cli.config import config_app
 from trustplane.cli.db import db_app
+from trustplane.cli.help import hide_flag_types
 from trustplane.cli.identity import service_accounts_app, users_app
 from trustplane.cli.keys import keys_app
 from trustplane.cli.policy import policy_app
+from trustplane.private_files import private_umask
+
+hide_flag_types()
 
 app = typer.Typer(
     help="trustplane: FinSolve's compliance and security control plane.",
@@ -31,5 +37,7 @@ serve.register(app)
 
 
 @app.callback()
-def main() -> None:
+def main(ctx: typer.Context) -> None:
     """trustplane: FinSolve's compliance and security control plane."""
+    previous = private_umask()  # databases, WAL files, archives, evidence, exports: owner only
+    ctx.call_on_close(lambda: os.umask(previous))  # in-process callers get theirs back

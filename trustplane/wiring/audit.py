@@ -31,7 +31,7 @@ from audit import (
 from trustplane.db import make_engine
 from trustplane.errors import ConfigurationError
 from trustplane.keyfiles import key_file_errors
-from trustplane.migrations.runner import alembic_config
+from trustplane.migrations.runner import alembic_config, migration_lock
 from trustplane.settings import Settings
 
 MIN_HMAC_KEY_BYTES = 16
@@ -109,7 +109,7 @@ def upgrade_audit_branch(engine: Engine) -> None:
     if head is not None and head.revision in _applied(engine):
         return
     try:
-        with engine.begin() as connection:
+        with migration_lock(engine), engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "audit@head")
     except Exception:  # another process may have migrated the file first

@@ -94,7 +94,13 @@ def build_collectors(
         ManualCollector(repository),
     ]
     if section.iac_dir is not None:
-        collectors.append(IacCollector(section.iac_dir, checkov_bin(section)))
+        collectors.append(
+            IacCollector(
+                section.iac_dir,
+                checkov_bin(section),
+                allowed_regions=tuple(section.allowed_regions),
+            )
+        )
     if section.aws_enabled:
         collectors.append(
             AwsCollector(

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from audit import (
     AuditEventIn,
@@ -24,11 +24,13 @@ from audit import (
 )
 from identity import Caller, actor_of
 from web.deps import AuditLogDep, client_ip, require
+from web.jsonsafe import check_json_value
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
 Reader = Annotated[Caller, Depends(require("audit:read", "audit_log"))]
 Checkpointer = Annotated[Caller, Depends(require("audit:checkpoint", "audit_log"))]
+Hasher = Annotated[Caller, Depends(require("audit:hash", "audit_log"))]
 Index = Annotated[int, Query(ge=0, le=2**62)]
 MAX_INDEX = 2**63 - 1  # the stored sequence number is a signed 64-bit integer
 # filter values are compared with stored text: no NUL or other control characters
@@ -82,6 +84,12 @@ class HashIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     value: Any = Field(description="The known value (as it appeared in the event's details)")
+
+    @field_validator("value")
+    @classmethod
+    def _carriable(cls, value: Any) -> Any:
+        check_json_value(value)  # NaN, 2^60, a lone surrogate, deep nesting: 422, not 500
+        return value
 
 
 class HashOut(BaseModel):
@@ -205,7 +213,7 @@ def public_key(_caller: Reader, log: AuditLogDep) -> Response:
 
 
 @router.post("/hash", summary="The redacted form of a known value, to search events by it")
-def hash_value(body: HashIn, request: Request, caller: Reader, log: AuditLogDep) -> HashOut:
+def hash_value(body: HashIn, request: Request, caller: Hasher, log: AuditLogDep) -> HashOut:
     digest = log.hash_value(body.value)
     _record_read(log, request, caller, "hash")
     return HashOut(hash=digest)

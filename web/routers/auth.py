@@ -26,7 +26,15 @@ from identity import (
     UnsupportedGrantTypeError,
     actor_of,
 )
-from web.deps import SESSION_COOKIE, CallerDep, IdentityDep, ServicesDep, client_ip, require
+from web.deps import (
+    SESSION_COOKIE,
+    CallerDep,
+    IdentityDep,
+    LoginGuardDep,
+    ServicesDep,
+    client_ip,
+    require,
+)
 
 router = APIRouter(tags=["auth"])
 
@@ -96,6 +104,12 @@ FORM_FIELD_LIMITS = {"grant_type": 64, "client_id": 128, "client_secret": 512, "
 
 async def token_form(request: Request) -> dict[str, str]:
     """The form fields, validated here so that errors follow RFC 6749 (400, not 422)."""
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type and media_type != TOKEN_FORM:
+        raise OAuthRequestError(
+            f"the token request must be form-encoded ({TOKEN_FORM}, RFC 6749 section 4.4.2),"
+            f" not {media_type}"
+        )
     form = await request.form()
     fields: dict[str, str] = {}
     for name, limit in FORM_FIELD_LIMITS.items():
@@ -125,6 +139,7 @@ async def token(
     request: Request,
     response: Response,
     identity: IdentityDep,
+    guard: LoginGuardDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> TokenResponse:
     form = await token_form(request)
@@ -137,11 +152,17 @@ async def token(
     found_id, found_secret = client_credentials(
         basic, form.get("client_id"), form.get("client_secret")
     )
+    guard.admit(client_ip(request), f"client:{found_id}")
+
+    def checked() -> Any:
+        with guard.work.slot():  # argon2 work bounded (issue 15, item 9)
+            return identity.issue_token(
+                found_id, found_secret, form.get("scope"), request_origin(request)
+            )
+
     try:
         # argon2 and the database block: keep them off the event loop
-        issued = await run_in_threadpool(
-            identity.issue_token, found_id, found_secret, form.get("scope"), request_origin(request)
-        )
+        issued = await run_in_threadpool(checked)
     except InvalidClientError as exc:
         if basic is not None:
             exc.challenge = "Basic"
@@ -180,10 +201,14 @@ def login(
     body: LoginRequest,
     request: Request,
     response: Response,
+    *,
     identity: IdentityDep,
     services: ServicesDep,
+    guard: LoginGuardDep,
 ) -> LoginResponse:
-    result = identity.login(body.email, body.password, body.totp, request_origin(request))
+    guard.admit(client_ip(request), f"email:{body.email}")
+    with guard.work.slot():  # argon2 work bounded: a slot per core, a short queue, then 429
+        result = identity.login(body.email, body.password, body.totp, request_origin(request))
     response.set_cookie(
         SESSION_COOKIE,
         result.session_token,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 
 from controls import (
@@ -15,6 +17,7 @@ from controls import (
     AttestationError,
     ControlPosture,
     ControlsService,
+    ControlStatus,
     FrameworkPosture,
     PostureSnapshot,
 )
@@ -106,12 +109,40 @@ def get_framework_posture(
     )
 
 
-@router.get("/controls", summary="Unified controls with their current status")
-def list_controls(_caller: Reader, service: ControlsDep) -> list[ControlSummary]:
+def known_query(*names: str) -> Callable[[Request], None]:
+    """Refuse query parameters the route does not read: a filter it would ignore must not
+    look applied (``?state=fail`` answering every control)."""
+
+    def dependency(request: Request) -> None:
+        unknown = sorted(set(request.query_params) - set(names))
+        if unknown:
+            raise RequestValidationError(
+                [
+                    {"loc": ("query", name), "msg": "unknown query parameter", "type": "extra"}
+                    for name in unknown
+                ]
+            )
+
+    return dependency
+
+
+@router.get(
+    "/controls",
+    summary="Unified controls with their current status",
+    dependencies=[Depends(known_query("status"))],
+)
+def list_controls(
+    _caller: Reader,
+    service: ControlsDep,
+    status: Annotated[
+        ControlStatus | None, Query(description="Only controls in this status")
+    ] = None,
+) -> list[ControlSummary]:
     postures = service.control_postures()
     return [
         _summary(service, control_id, postures[control_id])
         for control_id in sorted(service.catalog.controls)
+        if status is None or postures[control_id].status == status
     ]
 
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from audit import Origin
+from audit import AuditEventIn, AuditLog, EventType, Origin, Outcome, Target
 from identity import Caller, actor_of
 from vault import (
     Accessor,
@@ -22,8 +22,11 @@ from vault import (
     VaultError,
     VaultServices,
 )
-from web.deps import VaultDep, client_ip, require
+from web.deps import AuditLogDep, BlindIndexGuardDep, MetricsDep, VaultDep, client_ip, require
+from web.errors import RateLimitedError
+from web.metrics import Metrics
 from web.problems import PROBLEM_BASE, kind_for
+from web.ratelimit import BlindIndexGuard
 
 router = APIRouter(prefix="/v1", tags=["fields"])
 
@@ -59,7 +62,7 @@ class DecryptItem(BaseModel):
 
 
 class DecisionContextIn(BaseModel):
-    """What the caller states for the decision point (ACCESS-MODEL.md request ``context``)."""
+    """What the caller states for the decision point (docs/access-model.md request ``context``)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -162,7 +165,7 @@ def _check_size(count: int, services: VaultServices) -> None:
 
 EncryptCaller = Annotated[Caller, Depends(require("fields:encrypt", "field"))]
 DecryptCaller = Annotated[Caller, Depends(require("fields:decrypt", "field"))]
-ShredCaller = Annotated[Caller, Depends(require("dsr:manage", "data_subject"))]
+ShredCaller = Annotated[Caller, Depends(require("subjects:shred", "data_subject"))]
 KeysReader = Annotated[Caller, Depends(require("evidence:read", "key"))]
 KeyAdmin = Annotated[Caller, Depends(require("admin:manage", "key"))]
 
@@ -225,11 +228,47 @@ def decrypt_fields(
     return DecryptResponse(values=values)
 
 
+def _admit_blind_indexing(
+    request: Request,
+    caller: Caller,
+    count: int,
+    *,
+    guard: BlindIndexGuard,
+    metrics: Metrics,
+    log: AuditLog,
+) -> None:
+    retry_after = guard.limiter.acquire(f"blind:{caller.id}", count)
+    if retry_after > 0:
+        metrics.blind_indexes.labels("refused").inc(count)
+        raise RateLimitedError(retry_after)
+    metrics.blind_indexes.labels("indexed").inc(count)
+    crossed = guard.alarm.add(caller.id, count)
+    if crossed is not None:  # recorded once per caller and minute; a failed write fails closed
+        log.record(
+            AuditEventIn(
+                type=EventType.KEY_OPERATION,
+                outcome=Outcome.FAILURE,
+                actor=actor_of(caller),
+                origin=_origin(request),
+                target=Target(type="blind_index", id=caller.id),
+                details={"alert": "unusual_blind_index_volume", "values_last_minute": crossed},
+            )
+        )
+
+
 @router.post("/fields/blind-index", summary="Blind indexes (keyed HMAC) for equality search")
 def blind_index(
-    body: BlindIndexRequest, services: VaultDep, caller: EncryptCaller
+    body: BlindIndexRequest,
+    request: Request,
+    *,
+    services: VaultDep,
+    guard: BlindIndexGuardDep,
+    metrics: MetricsDep,
+    log: AuditLogDep,
+    caller: EncryptCaller,
 ) -> BlindIndexResponse:
     _check_size(len(body.fields), services)
+    _admit_blind_indexing(request, caller, len(body.fields), guard=guard, metrics=metrics, log=log)
     indexes: list[str | None] = []
     errors: list[dict[str, Any] | None] = []
     for index, item in enumerate(body.fields):

@@ -1,4 +1,4 @@
-# FinSolve's access model (ACCESS-MODEL.md): RBAC + ABAC over one request shape.
+# FinSolve's access model (docs/access-model.md): RBAC + ABAC over one request shape.
 #
 # Grants come from the rules below; violations override every grant; a deny always
 # carries at least one reason. Missing attributes are read restrictively: an unlabelled
@@ -8,7 +8,7 @@
 # first evaluation of a rule, a partial-rule definition, a function call, `object.get` and
 # a `data.` reference (each several µs), while expressions on `input` and on local
 # variables are cheap. So `grants`, `violations` and `hints` are each ONE complete rule: a
-# union of one comprehension per ACCESS-MODEL rule, each starting with its cheapest
+# union of one comprehension per access-model rule, each starting with its cheapest
 # failing check (the role), over the request facts bound once to local variables. A helper
 # rule (ticket_matches, break_glass, ...) is evaluated only on the branch of the role that
 # needs it; `hints` only for a deny.

@@ -1,4 +1,4 @@
-# Unit tests of finsolve.authz: each ACCESS-MODEL rule, allow and deny sides.
+# Unit tests of finsolve.authz: each access-model rule, allow and deny sides.
 package finsolve.authz_test
 
 import rego.v1

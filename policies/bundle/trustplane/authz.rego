@@ -1,4 +1,4 @@
-# Who may call trustplane's own API (ACCESS-MODEL.md, "trustplane's own API").
+# Who may call trustplane's own API (docs/access-model.md, "trustplane's own API").
 #
 # input.action.name is the permission a route needs, "<area>:<verb>" (e.g. "policy:manage"),
 # input.resource.type what it acts on; data.trustplane.config.permissions maps roles to patterns.
@@ -18,7 +18,13 @@ ctx := object.get(input, "context", {})
 
 permission := object.get(object.get(input, "action", {}), "name", "")
 
-caller_roles contains "service" if subject.type == "service"
+# A caller holds exactly the roles it was given (issue 15, item 1): a service account is a
+# "service" only when it holds that role; one that holds only "auditor" is an auditor.
+# A user never holds "service", whatever its role list says.
+caller_roles contains "service" if {
+	subject.type == "service"
+	"service" in object.get(subject, "roles", [])
+}
 
 # A service account may hold trustplane's human roles too (GRC tooling of auditors and the
 # security team); the role's conditions (engagement, MFA, admin network) still apply.
@@ -34,13 +40,23 @@ area := split(permission, ":")[0]
 
 verb := substring(permission, count(area) + 1, -1) if contains(permission, ":")
 
+# A human act (data: human_acts, e.g. crypto-shredding) is granted by its exact name only,
+# never by a wildcard: an admin's "*" or a DPO's "dsr:*" does not reach it.
+human_act if permission in object.get(cfg, "human_acts", [])
+
 granting_patterns contains permission
 
-granting_patterns contains "*"
+granting_patterns contains "*" if not human_act
 
-granting_patterns contains concat("", [area, ":*"]) if contains(permission, ":")
+granting_patterns contains concat("", [area, ":*"]) if {
+	contains(permission, ":")
+	not human_act
+}
 
-granting_patterns contains concat("", ["*:", verb]) if contains(permission, ":")
+granting_patterns contains concat("", ["*:", verb]) if {
+	contains(permission, ":")
+	not human_act
+}
 
 granting_roles contains role if {
 	some role in caller_roles
@@ -63,6 +79,21 @@ failures contains {"role": "admin", "reason": sprintf("admin actions need MFA wi
 failures contains {"role": "admin", "reason": "admin actions must come from the admin network allowlist"} if {
 	"admin" in granting_roles
 	not lib.ip_allowed(object.get(ctx, "ip", null), data.finsolve.config.admin.cidrs)
+}
+
+# A human act is done by a person who has just proved it is them (access model: "crypto-
+# shredding only as a user with fresh MFA"): not a service account holding a secret, and
+# with MFA no older than the admin rule's limit (rule 9).
+failures contains {"role": role, "reason": sprintf("\"%s\" is a human act: only a user may do it", [permission])} if {
+	human_act
+	some role in granting_roles
+	subject.type != "user"
+}
+
+failures contains {"role": role, "reason": sprintf("\"%s\" needs MFA within the last %d seconds", [permission, data.finsolve.config.admin.mfa_max_age_seconds])} if {
+	human_act
+	some role in granting_roles
+	not lib.mfa_fresh(attrs, data.finsolve.config.admin.mfa_max_age_seconds)
 }
 
 failed_roles := {f.role | some f in failures}

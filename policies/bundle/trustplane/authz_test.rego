@@ -10,7 +10,7 @@ call(subject, permission, context) := d if {
 
 person(roles, attributes) := {"id": "u-1", "type": "user", "roles": roles, "attributes": attributes}
 
-svc := {"id": "svc:payments", "type": "service", "roles": [], "attributes": {}}
+svc := {"id": "svc:payments", "type": "service", "roles": ["service"], "attributes": {}}
 
 test_service_evaluates_decisions if call(svc, "decide", {}).allow
 
@@ -74,7 +74,7 @@ test_service_account_admin_still_needs_mfa if {
 # it must admit: both sides in one comparison (a role outside the set is denied).
 route_callers := {
 	"service": svc,
-	"dpo": person(["dpo"], {}),
+	"dpo": person(["dpo"], {"mfa_age_seconds": 60}),
 	"auditor": person(["auditor"], {"engagement_expires_at": "2099-01-01T00:00:00Z"}),
 	"security": person(["security"], {}),
 	"admin": person(["admin"], {"mfa_age_seconds": 60}),
@@ -108,6 +108,9 @@ test_route_audit_checkpoint if admitted("audit:checkpoint") == {"security", "adm
 
 test_route_audit_hash if admitted("audit:hash") == {"dpo", "security", "admin"}
 
+# Crypto-shredding is a human act: the DPO's exact permission, no admin wildcard.
+test_route_subjects_shred if admitted("subjects:shred") == {"dpo"}
+
 test_route_policy_read if admitted("policy:read") == {"security", "admin"}
 
 test_route_policy_manage if admitted("policy:manage") == {"admin"}
@@ -136,4 +139,46 @@ test_wildcards_match_only_their_part if {
 	not call(person(["dpo"], {}), "dsr", {}).allow # "dsr:*" needs a verb
 	not call(person(["dpo"], {}), "dsrx:manage", {}).allow
 	call(person(["dpo"], {}), "breach:report", {}).allow
+}
+
+# Issue 15, item 1: a service account holds exactly its roles.
+test_service_account_without_service_role_is_not_a_service if {
+	auditor_only := grc_tool(["auditor"], {"engagement_expires_at": "2099-01-01T00:00:00Z"})
+	not call(auditor_only, "decide", {}).allow
+	not call(auditor_only, "fields:encrypt", {}).allow
+	not call(auditor_only, "fields:decrypt", {}).allow
+	not call(auditor_only, "decision_logs:write", {}).allow
+	not call(grc_tool(["dpo"], {}), "fields:encrypt", {}).allow
+	not call(grc_tool(["security"], {}), "decision_logs:write", {}).allow
+	not call(grc_tool([], {}), "whoami", {}).allow
+}
+
+test_expired_auditor_service_account_gets_nothing if {
+	expired := grc_tool(["auditor"], {"engagement_expires_at": "2020-01-01T00:00:00Z"})
+	not call(expired, "decide", {}).allow
+	not call(expired, "fields:decrypt", {}).allow
+	not call(expired, "audit:read", {}).allow
+}
+
+# Issue 15, item 3: shredding is done by a DPO user with fresh MFA, nobody else.
+test_shred_by_dpo_user_with_fresh_mfa if call(person(["dpo"], {"mfa_age_seconds": 30}), "subjects:shred", {}).allow
+
+test_shred_refused_with_stale_or_missing_mfa if {
+	d := call(person(["dpo"], {"mfa_age_seconds": 5000}), "subjects:shred", {})
+	not d.allow
+	d.reasons == ["\"subjects:shred\" needs MFA within the last 900 seconds"]
+	not call(person(["dpo"], {}), "subjects:shred", {}).allow
+}
+
+test_shred_refused_to_a_dpo_service_account if {
+	d := call(grc_tool(["dpo"], {"mfa_age_seconds": 1}), "subjects:shred", {})
+	not d.allow
+	d.reasons == ["\"subjects:shred\" is a human act: only a user may do it"]
+}
+
+test_shred_not_reached_by_wildcards if {
+	d := call(person(["admin"], {"mfa_age_seconds": 1}), "subjects:shred", {"ip": "10.0.0.9"})
+	not d.allow
+	d.reasons == ["no role of the caller holds permission \"subjects:shred\""]
+	not call(person(["security"], {}), "subjects:shred", {}).allow
 }

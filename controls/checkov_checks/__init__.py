@@ -1,0 +1,1 @@
+"""trustplane checks that checkov loads itself (``--external-checks-dir``); not imported here."""
