@@ -27,6 +27,7 @@ from audit.factory import DEFAULT_SENSITIVE_KEYS, build_audit_log
 from audit.keys import load_or_create_hmac_key, load_or_create_signing_key
 from audit.log import AuditLog
 from audit.memory import InMemoryAuditLog
+from audit.merkle import leaf_hash, verify_inclusion
 from audit.model import (
     Checkpoint,
     ConsistencyProof,
@@ -36,7 +37,7 @@ from audit.model import (
     LoggedEvent,
     VerificationReport,
 )
-from audit.note import NoteVerifier
+from audit.note import CheckpointBody, NoteVerifier, open_checkpoint
 from audit.ports import AuditRecorder
 from audit.retention import RetentionReport, RetentionService
 
@@ -57,6 +58,7 @@ __all__ = [
     "AuditRecorder",
     "AuditUnavailableError",
     "Checkpoint",
+    "CheckpointBody",
     "ConsistencyProof",
     "EventFilter",
     "EventPage",
@@ -77,7 +79,10 @@ __all__ = [
     "VerificationReport",
     "build_audit_log",
     "export_lines",
+    "leaf_hash",
     "load_or_create_hmac_key",
     "load_or_create_signing_key",
+    "open_checkpoint",
     "verify_export",
+    "verify_inclusion",
 ]

@@ -263,6 +263,30 @@ class AuditLog:
             index, size, nodes[(0, index)], inclusion_from_nodes(index, size, nodes)
         )
 
+    def inclusion_proofs(self, indices: Sequence[int], tree_size: int) -> list[InclusionProof]:
+        """Inclusion proofs of many leaves against one tree size, from one read of nodes."""
+        size = self._size_within(tree_size)
+        wanted: set[tuple[int, int]] = set()
+        try:
+            for index in indices:
+                wanted |= inclusion_plan(index, size)
+        except ValueError as exc:
+            raise AuditRangeError(str(exc)) from exc
+        nodes = self._nodes(wanted)
+        return [
+            InclusionProof(index, size, nodes[(0, index)], inclusion_from_nodes(index, size, nodes))
+            for index in indices
+        ]
+
+    def checkpoint_at(self, size: int) -> Checkpoint | None:
+        """The signed checkpoint of exactly ``size`` leaves, if one was issued."""
+        with self.store.reading() as conn:
+            return _checkpoint_of(conn, size)
+
+    def checkpoint_covering(self, size: int) -> Checkpoint | None:
+        """The first stored checkpoint whose tree has at least ``size`` leaves (None if none)."""
+        return self.store.checkpoint_at_least(size)
+
     def consistency_proof(self, first: int, second: int | None = None) -> ConsistencyProof:
         size = self._size_within(second)
         try:

@@ -1,5 +1,45 @@
-"""reports room (public API)."""
+"""reports room (public API): framework reports, auditor evidence bundles, OSCAL, verifier."""
 
-from reports.errors import ReportsError
+from reports.bundle import (
+    BundleLog,
+    BundleReport,
+    BundleResult,
+    EvidenceReader,
+    EvidenceRecord,
+    Problem,
+    Selection,
+    Window,
+    parse_key,
+    select_evidence,
+    verify_bundle,
+    write_bundle,
+)
+from reports.errors import (
+    BundleFormatError,
+    InvalidReportRequestError,
+    OutOfScopeError,
+    RendererUnavailableError,
+    ReportNotFoundError,
+    ReportsError,
+)
 
-__all__ = ["ReportsError"]
+__all__ = [
+    "BundleFormatError",
+    "BundleLog",
+    "BundleReport",
+    "BundleResult",
+    "EvidenceReader",
+    "EvidenceRecord",
+    "InvalidReportRequestError",
+    "OutOfScopeError",
+    "Problem",
+    "RendererUnavailableError",
+    "ReportNotFoundError",
+    "ReportsError",
+    "Selection",
+    "Window",
+    "parse_key",
+    "select_evidence",
+    "verify_bundle",
+    "write_bundle",
+]
