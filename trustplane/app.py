@@ -13,6 +13,7 @@ from trustplane.logsetup import configure_logging
 from trustplane.policy_wiring import attach_policy_metrics
 from trustplane.settings import Settings
 from trustplane.wiring import Container, build_container
+from trustplane.wiring_reports import reports_of
 from web.metrics import Metrics
 from web.middleware import RequestContextMiddleware
 from web.openapi import install_openapi
@@ -20,6 +21,7 @@ from web.problems import install_problem_handlers
 from web.routers import audit as audit_router
 from web.routers import auth, fields, health, policies
 from web.routers import controls as controls_router
+from web.routers import reports as reports_router
 
 DESCRIPTION = (
     "FinSolve's compliance and security control plane: policy decisions, field-level "
@@ -39,9 +41,14 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         scheduler = container.extras.get("controls_scheduler")
         if scheduler is not None:
             scheduler.start()
+        reports = reports_of(container)
+        if reports is not None:
+            reports.resume()
         yield
         if scheduler is not None:
             scheduler.stop()
+        if reports is not None:
+            reports.close()
         container.close()
 
     app = FastAPI(
@@ -66,6 +73,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(policies.router)
     app.include_router(controls_router.router)
     app.include_router(audit_router.router)
+    app.include_router(reports_router.router)
     return app
 
 

@@ -64,6 +64,14 @@ from policies import (
     PolicyTestFailedError,
     RevisionNotFoundError,
 )
+from reports import (
+    BundleFormatError,
+    InvalidReportRequestError,
+    OutOfScopeError,
+    RendererUnavailableError,
+    ReportNotFoundError,
+    ReportsError,
+)
 from trustplane.errors import TrustplaneError
 from vault import VaultError
 from web.errors import (
@@ -137,6 +145,13 @@ PROBLEM_MAP: dict[type[BaseException], ProblemKind] = {
     CollectorError: ProblemKind(502, "collector-error", "Collector failed"),
     CatalogError: ProblemKind(500, "catalog-error", "Control catalog invalid"),
     ControlsError: ProblemKind(500, "controls-error", "Controls error"),
+    # reports
+    InvalidReportRequestError: ProblemKind(422, "invalid-report-request", "Invalid report request"),
+    OutOfScopeError: ProblemKind(403, "outside-engagement", "Outside the auditor's engagement"),
+    ReportNotFoundError: ProblemKind(404, "not-found", "Not found"),
+    RendererUnavailableError: ProblemKind(503, "renderer-unavailable", "PDF renderer unavailable"),
+    BundleFormatError: ProblemKind(422, "invalid-bundle-file", "Invalid evidence bundle"),
+    ReportsError: ProblemKind(500, "reports-error", "Reports error"),
     # composition root
     TrustplaneError: ProblemKind(500, "internal", "Internal error"),
 }
@@ -253,6 +268,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         PolicyError,
         VaultError,
         ControlsError,
+        ReportsError,
         TrustplaneError,
     )
     for error_root in roots:
