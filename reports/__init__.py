@@ -22,6 +22,7 @@ from reports.errors import (
     ReportNotFoundError,
     ReportsError,
 )
+from reports.proof import ProofCheck, verify_proof
 
 __all__ = [
     "BundleFormatError",
@@ -33,6 +34,7 @@ __all__ = [
     "InvalidReportRequestError",
     "OutOfScopeError",
     "Problem",
+    "ProofCheck",
     "RendererUnavailableError",
     "ReportNotFoundError",
     "ReportsError",
@@ -41,5 +43,6 @@ __all__ = [
     "parse_key",
     "select_evidence",
     "verify_bundle",
+    "verify_proof",
     "write_bundle",
 ]
