@@ -3,12 +3,15 @@ controls service, bundles bound to the durable audit log, artifacts under ``data
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 from audit import AuditLog
 from controls import ControlsService
 from reports.jobs import JobsRepository
 from reports.service import ReportsService
+from trustplane.reports_demo import seed_reports_demo
 
 if TYPE_CHECKING:
     from trustplane.wiring import Container
@@ -34,8 +37,13 @@ def build_reports(container: Container) -> ReportsService | None:
 
 def wire_reports(container: Container) -> None:
     service = build_reports(container)
-    if service is not None:
-        container.extras[ROOM_KEY] = service
+    if service is None:
+        return
+    container.extras[ROOM_KEY] = service
+    controls = container.extras["controls"]
+    container.demo_seeders.append(
+        partial(seed_reports_demo, controls, container.audit, lambda: datetime.now(UTC))
+    )
 
 
 def reports_of(container: Container) -> ReportsService | None:
