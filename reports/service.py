@@ -42,7 +42,7 @@ from reports.framework.model import (
     PrivacySummary,
     assemble,
 )
-from reports.framework.render import render_html, render_pdf
+from reports.framework.render import check_pdf_renderer, render_html, render_pdf
 from reports.jobs import Job, JobsRepository, JobState, ReportKind, Scope, validate_request
 from reports.oscal import assessment_results, component_definition
 
@@ -114,6 +114,8 @@ class ReportsService:
     def check_scope(self, requester: Requester, framework: str | None, window: Window) -> None:
         if not requester.scoped:
             return
+        if framework is None:
+            raise OutOfScopeError("an auditor's engagement covers framework reports and bundles")
         scope = self.jobs.scope(requester.id)
         if scope is None:
             raise OutOfScopeError("no engagement scope is set for this auditor")
@@ -171,10 +173,10 @@ class ReportsService:
         if report_kind in (ReportKind.ACCESS_REVIEW, ReportKind.KEY_INVENTORY):
             if report_kind not in self._pages:
                 raise InvalidReportRequestError(f"{kind} reports are not configured here")
-            if requester.scoped:
-                raise OutOfScopeError(f"{kind} reports are outside an auditor's engagement")
             framework = None
         self.check_scope(requester, framework, window)
+        if fmt == "pdf" or report_kind is ReportKind.BUNDLE:
+            check_pdf_renderer()
         job = self.jobs.add(
             Job(
                 id=str(ULID()),

@@ -9,9 +9,14 @@ from typing import TYPE_CHECKING
 
 from audit import AuditLog
 from controls import ControlsService
-from reports.jobs import JobsRepository
-from reports.service import ReportsService
+from reports import Window
+from reports.access import review_access, review_keys
+from reports.framework.render import render_access_review, render_key_inventory
+from reports.jobs import JobsRepository, ReportKind
+from reports.service import PageBuilder, ReportsService
 from trustplane.reports_demo import seed_reports_demo
+from trustplane.reports_sources import IdentityDirectory, VaultKeySource, role_permissions
+from vault import VaultServices
 
 if TYPE_CHECKING:
     from trustplane.wiring import Container
@@ -32,7 +37,28 @@ def build_reports(container: Container) -> ReportsService | None:
         store=controls.store,
         recorder=container.audit,
         artifacts=container.settings.data_dir / "reports",
+        pages=_pages(container, log),
     )
+
+
+def _pages(container: Container, log: AuditLog) -> dict[ReportKind, PageBuilder]:
+    """Access review over the identity tables and the authz data; key inventory over vault."""
+    directory = IdentityDirectory(container.engine)
+    permissions = role_permissions()
+
+    def access_review(window: Window, now: datetime) -> str:
+        return render_access_review(review_access(directory, log, permissions, window, now))
+
+    pages: dict[ReportKind, PageBuilder] = {ReportKind.ACCESS_REVIEW: access_review}
+    vault = container.extras.get("vault")
+    if isinstance(vault, VaultServices):
+        keys = VaultKeySource(vault.keys, container.settings.controls.cryptoperiod_days)
+
+        def key_inventory(window: Window, now: datetime) -> str:
+            return render_key_inventory(review_keys(keys, log, window, now))
+
+        pages[ReportKind.KEY_INVENTORY] = key_inventory
+    return pages
 
 
 def wire_reports(container: Container) -> None:

@@ -203,9 +203,24 @@ def test_an_auditor_outside_the_engagement_is_refused(harness: Harness) -> None:
     key_inventory = client.post(
         "/v1/reports", json=week(kind="key_inventory"), headers=auth("auditor")
     )
-    assert key_inventory.status_code in (403, 422)
+    assert_problem(key_inventory, 403, "outside-engagement")
     after = client.get("/v1/bundles", headers=auth("security")).json()["bundles"]
     assert after == before  # nothing was queued
+
+
+@pytest.mark.parametrize(
+    ("kind", "heading"),
+    [("access_review", "Permissions granted but not used"), ("key_inventory", "Shred log")],
+)
+def test_access_review_and_key_inventory_reports(harness: Harness, kind: str, heading: str) -> None:
+    client = harness.client
+    created = client.post("/v1/reports", json=week(kind=kind), headers=auth("security"))
+    assert created.status_code == 202, created.text
+    done = wait_done(client, created.headers["location"], "security")
+    assert done["state"] == "done", done
+    assert done["framework"] is None
+    html = client.get(done["links"]["download"], headers=auth("security")).text
+    assert heading in html
 
 
 def test_an_auditor_does_not_see_reports_outside_the_engagement(harness: Harness) -> None:

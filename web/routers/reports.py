@@ -42,7 +42,7 @@ class ReportIn(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     kind: Literal["framework", "access_review", "key_inventory"] = "framework"
-    framework: str | None = FRAMEWORK
+    framework: str | None = Field(default=None, pattern=r"^[a-z0-9_]{1,32}$")
     start: datetime = Field(alias="from")
     end: datetime = Field(alias="to")
     format: Literal["html", "pdf"] = "html"
