@@ -27,7 +27,7 @@ from audit.factory import DEFAULT_SENSITIVE_KEYS, build_audit_log
 from audit.keys import load_or_create_hmac_key, load_or_create_signing_key
 from audit.log import AuditLog
 from audit.memory import InMemoryAuditLog
-from audit.merkle import leaf_hash, verify_inclusion
+from audit.merkle import leaf_hash, node_hash, verify_inclusion
 from audit.model import (
     Checkpoint,
     ConsistencyProof,
@@ -82,6 +82,7 @@ __all__ = [
     "leaf_hash",
     "load_or_create_hmac_key",
     "load_or_create_signing_key",
+    "node_hash",
     "open_checkpoint",
     "verify_export",
     "verify_inclusion",

@@ -29,7 +29,6 @@ from audit import (
     RecordedEvent,
     Target,
 )
-from controls import EvidenceMeta
 from reports.bundle.layout import (
     BUNDLE_TARGET,
     CHECKPOINT,
@@ -40,6 +39,7 @@ from reports.bundle.layout import (
     MANIFEST_DIGEST_KEY,
     PROOFS,
     PUBLIC_KEY,
+    compact_json_bytes,
     event_line,
     evidence_meta_path,
     evidence_path,
@@ -68,11 +68,9 @@ class BundleLog(Protocol):
 
 
 class EvidenceReader(Protocol):
-    """What the builder needs of the evidence store (``controls.EvidenceStore`` has it)."""
+    """What the builder reads of the evidence store: content, re-hashed (``EvidenceStore``)."""
 
     def get(self, sha256: str) -> bytes: ...
-
-    def meta(self, sha256: str) -> EvidenceMeta: ...
 
 
 @dataclass(frozen=True)
@@ -104,6 +102,8 @@ class EvidenceRecord:
     scope: str
     collected_at: datetime
     stored_at: datetime
+    media_type: str = "application/json"
+    size: int = 0
 
 
 @dataclass
@@ -165,6 +165,8 @@ def _evidence_record(index: int, canonical: bytes) -> EvidenceRecord | None:
             scope=str(details.get("scope", "")),
             collected_at=_parse(details["collected_at"]),
             stored_at=_parse(event["time"]),
+            media_type=str(details.get("media_type", "application/octet-stream")),
+            size=int(details.get("size", 0)),
         )
     except (KeyError, ValueError, TypeError):
         return None  # not an item this builder can place; it stays out of the bundle
@@ -198,8 +200,9 @@ def write_bundle(
             add(path, content)
         stored_by_sha = _stored_events(selection.evidence)
         for done, sha256 in enumerate(hashes, start=1):
-            add(evidence_path(sha256), store.get(sha256))
-            add(evidence_meta_path(sha256), _meta_document(store.meta(sha256), stored_by_sha))
+            out.writestr(evidence_path(sha256), store.get(sha256))  # get() re-hashes it
+            files[evidence_path(sha256)] = sha256
+            add(evidence_meta_path(sha256), _meta_document(sha256, stored_by_sha[sha256]))
             if progress is not None and done % step == 0:
                 progress(done, total)
         manifest = json_bytes(
@@ -226,7 +229,7 @@ def write_bundle(
         out.writestr(CHECKPOINT, checkpoint.note)
         out.writestr(
             PROOFS,
-            json_bytes(
+            compact_json_bytes(
                 {
                     "tree_size": checkpoint.tree_size,
                     "proofs": {str(p.leaf_index): [h.hex() for h in p.hashes] for p in proofs},
@@ -255,26 +258,27 @@ def _stored_events(records: Sequence[EvidenceRecord]) -> dict[str, list[Evidence
     return table
 
 
-def _meta_document(meta: EvidenceMeta, stored: Mapping[str, list[EvidenceRecord]]) -> bytes:
-    """The store's metadata plus, per audit event, when it was collected and stored."""
-    records = stored.get(meta.sha256, [])
-    first = min(records, key=lambda r: r.collected_at) if records else None
-    return json_bytes(
+def _meta_document(sha256: str, records: Sequence[EvidenceRecord]) -> bytes:
+    """What the audit events recorded of the item: collector, scope, type, size, and per
+    event when it was collected and when it was stored (the earliest collection first)."""
+    ordered = sorted(records, key=lambda r: (r.collected_at, r.index))
+    first = ordered[0]
+    return compact_json_bytes(
         {
-            "sha256": meta.sha256,
-            "collector": meta.collector,
-            "scope": meta.scope,
-            "media_type": meta.media_type,
-            "size": meta.size,
-            "collected_at": _rfc3339(first.collected_at if first else meta.collected_at),
-            "stored_at": _rfc3339(first.stored_at) if first else None,
+            "sha256": sha256,
+            "collector": first.collector,
+            "scope": first.scope,
+            "media_type": first.media_type,
+            "size": first.size,
+            "collected_at": _rfc3339(first.collected_at),
+            "stored_at": _rfc3339(first.stored_at),
             "audit_events": [
                 {
                     "index": r.index,
                     "collected_at": _rfc3339(r.collected_at),
                     "stored_at": _rfc3339(r.stored_at),
                 }
-                for r in records
+                for r in ordered
             ],
         }
     )

@@ -45,6 +45,13 @@ def json_bytes(document: Any) -> bytes:
     return (json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
 
 
+def compact_json_bytes(document: Any) -> bytes:
+    """Stable compact JSON (sorted keys, no spaces, trailing newline): per-item files, where
+    the C encoder's speed matters (an indent makes ``json`` fall back to pure Python)."""
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return (text + "\n").encode()
+
+
 def evidence_path(sha256: str) -> str:
     return f"{EVIDENCE_DIR}{sha256}"
 
@@ -54,6 +61,6 @@ def evidence_meta_path(sha256: str) -> str:
 
 
 def event_line(index: int, canonical: bytes) -> bytes:
-    """One line of ``audit/events.jsonl`` in its one canonical spelling."""
-    line = {"canonical": base64.b64encode(canonical).decode(), "index": index}
-    return json.dumps(line, sort_keys=True, separators=(",", ":")).encode() + b"\n"
+    """One line of ``audit/events.jsonl`` in its one canonical spelling (what
+    ``json.dumps(..., sort_keys=True, separators=(",", ":"))`` writes, built directly)."""
+    return b'{"canonical":"%s","index":%d}\n' % (base64.b64encode(canonical), index)

@@ -23,7 +23,7 @@ import hashlib
 import json
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -34,8 +34,8 @@ from audit import (
     CheckpointBody,
     NoteVerifier,
     leaf_hash,
+    node_hash,
     open_checkpoint,
-    verify_inclusion,
 )
 from reports.bundle.layout import (
     BUNDLE_EVENT,
@@ -49,9 +49,9 @@ from reports.bundle.layout import (
     PROOF_FILES,
     PROOFS,
     PUBLIC_KEY,
+    compact_json_bytes,
     event_line,
     evidence_meta_path,
-    json_bytes,
 )
 from reports.errors import BundleFormatError
 
@@ -224,7 +224,7 @@ def _parse_proofs(files: dict[str, bytes], report: BundleReport) -> tuple[int, d
         size, proofs = document["tree_size"], document["proofs"]
         if not isinstance(size, int) or not isinstance(proofs, dict):
             raise TypeError("tree_size is not an integer or proofs is not a map")
-        if json_bytes(document) != raw or set(document) != {"tree_size", "proofs"}:
+        if compact_json_bytes(document) != raw or set(document) != {"tree_size", "proofs"}:
             raise ValueError("not in its canonical spelling")
     except (ValueError, KeyError, TypeError) as exc:
         report.fail(PROOFS, f"malformed ({exc})")
@@ -244,6 +244,7 @@ def _check_events(
     raw = files.get(EVENTS)
     if raw is None:
         return proven
+    paths = SharedPaths(checkpoint.tree_size, checkpoint.root_hash) if checkpoint else None
     seen: set[int] = set()
     for number, line in enumerate(raw.splitlines(keepends=True), start=1):
         parsed = _parse_event_line(line)
@@ -260,10 +261,11 @@ def _check_events(
         if hashes is None:
             report.fail(PROOFS, f"no well-formed inclusion proof for event {index}")
             continue
-        if checkpoint is None or not verify_inclusion(
-            index, checkpoint.tree_size, leaf_hash(canonical), hashes, checkpoint.root_hash
-        ):
-            report.fail(EVENTS, f"event {index} is not proven in the checkpointed tree")
+        if paths is None or not paths.verify(index, leaf_hash(canonical), hashes):
+            # offline nothing tells whether the event or its proof was altered: name both
+            message = f"event {index} and its proof do not reach the checkpoint's root"
+            report.fail(EVENTS, message)
+            report.fail(PROOFS, message)
             continue
         _note_event(canonical, index, proven)
     for extra in sorted(set(proofs) - {str(index) for index in seen}):
@@ -271,16 +273,20 @@ def _check_events(
     return proven
 
 
+EVENT_LINE = re.compile(rb'\{"canonical":"([A-Za-z0-9+/]*={0,2})","index":(0|[1-9][0-9]{0,18})\}\n')
+
+
 def _parse_event_line(line: bytes) -> tuple[int, bytes] | None:
-    try:
-        document = json.loads(line)
-        index, text = document["index"], document["canonical"]
-        if not isinstance(index, int) or isinstance(index, bool) or not isinstance(text, str):
-            return None
-        canonical = base64.b64decode(text, validate=True)
-    except (ValueError, KeyError, TypeError, binascii.Error):
+    """``{"canonical":"<base64>","index":<n>}`` and a newline, in exactly that spelling."""
+    match = EVENT_LINE.fullmatch(line)
+    if match is None:
         return None
-    if event_line(index, canonical) != line:
+    try:
+        canonical = base64.b64decode(match.group(1), validate=True)
+    except (ValueError, binascii.Error):
+        return None
+    index = int(match.group(2))
+    if event_line(index, canonical) != line:  # base64 has one spelling of these bytes
         return None
     return index, canonical
 
@@ -310,6 +316,63 @@ def _note_event(canonical: bytes, index: int, proven: _Proven) -> None:
     digest = details.get(MANIFEST_DIGEST_KEY)
     if kind == BUNDLE_EVENT and target.get("type") == BUNDLE_TARGET and isinstance(digest, str):
         proven.manifests.add(digest)
+
+
+class SharedPaths:
+    """Inclusion proofs of many leaves against one root (RFC 9162 2.1.3.2), sharing work.
+
+    The tree over ``size`` leaves splits as RFC 6962 defines; every node is the hash of a
+    leaf range. Walking up from a leaf, a range already proven to lead to the root (on an
+    earlier path, or as a sibling on one) ends the walk: the node computed must equal it.
+    Any mismatch, a proof of the wrong length or an index outside the tree fails.
+    """
+
+    def __init__(self, size: int, root: bytes) -> None:
+        self.size = size
+        self.known: dict[tuple[int, int], bytes] = {(0, size): root}
+
+    def verify(self, index: int, leaf: bytes, proof: Sequence[bytes]) -> bool:
+        if not 0 <= index < self.size:
+            return False
+        steps = self._steps(index)
+        if len(steps) != len(proof):
+            return False
+        known = self.known
+        learned: list[tuple[tuple[int, int], bytes]] = []
+        current, node = (index, index + 1), leaf
+        for level, (parent, sibling, left) in enumerate(steps):
+            proven = known.get(current)
+            if proven is not None:
+                # the rest of the path is proven: the rest of the proof must be exactly it
+                rest = zip(steps[level:], proof[level:], strict=True)
+                if proven != node or any(known.get(step[1]) != h for step, h in rest):
+                    return False
+                break
+            sibling_hash = proof[level]
+            learned.append((current, node))
+            learned.append((sibling, sibling_hash))
+            node = node_hash(node, sibling_hash) if left else node_hash(sibling_hash, node)
+            current = parent
+        else:
+            if known[current] != node:  # current is the whole tree: the signed root
+                return False
+        known.update(learned)
+        return True
+
+    def _steps(self, index: int) -> list[tuple[tuple[int, int], tuple[int, int], bool]]:
+        """Leaf-side first: (parent range, sibling range, is the path's node the left one)."""
+        steps = []
+        start, end = 0, self.size
+        while end - start > 1:
+            k = 1 << ((end - start - 1).bit_length() - 1)
+            if index - start < k:
+                steps.append(((start, end), (start + k, end), True))
+                end = start + k
+            else:
+                steps.append(((start, end), (start, start + k), False))
+                start += k
+        steps.reverse()
+        return steps
 
 
 # --- bindings: manifest and evidence to proven events --------------------------------

@@ -96,6 +96,7 @@ class FrameworkReport:
     posture: FrameworkPosture
     previous: PreviousReport | None
     requirements: tuple[RequirementDetail, ...]
+    controls: tuple[ControlPosture, ...]
     failing: tuple[FailingControl, ...]
     stale: tuple[ControlPosture, ...]
     exceptions: tuple[ControlException, ...]
@@ -112,7 +113,7 @@ class FrameworkReport:
 
     @property
     def findings_total(self) -> int:
-        return sum(len(r.findings) for r in self.requirements)
+        return sum(len(c.findings) for c in self.controls)
 
 
 def assemble(
@@ -144,6 +145,7 @@ def assemble(
             RequirementDetail(req, tuple(controls[cid] for cid in req.controls))
             for req in _worst_first(posture.requirements)
         ),
+        controls=tuple(_worst_first_controls(mapped)),
         failing=tuple(
             _failing(c, now) for c in _worst_first_controls(mapped) if c.status in FAILING
         ),

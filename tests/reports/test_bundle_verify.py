@@ -15,7 +15,14 @@ from audit import AuditLog, CheckpointBody, open_checkpoint
 from audit.note import NoteSigner
 from controls import LocalEvidenceStore
 from reports import BundleReport, Window, parse_key, select_evidence, verify_bundle, write_bundle
-from reports.bundle.layout import CHECKPOINT, EVENTS, MANIFEST, PROOFS, PUBLIC_KEY
+from reports.bundle.layout import (
+    CHECKPOINT,
+    EVENTS,
+    MANIFEST,
+    PROOFS,
+    PUBLIC_KEY,
+    compact_json_bytes,
+)
 from tests.reports.conftest import ORIGIN, WINDOW_END, WINDOW_START, seed_week
 
 DOCUMENTS = {
@@ -135,7 +142,7 @@ def test_a_dropped_proof_fails(bundle: Path, audit_log: AuditLog) -> None:
         document = json.loads(files[PROOFS])
         dropped = sorted(document["proofs"])[0]
         del document["proofs"][dropped]
-        files[PROOFS] = (json.dumps(document, sort_keys=True, indent=2) + "\n").encode()
+        files[PROOFS] = compact_json_bytes(document)
 
     report = verify(rewrite(bundle, drop), audit_log)
     assert PROOFS in report.broken_files()

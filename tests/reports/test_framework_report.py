@@ -20,6 +20,7 @@ HEADINGS = [
     "Posture trend over the period",
     "Failing controls",
     "Posture per requirement",
+    "Findings by control",
     "Stale evidence",
     "Exceptions",
     "Data subject requests and breaches",
