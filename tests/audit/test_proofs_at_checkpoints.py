@@ -28,3 +28,15 @@ def test_checkpoint_lookup_by_size(audit_log: AuditLog) -> None:
     covering = audit_log.checkpoint_covering(first.tree_size)
     assert covering is not None
     assert covering.tree_size >= first.tree_size
+
+
+def test_batched_proofs_refuse_leaves_outside_the_tree(audit_log: AuditLog) -> None:
+    import pytest
+
+    from audit import AuditRangeError
+
+    audit_log.record_many([event(i) for i in range(3)])
+    with pytest.raises(AuditRangeError):
+        audit_log.inclusion_proofs([0, 3], 3)
+    with pytest.raises(AuditRangeError):
+        audit_log.inclusion_proofs([0], 99)
