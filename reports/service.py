@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -103,6 +103,7 @@ class ReportsService:
         self._privacy = privacy
         self._clock = clock
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reports")
+        self._pending: list[Future[Job]] = []
         artifacts.mkdir(parents=True, exist_ok=True, mode=0o700)
 
     @property
@@ -235,7 +236,14 @@ class ReportsService:
     # --- background -------------------------------------------------------------------
 
     def _submit(self, job: Job, actor: Actor) -> Future[Job]:
-        return self._pool.submit(self._execute, job, actor, None)
+        future = self._pool.submit(self._execute, job, actor, None)
+        self._pending = [f for f in self._pending if not f.done()]
+        self._pending.append(future)
+        return future
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until every build submitted so far has finished (tests, CLI)."""
+        wait(list(self._pending), timeout=timeout)
 
     def resume(self) -> int:
         """Build again every job a previous process acknowledged but did not finish."""
@@ -245,7 +253,8 @@ class ReportsService:
         return len(unfinished)
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=False)
+        """Finish the build under way; queued ones stay queued for ``resume()`` at start."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
     def _execute(self, job: Job, actor: Actor, progress: Progress | None) -> Job:
         last = [-1]

@@ -59,6 +59,7 @@ def test_jobs_a_killed_process_acknowledged_are_built_at_start(
         )
     restarted = service(engine, audit_log, evidence_store, tmp_path)
     assert restarted.resume() == 2
+    restarted.wait(timeout=120)
     restarted.close()
     for job_id in ("01JDEMO00000000000000000A1", "01JDEMO00000000000000000A2"):
         job = jobs.get(job_id)
@@ -127,3 +128,22 @@ def test_previous_report_feeds_the_change(
     _, path = reports.download(second.id, SECURITY)
     assert first.posture_percent == 0.0
     assert "+0.0 points (previous report 2026-11-29 12:00: 0.0 %)" in path.read_text()
+
+
+def test_shutdown_keeps_queued_jobs_for_the_next_start(
+    engine: Engine, audit_log: AuditLog, evidence_store: LocalEvidenceStore, tmp_path: Path
+) -> None:
+    first = service(engine, audit_log, evidence_store, tmp_path)
+    accepted = [
+        first.request("framework", framework, WINDOW, "html", SECURITY)
+        for framework in ("gdpr", "dpdp", "pci_dss", "iso27001")
+    ]
+    first.close()
+    jobs = JobsRepository(engine)
+    states = {jobs.get(job.id).state for job in accepted}  # type: ignore[union-attr]
+    assert states <= {JobState.DONE, JobState.QUEUED}  # nothing left half-built
+    second = service(engine, audit_log, evidence_store, tmp_path)
+    second.resume()
+    second.wait(timeout=120)
+    second.close()
+    assert {jobs.get(job.id).state for job in accepted} == {JobState.DONE}  # type: ignore[union-attr]

@@ -141,6 +141,7 @@ def get_report(
     "/v1/reports/{job_id}/download",
     summary="The finished report (HTML or PDF); the download is audited",
     response_class=FileResponse,
+    responses={200: {"content": {"text/html": {}, "application/pdf": {}}}},
 )
 def download_report(job_id: JobId, caller: Reader, service: ServiceDep) -> FileResponse:
     job, path = service.download(job_id, requester(caller), bundle=False)
@@ -186,6 +187,7 @@ def get_bundle(
     "/v1/bundles/{job_id}/download",
     summary="The finished bundle (zip); verify it offline with `trustplane bundle verify`",
     response_class=FileResponse,
+    responses={200: {"content": {"application/zip": {}}}},
 )
 def download_bundle(job_id: JobId, caller: Reader, service: ServiceDep) -> FileResponse:
     job, path = service.download(job_id, requester(caller), bundle=True)
