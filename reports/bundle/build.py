@@ -48,6 +48,7 @@ from reports.bundle.layout import (
 from reports.errors import InvalidReportRequestError, ReportsError
 
 PAGE = 1000
+MIN_YEAR, MAX_YEAR = 2000, 2999
 Progress = Callable[[int, int], None]  # (done, total)
 
 
@@ -83,6 +84,8 @@ class Window:
             raise InvalidReportRequestError("window bounds need a UTC offset")
         if self.end <= self.start:
             raise InvalidReportRequestError("the window's end must be after its start")
+        if not (self.start.year >= MIN_YEAR and self.end.year <= MAX_YEAR):
+            raise InvalidReportRequestError(f"a window lies within {MIN_YEAR}..{MAX_YEAR}")
 
     def contains(self, moment: datetime) -> bool:
         return self.start <= moment < self.end

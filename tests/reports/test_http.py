@@ -299,3 +299,20 @@ def test_the_inclusion_proof_names_its_signed_checkpoint(harness: Harness, tmp_p
         headers=auth("auditor"),
     )
     assert_problem(not_signed, 422, "audit-range")
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        ("0001-01-01T00:00:00+05:30", "2026-01-01T00:00:00Z"),
+        ("1900-01-01T00:00:00Z", "2026-01-01T00:00:00Z"),
+        ("2026-01-01T00:00:00Z", "9999-12-31T23:59:59-05:00"),
+    ],
+)
+def test_windows_out_of_range_are_problems(harness: Harness, start: str, end: str) -> None:
+    response = harness.client.post(
+        "/v1/bundles",
+        json={"framework": "gdpr", "from": start, "to": end},
+        headers=auth("security"),
+    )
+    assert_problem(response, 422, "invalid-report-request")

@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from identity import Caller
-from reports import ReportsError, Window
+from reports import InvalidReportRequestError, ReportsError, Window
 from reports.jobs import Job
 from reports.service import ReportsService, Requester
 from web.deps import ContainerDep, require
@@ -69,7 +69,10 @@ def requester(caller: Caller) -> Requester:
 
 
 def _window(start: datetime, end: datetime) -> Window:
-    return Window(_utc(start), _utc(end))
+    try:
+        return Window(_utc(start), _utc(end))
+    except OverflowError as exc:  # e.g. 0001-01-01 with a positive offset
+        raise InvalidReportRequestError("a window bound is out of range") from exc
 
 
 def _utc(moment: datetime) -> datetime:
