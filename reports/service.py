@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 from ulid import ULID
 
 from audit import Actor, AuditEventIn, AuditRecorder, EventType, Target
@@ -247,7 +248,11 @@ class ReportsService:
 
     def resume(self) -> int:
         """Build again every job a previous process acknowledged but did not finish."""
-        unfinished = self.jobs.unfinished()
+        try:
+            unfinished = self.jobs.unfinished()
+        except SQLAlchemyError as exc:  # schema not migrated yet: nothing can be pending
+            log.warning("reports_resume_skipped", error=type(exc).__name__)
+            return 0
         for job in unfinished:
             self._submit(job, Actor(id=job.requested_by, kind="user"))
         return len(unfinished)
