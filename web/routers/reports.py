@@ -23,7 +23,7 @@ router = APIRouter(tags=["reports"])
 
 Reader = Annotated[Caller, Depends(require("reports:read", "report"))]
 Generator = Annotated[Caller, Depends(require("reports:generate", "report"))]
-Scoper = Annotated[Caller, Depends(require("reports:scope", "report"))]
+Scoper = Annotated[Caller, Depends(require("admin:manage", "auditor_scope"))]
 JobId = Annotated[str, Path(pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")]
 FRAMEWORK = Field(pattern=r"^[a-z0-9_]{1,32}$")
 
