@@ -6,7 +6,7 @@ missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 # reports: pdftoppm/pdftotext check PDF reports; pango is what WeasyPrint renders with
 [ -x /usr/bin/pdftoppm ] || missing+=(poppler-utils)
-ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
+ldconfig -p 2>/dev/null | grep libpangoft2-1.0 >/dev/null || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
