@@ -15,6 +15,7 @@ from reports.bundle import (
     write_bundle,
 )
 from reports.errors import (
+    ArtifactIntegrityError,
     BundleFormatError,
     InvalidReportRequestError,
     OutOfScopeError,
@@ -25,6 +26,7 @@ from reports.errors import (
 from reports.proof import ProofCheck, verify_proof
 
 __all__ = [
+    "ArtifactIntegrityError",
     "BundleFormatError",
     "BundleLog",
     "BundleReport",

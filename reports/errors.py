@@ -23,3 +23,7 @@ class RendererUnavailableError(ReportsError):
 
 class BundleFormatError(ReportsError):
     """A bundle is not a readable zip with the expected layout."""
+
+
+class ArtifactIntegrityError(ReportsError):
+    """A stored report or bundle no longer matches the SHA-256 recorded when it was built."""

@@ -31,6 +31,7 @@ from reports.bundle import (
 )
 from reports.bundle.layout import ASSESSMENT_RESULTS, REPORT_HTML, REPORT_PDF, json_bytes
 from reports.errors import (
+    ArtifactIntegrityError,
     InvalidReportRequestError,
     OutOfScopeError,
     ReportNotFoundError,
@@ -224,6 +225,8 @@ class ReportsService:
         path = self._artifacts / job.artifact
         if not path.is_file():
             raise ReportNotFoundError(f"the artifact of {job_id} is no longer stored")
+        if _sha256_file(path) != job.sha256:
+            raise ArtifactIntegrityError(f"the stored artifact of {job_id} was altered")
         self._recorder.record(
             AuditEventIn(
                 type=EventType.AUDIT_EXPORT,

@@ -65,6 +65,7 @@ from policies import (
     RevisionNotFoundError,
 )
 from reports import (
+    ArtifactIntegrityError,
     BundleFormatError,
     InvalidReportRequestError,
     OutOfScopeError,
@@ -151,6 +152,7 @@ PROBLEM_MAP: dict[type[BaseException], ProblemKind] = {
     ReportNotFoundError: ProblemKind(404, "not-found", "Not found"),
     RendererUnavailableError: ProblemKind(503, "renderer-unavailable", "PDF renderer unavailable"),
     BundleFormatError: ProblemKind(422, "invalid-bundle-file", "Invalid evidence bundle"),
+    ArtifactIntegrityError: ProblemKind(500, "report-integrity", "Stored report altered"),
     ReportsError: ProblemKind(500, "reports-error", "Reports error"),
     # composition root
     TrustplaneError: ProblemKind(500, "internal", "Internal error"),

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from audit import AuditLog, InMemoryAuditLog
 from controls import LocalEvidenceStore
-from reports import RendererUnavailableError, Window
+from reports import ArtifactIntegrityError, RendererUnavailableError, Window
 from reports.jobs import Job, JobsRepository, JobState, ReportKind
 from reports.service import ReportsService, Requester
 from tests.reports.conftest import LOG_TIME, WINDOW_END, WINDOW_START, seed_week
@@ -147,3 +147,14 @@ def test_shutdown_keeps_queued_jobs_for_the_next_start(
     second.wait(timeout=120)
     second.close()
     assert {jobs.get(job.id).state for job in accepted} == {JobState.DONE}  # type: ignore[union-attr]
+
+
+def test_an_artifact_altered_at_rest_is_not_served(
+    engine: Engine, audit_log: AuditLog, evidence_store: LocalEvidenceStore, tmp_path: Path
+) -> None:
+    reports = service(engine, audit_log, evidence_store, tmp_path)
+    job = reports.request("framework", "gdpr", WINDOW, "html", SECURITY, background=False)
+    _, path = reports.download(job.id, SECURITY)
+    path.write_text(path.read_text().replace("Executive summary", "Everything is fine"))
+    with pytest.raises(ArtifactIntegrityError):
+        reports.download(job.id, SECURITY)
