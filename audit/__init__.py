@@ -27,6 +27,7 @@ from audit.factory import DEFAULT_SENSITIVE_KEYS, build_audit_log
 from audit.keys import load_or_create_hmac_key, load_or_create_signing_key
 from audit.log import AuditLog
 from audit.memory import InMemoryAuditLog
+from audit.merkle import leaf_hash, node_hash, verify_inclusion
 from audit.model import (
     Checkpoint,
     ConsistencyProof,
@@ -36,7 +37,7 @@ from audit.model import (
     LoggedEvent,
     VerificationReport,
 )
-from audit.note import NoteVerifier
+from audit.note import CheckpointBody, NoteVerifier, open_checkpoint
 from audit.ports import AuditRecorder
 from audit.private_file import (
     PrivateFileError,
@@ -65,6 +66,7 @@ __all__ = [
     "AuditRecorder",
     "AuditUnavailableError",
     "Checkpoint",
+    "CheckpointBody",
     "ConsistencyProof",
     "EventFilter",
     "EventPage",
@@ -88,10 +90,14 @@ __all__ = [
     "check_private",
     "create_private",
     "export_lines",
+    "leaf_hash",
     "load_or_create_hmac_key",
     "load_or_create_private",
     "load_or_create_signing_key",
+    "node_hash",
+    "open_checkpoint",
     "read_private",
     "replace_private",
     "verify_export",
+    "verify_inclusion",
 ]

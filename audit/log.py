@@ -29,7 +29,10 @@ from audit.merkle import (
     frontier_nodes,
     inclusion_from_nodes,
     inclusion_plan,
+    inclusion_ranges,
     leaf_hash,
+    plan,
+    range_hash,
     root_from_frontier,
 )
 from audit.model import (
@@ -262,6 +265,41 @@ class AuditLog:
         return InclusionProof(
             index, size, nodes[(0, index)], inclusion_from_nodes(index, size, nodes)
         )
+
+    def inclusion_proofs(self, indices: Sequence[int], tree_size: int) -> list[InclusionProof]:
+        """Inclusion proofs of many leaves against one tree size, from one read of nodes.
+
+        Leaves share the upper part of their paths: each distinct range of the RFC
+        recursion is planned and hashed once, however many proofs it appears in.
+        """
+        size = self._size_within(tree_size)
+        paths: list[list[tuple[int, int]]] = []
+        ranges: set[tuple[int, int]] = set()
+        try:
+            for index in indices:
+                if not 0 <= index < size:
+                    raise ValueError(f"leaf index {index} is outside a tree of size {size}")
+                path = inclusion_ranges(index, size)
+                paths.append(path)
+                ranges.update(path)
+        except ValueError as exc:
+            raise AuditRangeError(str(exc)) from exc
+        wanted = plan(ranges) | {(0, index) for index in indices}
+        nodes = self._nodes(wanted)
+        hashed = {r: range_hash(r[0], r[1], nodes.__getitem__) for r in ranges}
+        return [
+            InclusionProof(index, size, nodes[(0, index)], [hashed[r] for r in path])
+            for index, path in zip(indices, paths, strict=True)
+        ]
+
+    def checkpoint_at(self, size: int) -> Checkpoint | None:
+        """The signed checkpoint of exactly ``size`` leaves, if one was issued."""
+        with self.store.reading() as conn:
+            return _checkpoint_of(conn, size)
+
+    def checkpoint_covering(self, size: int) -> Checkpoint | None:
+        """The first stored checkpoint whose tree has at least ``size`` leaves (None if none)."""
+        return self.store.checkpoint_at_least(size)
 
     def consistency_proof(self, first: int, second: int | None = None) -> ConsistencyProof:
         size = self._size_within(second)

@@ -1,5 +1,67 @@
-"""reports room (public API)."""
+"""reports room (public API): framework reports, auditor evidence bundles, OSCAL, verifier."""
 
-from reports.errors import ReportsError
+from reports.access import AccountRecord, KeyRecord, review_access, review_keys
+from reports.bundle import (
+    BundleLog,
+    BundleReport,
+    BundleResult,
+    EvidenceReader,
+    EvidenceRecord,
+    Problem,
+    Selection,
+    Window,
+    parse_key,
+    select_evidence,
+    verify_bundle,
+    write_bundle,
+)
+from reports.errors import (
+    ArtifactIntegrityError,
+    BundleFormatError,
+    InvalidReportRequestError,
+    OutOfScopeError,
+    RendererUnavailableError,
+    ReportNotFoundError,
+    ReportsError,
+)
+from reports.framework.render import render_access_review, render_key_inventory
+from reports.jobs import Job, JobsRepository, JobState, ReportKind
+from reports.proof import ProofCheck, verify_proof
+from reports.service import PageBuilder, ReportsService, Requester
 
-__all__ = ["ReportsError"]
+__all__ = [
+    "AccountRecord",
+    "ArtifactIntegrityError",
+    "BundleFormatError",
+    "BundleLog",
+    "BundleReport",
+    "BundleResult",
+    "EvidenceReader",
+    "EvidenceRecord",
+    "InvalidReportRequestError",
+    "Job",
+    "JobState",
+    "JobsRepository",
+    "KeyRecord",
+    "OutOfScopeError",
+    "PageBuilder",
+    "Problem",
+    "ProofCheck",
+    "RendererUnavailableError",
+    "ReportKind",
+    "ReportNotFoundError",
+    "ReportsError",
+    "ReportsService",
+    "Requester",
+    "Selection",
+    "Window",
+    "parse_key",
+    "render_access_review",
+    "render_key_inventory",
+    "review_access",
+    "review_keys",
+    "select_evidence",
+    "verify_bundle",
+    "verify_proof",
+    "write_bundle",
+]

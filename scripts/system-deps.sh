@@ -4,6 +4,9 @@ set -euo pipefail
 missing=()
 [ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# reports: pdftoppm/pdftotext check PDF reports; pango is what WeasyPrint renders with
+[ -x /usr/bin/pdftoppm ] || missing+=(poppler-utils)
+ldconfig -p 2>/dev/null | grep libpangoft2-1.0 >/dev/null || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

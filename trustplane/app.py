@@ -12,6 +12,7 @@ from trustplane.container import Container, build_container
 from trustplane.errors import TrustplaneError
 from trustplane.heap import freeze_startup_heap
 from trustplane.logsetup import configure_logging
+from trustplane.private_files import private_umask
 from trustplane.settings import Settings
 from web.deps import install_services
 from web.middleware import RequestContextMiddleware
@@ -20,6 +21,7 @@ from web.problems import ProblemKind, install_problem_handlers
 from web.routers import audit as audit_router
 from web.routers import auth, fields, health, policies
 from web.routers import controls as controls_router
+from web.routers import reports as reports_router
 
 DESCRIPTION = (
     "FinSolve's compliance and security control plane: policy decisions, field-level "
@@ -39,9 +41,11 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         scheduler = container.controls_scheduler
         if scheduler is not None:
             scheduler.start()
+        container.reports.resume()  # jobs acknowledged before a restart are built again
         yield
         if scheduler is not None:
             scheduler.stop()
+        container.reports.close()
         container.close()
 
     app = FastAPI(
@@ -64,6 +68,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(policies.router)
     app.include_router(controls_router.router)
     app.include_router(audit_router.router)
+    app.include_router(reports_router.router)
     return app
 
 
@@ -73,8 +78,6 @@ def app_from_env() -> FastAPI:
     The heap built at startup lives as long as the worker: it is frozen out of the cyclic
     collector's sight (``trustplane.heap``), so full collections stay cheap under load.
     """
-    from trustplane.private_files import private_umask
-
     private_umask()  # the worker's databases and files: owner only
     app = create_app(Settings())
     freeze_startup_heap()

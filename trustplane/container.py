@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
 
 from sqlalchemy import text
@@ -19,9 +20,11 @@ from audit import AuditLog
 from controls import ControlsService, Scheduler
 from identity import IdentityService
 from policies import PolicyRoom, PrometheusDecisionMetrics
+from reports import ReportsService
 from trustplane.db import make_engine
 from trustplane.demo.identity import seed_identity_demo
 from trustplane.demo.policies import seed_policy_demo
+from trustplane.demo.reports import seed_reports_demo
 from trustplane.private_files import tighten_data_dir
 from trustplane.settings import Mode, Settings
 from trustplane.wiring.audit import audit_log_ready, build_audit
@@ -29,6 +32,7 @@ from trustplane.wiring.controls import build_controls, build_platform, build_sch
 from trustplane.wiring.controls_platform import CountingDecisionMetrics
 from trustplane.wiring.identity import build_identity
 from trustplane.wiring.policies import build_policies, build_route_gate, bundle_ready
+from trustplane.wiring.reports import build_reports
 from trustplane.wiring.vault import PolicyDecryptAuthorizer, build_vault, field_keys_ready
 from vault import VaultServices
 from web.deps import CallerAuthenticator, ReadinessCheck
@@ -56,6 +60,7 @@ class Container:
     vault: VaultServices
     controls: ControlsService
     controls_scheduler: Scheduler | None
+    reports: ReportsService
     authenticator: CallerAuthenticator
     gate: RouteGate
     limiter: TokenBucketLimiter
@@ -110,6 +115,7 @@ def build_container(settings: Settings, engine: Engine | None = None) -> Contain
         vault=vault,
         controls=controls,
         controls_scheduler=build_scheduler(settings, controls),
+        reports=build_reports(settings, engine, audit, controls, vault),
         authenticator=identity,
         gate=build_route_gate(settings, policies),
         limiter=TokenBucketLimiter(
@@ -129,5 +135,6 @@ def build_container(settings: Settings, engine: Engine | None = None) -> Contain
         demo_seeders=(
             partial(seed_identity_demo, identity),
             partial(seed_policy_demo, policies),
+            partial(seed_reports_demo, controls, audit, lambda: datetime.now(UTC)),
         ),
     )

@@ -25,6 +25,7 @@ from audit import AuditLog
 from controls import ControlsService
 from identity import Caller, CsrfError, IdentityService
 from policies import PolicyRoom
+from reports import ReportsService
 from vault import VaultServices
 from web.errors import ForbiddenError, NotAuthenticatedError, RateLimitedError
 from web.gate import RouteGate
@@ -91,6 +92,9 @@ class Services(Protocol):
     def controls(self) -> ControlsService: ...
 
     @property
+    def reports(self) -> ReportsService: ...
+
+    @property
     def cookie_secure(self) -> bool: ...
 
     def readiness_checks(self) -> Sequence[ReadinessCheck]: ...
@@ -129,6 +133,10 @@ async def get_controls(services: ServicesDep) -> ControlsService:
     return services.controls
 
 
+async def get_reports(services: ServicesDep) -> ReportsService:
+    return services.reports
+
+
 async def get_metrics(services: ServicesDep) -> Metrics:
     return services.metrics
 
@@ -147,6 +155,7 @@ VaultDep = Annotated[VaultServices, Depends(get_vault)]
 PolicyRoomDep = Annotated[PolicyRoom, Depends(get_policy_room)]
 ControlsDep = Annotated[ControlsService, Depends(get_controls)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+ReportsDep = Annotated[ReportsService, Depends(get_reports)]
 LoginGuardDep = Annotated[LoginGuard, Depends(get_login_guard)]
 BlindIndexGuardDep = Annotated[BlindIndexGuard, Depends(get_blind_index_guard)]
 

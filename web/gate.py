@@ -39,6 +39,8 @@ DEFAULT_ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "audit:read": frozenset({"auditor", "security", "admin"}),
     "audit:checkpoint": frozenset({"security", "admin"}),
     "evidence:read": frozenset({"auditor", "security", "admin"}),
+    "reports:read": frozenset({"auditor", "security", "admin"}),
+    "reports:generate": frozenset({"auditor", "security", "admin"}),
     "collections:run": frozenset({"security", "admin"}),
     "dsr:manage": frozenset({"dpo", "admin"}),
     "subjects:shred": frozenset({"dpo"}),

@@ -65,6 +65,15 @@ from policies import (
     PolicyTestFailedError,
     RevisionNotFoundError,
 )
+from reports import (
+    ArtifactIntegrityError,
+    BundleFormatError,
+    InvalidReportRequestError,
+    OutOfScopeError,
+    RendererUnavailableError,
+    ReportNotFoundError,
+    ReportsError,
+)
 from vault import VaultError
 from web.errors import (
     ForbiddenError,
@@ -138,6 +147,14 @@ PROBLEM_MAP: dict[type[BaseException], ProblemKind] = {
     CollectorError: ProblemKind(502, "collector-error", "Collector failed"),
     CatalogError: ProblemKind(500, "catalog-error", "Control catalog invalid"),
     ControlsError: ProblemKind(500, "controls-error", "Controls error"),
+    # reports
+    InvalidReportRequestError: ProblemKind(422, "invalid-report-request", "Invalid report request"),
+    OutOfScopeError: ProblemKind(403, "outside-engagement", "Outside the auditor's engagement"),
+    ReportNotFoundError: ProblemKind(404, "not-found", "Not found"),
+    RendererUnavailableError: ProblemKind(503, "renderer-unavailable", "PDF renderer unavailable"),
+    BundleFormatError: ProblemKind(422, "invalid-bundle-file", "Invalid evidence bundle"),
+    ArtifactIntegrityError: ProblemKind(500, "report-integrity", "Stored report altered"),
+    ReportsError: ProblemKind(500, "reports-error", "Reports error"),
 }
 
 INTERNAL = ProblemKind(500, "internal", "Internal server error")
@@ -269,6 +286,7 @@ def install_problem_handlers(
         PolicyError,
         VaultError,
         ControlsError,
+        ReportsError,
     )
     for error_root, kind in (more or {}).items():
         PROBLEM_MAP[error_root] = kind

@@ -17,7 +17,13 @@ def test_first_run_creates_private_data_and_key_directories(tmp_path: Path) -> N
     data_dir = tmp_path / "fresh"
     assert run_demo(Settings(data_dir=data_dir), check=True, port=None) == 0
     assert mode(data_dir) == 0o700
-    keys = [path for path in data_dir.rglob("*") if path.suffix in (".key", ".pem", ".json")]
+    keys = [
+        path
+        for path in data_dir.rglob("*")
+        if path.suffix in (".key", ".pem", ".json")
+        # evidence items and their metadata are read-only by design (ADR 0402), not keys
+        and "evidence" not in path.relative_to(data_dir).parts
+    ]
     assert keys, "the first run creates key files"
     for key in keys:
         assert mode(key) == 0o600, key

@@ -16,6 +16,8 @@ from audit import (
     AuditEventIn,
     AuditLog,
     AuditNotFoundError,
+    AuditRangeError,
+    Checkpoint,
     EventFilter,
     EventType,
     Origin,
@@ -72,6 +74,9 @@ class InclusionOut(BaseModel):
     tree_size: int
     leaf_hash: str
     hashes: list[str]
+    checkpoint: str = Field(
+        description="The signed checkpoint (C2SP note) of ``tree_size`` the proof is against"
+    )
 
 
 class ConsistencyOut(BaseModel):
@@ -188,11 +193,36 @@ def post_checkpoint(request: Request, caller: Checkpointer, log: AuditLogDep) ->
     return _note(log.checkpoint().note)
 
 
-@router.get("/proof/inclusion", summary="RFC 6962 inclusion proof of a leaf in a tree size")
+@router.get(
+    "/proof/inclusion",
+    summary="RFC 6962 inclusion proof of a leaf against a signed checkpoint",
+    description=(
+        "``tree_size`` is the size of a signed checkpoint (default: the latest one); the "
+        "answer carries that checkpoint, so `trustplane audit verify-proof` checks it offline."
+    ),
+)
 def inclusion_proof(
     _caller: Reader, log: AuditLogDep, index: Index, tree_size: Index | None = None
 ) -> InclusionOut:
-    return InclusionOut(**log.inclusion_proof(index, tree_size).as_json())
+    checkpoint = _signed_checkpoint(log, index, tree_size)
+    proof = log.inclusion_proof(index, checkpoint.tree_size)
+    return InclusionOut(**proof.as_json(), checkpoint=checkpoint.note)
+
+
+def _signed_checkpoint(log: AuditLog, index: int, tree_size: int | None) -> Checkpoint:
+    if tree_size is None:
+        latest = log.latest_checkpoint()
+        if latest is None or latest.tree_size <= index:
+            raise AuditRangeError(
+                f"no signed checkpoint covers event {index} yet (POST /v1/audit/checkpoint)"
+            )
+        return latest
+    if tree_size > log.tree_size():
+        raise AuditRangeError(f"tree size {tree_size} is beyond the log")
+    found = log.checkpoint_at(tree_size)
+    if found is None:
+        raise AuditRangeError(f"tree size {tree_size} is not the size of a signed checkpoint")
+    return found
 
 
 @router.get("/proof/consistency", summary="RFC 6962 consistency proof between two tree sizes")

@@ -123,6 +123,8 @@ test_route_agents_report if admitted("agents:report") == {"service", "admin"}
 
 test_route_reports_read if admitted("reports:read") == {"auditor", "security", "admin"}
 
+test_route_reports_generate if admitted("reports:generate") == {"auditor", "security", "admin"}
+
 test_route_consent_and_breach_are_dpo_and_admin if {
 	admitted("consent:manage") == {"dpo", "admin"}
 	admitted("breach:manage") == {"dpo", "admin"}

@@ -1,0 +1,42 @@
+"""Inclusion proofs of many leaves at one checkpoint size; checkpoints looked up by size."""
+
+from __future__ import annotations
+
+from audit import AuditLog, verify_inclusion
+from tests.audit.conftest import event
+
+
+def test_batched_proofs_equal_single_ones(audit_log: AuditLog) -> None:
+    audit_log.record_many([event(i) for i in range(37)])
+    checkpoint = audit_log.checkpoint()
+    indices = [0, 5, 17, 35, 36]
+    batched = audit_log.inclusion_proofs(indices, checkpoint.tree_size)
+    for proof in batched:
+        single = audit_log.inclusion_proof(proof.leaf_index, checkpoint.tree_size)
+        assert proof == single
+        assert verify_inclusion(
+            proof.leaf_index, proof.tree_size, proof.leaf_hash, proof.hashes, checkpoint.root_hash
+        )
+
+
+def test_checkpoint_lookup_by_size(audit_log: AuditLog) -> None:
+    audit_log.record_many([event(i) for i in range(4)])
+    first = audit_log.checkpoint()
+    audit_log.record_many([event(i) for i in range(3)])
+    assert audit_log.checkpoint_at(first.tree_size) == first
+    assert audit_log.checkpoint_at(first.tree_size + 1) is None
+    covering = audit_log.checkpoint_covering(first.tree_size)
+    assert covering is not None
+    assert covering.tree_size >= first.tree_size
+
+
+def test_batched_proofs_refuse_leaves_outside_the_tree(audit_log: AuditLog) -> None:
+    import pytest
+
+    from audit import AuditRangeError
+
+    audit_log.record_many([event(i) for i in range(3)])
+    with pytest.raises(AuditRangeError):
+        audit_log.inclusion_proofs([0, 3], 3)
+    with pytest.raises(AuditRangeError):
+        audit_log.inclusion_proofs([0], 99)

@@ -1,0 +1,91 @@
+"""Adapters the reports room reads through: accounts (identity tables), the authz data's
+role permissions (the shipped policy bundle), and the key inventory (vault)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from identity.tables import IdentityServiceAccount, IdentityUser
+from policies import DEFAULT_BUNDLE_DIR
+from reports import AccountRecord, KeyRecord
+from vault import KeyManager
+
+BUNDLE_DATA = DEFAULT_BUNDLE_DIR / "data.json"
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class IdentityDirectory:
+    """Users (callers by user id) and service accounts (callers by client id)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def accounts(self) -> Sequence[AccountRecord]:
+        users = IdentityUser.__table__  # type: ignore[attr-defined]
+        services = IdentityServiceAccount.__table__  # type: ignore[attr-defined]
+        found: list[AccountRecord] = []
+        with self._engine.connect() as conn:
+            for row in conn.execute(select(users)).mappings():
+                found.append(
+                    AccountRecord(
+                        id=row["id"],
+                        kind="user",
+                        name=row["email"],
+                        roles=tuple(sorted(row["roles"].split())),
+                        disabled=bool(row["disabled"]),
+                        created_at=_utc(row["created_at"]) or datetime.now(UTC),
+                        engagement_expires_at=_utc(row["engagement_expires_at"]),
+                    )
+                )
+            for row in conn.execute(select(services)).mappings():
+                found.append(
+                    AccountRecord(
+                        id=row["client_id"],
+                        kind="service",
+                        name=row["name"],
+                        roles=tuple(sorted(row["roles"].split())),
+                        disabled=bool(row["disabled"]),
+                        created_at=_utc(row["created_at"]) or datetime.now(UTC),
+                        engagement_expires_at=_utc(row.get("engagement_expires_at")),
+                    )
+                )
+        return found
+
+
+def role_permissions(path: Path = BUNDLE_DATA) -> Mapping[str, Sequence[str]]:
+    """``trustplane.config.permissions`` of the shipped bundle: role -> permission patterns."""
+    data = json.loads(path.read_text())
+    permissions = data["trustplane"]["config"]["permissions"]
+    return {str(role): tuple(str(p) for p in patterns) for role, patterns in permissions.items()}
+
+
+class VaultKeySource:
+    def __init__(self, keys: KeyManager, cryptoperiod_days: int) -> None:
+        self._keys = keys
+        self._cryptoperiod_days = cryptoperiod_days
+
+    def keys(self) -> Sequence[KeyRecord]:
+        return [
+            KeyRecord(
+                name=entry.info.name,
+                provider=entry.info.provider,
+                version=entry.info.version,
+                min_decryption_version=entry.info.min_decryption_version,
+                created_at=entry.info.created_at,
+                last_rotated_at=entry.info.last_rotated_at,
+                cryptoperiod_days=self._cryptoperiod_days,
+                data_keys_by_version=dict(entry.data_keys_by_version),
+            )
+            for entry in self._keys.inventory()
+        ]
