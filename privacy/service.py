@@ -210,7 +210,7 @@ class DsrService:
         except ValueError:
             raise InvalidDsrError(f"unknown regime {regime!r}; use gdpr or dpdp") from None
         kind, value = parse_identifier(identifier, self._known_kinds())
-        if kind_type is DsrType.CORRECTION and not correction:
+        if kind_type is DsrType.CORRECTION and correction is not None and not correction:
             raise InvalidDsrError(
                 "a correction names what to correct: {system: {table: {column: value}}}"
             )
@@ -616,6 +616,10 @@ class DsrService:
     def _run_correction(
         self, request: DsrRequest, datamap: DataMap, principal: Principal, actor: Actor
     ) -> ExecutionResult:
+        if not request.correction:
+            raise InvalidDsrError(
+                "this correction has no details yet: {system: {table: {column: value}}}"
+            )
         failed: list[str] = []
         for system_name, changes in request.correction.items():
             system = datamap.system(system_name)

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from privacy import PrivacyError
 from trustplane import __version__
 from trustplane.heap import freeze_startup_heap
 from trustplane.logsetup import configure_logging
@@ -16,10 +17,11 @@ from trustplane.wiring import Container, build_container
 from web.metrics import Metrics
 from web.middleware import RequestContextMiddleware
 from web.openapi import install_openapi
-from web.problems import install_problem_handlers
+from web.problems import install_problem_handlers, register_error_root
 from web.routers import audit as audit_router
-from web.routers import auth, fields, health, policies
+from web.routers import auth, dsr_public, fields, health, policies
 from web.routers import controls as controls_router
+from web.routers import dsr as dsr_router
 
 DESCRIPTION = (
     "FinSolve's compliance and security control plane: policy decisions, field-level "
@@ -66,6 +68,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(policies.router)
     app.include_router(controls_router.router)
     app.include_router(audit_router.router)
+    app.include_router(dsr_router.router)
+    app.include_router(dsr_public.router)
+    register_error_root(app, PrivacyError)
     return app
 
 

@@ -26,7 +26,7 @@ app.add_typer(policy_app, name="policy")
 
 
 def _mount_room_commands() -> None:
-    from trustplane import cli_audit, cli_controls
+    from trustplane import cli_audit, cli_controls, cli_privacy
     from trustplane.cli_identity import service_accounts_app, users_app
     from trustplane.cli_keys import keys_app
 
@@ -35,6 +35,7 @@ def _mount_room_commands() -> None:
     app.add_typer(keys_app, name="keys")
     cli_controls.register(app)
     cli_audit.register(app)
+    cli_privacy.register(app)
 
 
 _mount_room_commands()

@@ -34,6 +34,7 @@ from trustplane.policy_wiring import wire_policies
 from trustplane.settings import Settings
 from trustplane.wiring_audit import build_audit, wire_audit
 from trustplane.wiring_controls import build_controls, build_platform, build_scheduler
+from trustplane.wiring_privacy import wire_privacy
 from trustplane.wiring_vault import (
     build_vault,
     wire_decrypt_authorization,
@@ -165,6 +166,7 @@ def build_container(settings: Settings, engine: Engine | None = None) -> Contain
     wire_vault_readiness(container)
     wire_policies(container)
     wire_decrypt_authorization(container)
+    wire_privacy(container)
     controls = build_controls(settings, engine, audit, platform=build_platform(container))
     container.extras["controls"] = controls
     container.extras["controls_scheduler"] = build_scheduler(settings, controls)

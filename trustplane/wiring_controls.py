@@ -15,6 +15,7 @@ from controls import (
     Collector,
     ControlsRepository,
     ControlsService,
+    DsrSlaStatus,
     EvidenceStore,
     IacCollector,
     LocalEvidenceStore,
@@ -78,9 +79,17 @@ def build_platform(container: Container) -> PlatformCollector:
             else None
         ),
         decision_log=room,
+        dsr=_dsr_sla(container),
         bundle=room,
         checkpoint_max_age_seconds=section.checkpoint_max_age_seconds,
     )
+
+
+def _dsr_sla(container: Container) -> DsrSlaStatus | None:
+    from trustplane.wiring_privacy import DsrSlaAdapter, privacy_service
+
+    service = privacy_service(container)
+    return DsrSlaAdapter(service) if service is not None else None
 
 
 def build_collectors(

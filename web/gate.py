@@ -41,6 +41,7 @@ DEFAULT_ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "evidence:read": frozenset({"auditor", "security", "admin"}),
     "collections:run": frozenset({"security", "admin"}),
     "dsr:manage": frozenset({"dpo", "admin"}),
+    "dsr:read": frozenset({"dpo", "auditor", "admin"}),
     "admin:manage": frozenset({"admin"}),
 }
 

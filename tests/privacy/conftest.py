@@ -39,7 +39,7 @@ CUSTOMERS = 40
 
 
 def pan_context(customer: str) -> FieldContext:
-    return FieldContext("customers", "pan", owner_id=customer, classification=4)
+    return FieldContext("customers", "pan", owner_id=customer, classification=3)
 
 
 @dataclass

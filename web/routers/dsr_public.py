@@ -1,0 +1,111 @@
+"""Public intake for data principals: no account, rate limited per client address.
+
+The intake answers the same whether or not the identifier is known (or a request is already
+open): it never tells a stranger who is a customer. The code goes to the identifier itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from audit import Actor
+from privacy import DsrService, DsrType, DuplicateRequestError
+from web.deps import ContainerDep, client_ip
+from web.errors import RateLimitedError
+from web.ratelimit import TokenBucketLimiter
+from web.routers.dsr import dsr_out, get_service, origin_of
+
+router = APIRouter(prefix="/v1/public", tags=["privacy"])
+UNSECURED: dict[str, object] = {"security": []}  # no account: data principals use these
+PRINCIPAL = Actor(id="data-principal", kind="user")
+ACCEPTED = (
+    "If we hold data about this identifier, a verification code is on its way to it. "
+    "Your request is answered within the period the law gives us."
+)
+
+
+def _limiter(request: Request, container: ContainerDep) -> None:
+    app_state = request.app.state
+    limiter: TokenBucketLimiter | None = getattr(app_state, "dsr_intake_limiter", None)
+    if limiter is None:
+        per_minute = container.settings.privacy.intake_per_minute
+        limiter = TokenBucketLimiter(per_minute / 60.0, max(1, int(per_minute)))
+        app_state.dsr_intake_limiter = limiter
+    retry = limiter.acquire(f"dsr-intake:{client_ip(request)}")
+    if retry > 0:
+        raise RateLimitedError(retry)
+
+
+Limited = Depends(_limiter)
+ServiceDep = Annotated[DsrService, Depends(get_service)]
+
+
+class PublicDsrIn(BaseModel):
+    type: DsrType
+    identifier: dict[str, str] = Field(description='{"email": "you@example.in"}')
+    regime: Literal["gdpr", "dpdp"] | None = None
+
+
+class AcceptedOut(BaseModel):
+    status: Literal["received"] = "received"
+    message: str = ACCEPTED
+
+
+class CodeIn(BaseModel):
+    code: str = Field(min_length=4, max_length=12)
+
+
+@router.post(
+    "/dsr",
+    status_code=202,
+    dependencies=[Limited],
+    summary="Ask about your data",
+    openapi_extra=UNSECURED,
+)
+def public_create(body: PublicDsrIn, request: Request, service: ServiceDep) -> AcceptedOut:
+    with contextlib.suppress(DuplicateRequestError):  # a stranger must not learn it is open
+        service.create(
+            body.type.value,
+            body.identifier,
+            regime=body.regime,
+            note="public intake",
+            actor=PRINCIPAL,
+            origin=origin_of(request),
+        )
+    return AcceptedOut()
+
+
+@router.post(
+    "/dsr/{dsr_id}/verify",
+    dependencies=[Limited],
+    summary="Enter your code",
+    openapi_extra=UNSECURED,
+)
+def public_verify(dsr_id: str, body: CodeIn, service: ServiceDep) -> dict[str, str]:
+    done = service.verify_code(dsr_id, body.code, PRINCIPAL)
+    return {"id": done.id, "state": dsr_out(service, done, steps=False).state}
+
+
+@router.get(
+    "/dsr/{dsr_id}/package",
+    dependencies=[Limited],
+    summary="Download your access package (signed link)",
+    openapi_extra=UNSECURED,
+    responses={200: {"content": {"application/zip": {}}}},
+)
+def public_package(
+    dsr_id: str,
+    service: ServiceDep,
+    expires: Annotated[int, Query(ge=0)],
+    signature: Annotated[str, Query(min_length=10, max_length=100)],
+) -> Response:
+    content = service.package_by_link(dsr_id, expires, signature)
+    return Response(
+        content,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="dsr-{dsr_id}.zip"'},
+    )
