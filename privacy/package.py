@@ -38,7 +38,10 @@ def build_package(
     ).encode()
     systems = {
         system: {
-            table: {"rows": rows, "by_category": _by_category(rows, categories[system][table])}
+            table: {
+                "rows": rows,
+                "by_category": _by_category(rows, categories.get(system, {}).get(table, {})),
+            }
             for table, rows in tables.items()
         }
         for system, tables in data.items()

@@ -450,7 +450,9 @@ class DsrService:
         return [s for s in datamap.systems if s.kind == "manual"]
 
     def _auto_systems(self, datamap: DataMap) -> list[SystemSpec]:
-        return [s for s in datamap.systems if s.kind != "manual"]
+        """Systems with a connector, SQL first: they find the subject ids others key on."""
+        auto = [s for s in datamap.systems if s.kind != "manual"]
+        return sorted(auto, key=lambda s: s.kind != "sql")
 
     def _run_access(
         self, request: DsrRequest, datamap: DataMap, principal: Principal, actor: Actor
@@ -465,6 +467,10 @@ class DsrService:
                 failed.append(system.name)
                 self._finish_step(request, step, actor, error=str(exc))
                 continue
+            found = exports[system.name].subject_ids - set(principal.subject_ids)
+            if found:
+                ids = tuple(sorted({*principal.subject_ids, *found}))
+                principal = Principal(principal.kind, principal.value, ids)
             rows = sum(len(r) for r in exports[system.name].tables.values())
             self._finish_step(request, step, actor, rows=rows)
         if failed:

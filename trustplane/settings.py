@@ -191,7 +191,7 @@ class PrivacySettings(BaseModel):
     smtp_starttls: bool = True
     # public intake: requests per minute from one client address
     intake_per_minute: float = Field(default=5.0, gt=0)
-    demo_customers: int = Field(default=3000, ge=10, le=200_000)
+    demo_customers: int = Field(default=2000, ge=10, le=200_000)
 
 
 class Settings(BaseSettings):
