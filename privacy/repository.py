@@ -152,7 +152,13 @@ class DsrRepository:
             return None if found is None else str(found[0])
 
     def transition(
-        self, dsr_id: str, expected: DsrState, values: dict[str, Any], now: datetime
+        self,
+        dsr_id: str,
+        expected: DsrState,
+        values: dict[str, Any],
+        now: datetime,
+        *,
+        event: tuple[str, int] | None = None,
     ) -> bool:
         """Conditional update: applies only when the request is still in ``expected``."""
         values = dict(values)
@@ -167,7 +173,13 @@ class DsrRepository:
                 .where(DSR.c.id == dsr_id, DSR.c.state == expected.value)
                 .values(updated_at=now, **values)
             )
-            return bool(result.rowcount == 1)
+            if result.rowcount != 1:
+                return False
+            if event is not None:
+                connection.execute(
+                    insert(EVENT).values(dsr_id=dsr_id, action=event[0], audit_seq=event[1], at=now)
+                )
+            return True
 
     def list_requests(
         self,
@@ -207,7 +219,9 @@ class DsrRepository:
 
     # --- steps and events ---------------------------------------------------------------
 
-    def save_step(self, dsr_id: str, step: Step, now: datetime) -> None:
+    def save_step(
+        self, dsr_id: str, step: Step, now: datetime, *, event: tuple[str, int] | None = None
+    ) -> None:
         values = {
             "system": step.system,
             "action": step.action,
@@ -223,6 +237,10 @@ class DsrRepository:
             ).rowcount
             if not changed:
                 connection.execute(insert(STEP).values(id=step.id, dsr_id=dsr_id, **values))
+            if event is not None:
+                connection.execute(
+                    insert(EVENT).values(dsr_id=dsr_id, action=event[0], audit_seq=event[1], at=now)
+                )
 
     def add_event(self, dsr_id: str, action: str, seq: int, now: datetime) -> None:
         with self.engine.begin() as connection:

@@ -315,21 +315,38 @@ class DsrService:
         return self._verified(request, "dpo_attested", actor, note)
 
     def _verified(self, request: DsrRequest, method: str, actor: Actor, note: str) -> DsrRequest:
-        self._step_event(
-            request, "verified", actor, method=method, **({"note": note} if note else {})
+        noted = {"note": note} if note else {}
+        self._move(
+            request,
+            "verify",
+            {"verified_method": method},
+            "verified",
+            actor,
+            method=method,
+            **noted,
         )
-        self._apply(request, "verify", {"verified_method": method})
         self.repository.drop_code(request.id)
         return self.get(request.id)
 
-    def _apply(self, request: DsrRequest, action: str, values: dict[str, Any]) -> DsrState:
+    def _move(
+        self,
+        request: DsrRequest,
+        action: str,
+        values: dict[str, Any],
+        event: str,
+        actor: Actor,
+        **details: Any,
+    ) -> DsrState:
+        """Audit the step, then change the request and keep the event's sequence number in
+        one transaction (only when the request is still in the state the step started from)."""
         target = next_state(request.state, action)
+        seq = self._record(request.id, event, actor, details)
         now = self.clock()
         extra = dict(values)
         if target in (DsrState.COMPLETED, DsrState.REJECTED, DsrState.CANCELLED):
             extra["closed_at"] = now
         if not self.repository.transition(
-            request.id, request.state, {"state": target, **extra}, now
+            request.id, request.state, {"state": target, **extra}, now, event=(event, seq)
         ):
             raise IllegalTransitionError("the request changed meanwhile; reload it")
         request.state = target
@@ -342,15 +359,13 @@ class DsrService:
             raise InvalidDsrError("a rejection always carries its reason")
         request = self.get(dsr_id)
         next_state(request.state, "reject")
-        self._step_event(request, "rejected", actor, reason=reason)
-        self._apply(request, "reject", {"reason": reason})
+        self._move(request, "reject", {"reason": reason}, "rejected", actor, reason=reason)
         return self.get(dsr_id)
 
     def cancel(self, dsr_id: str, reason: str, actor: Actor) -> DsrRequest:
         request = self.get(dsr_id)
         next_state(request.state, "cancel")
-        self._step_event(request, "cancelled", actor, reason=reason)
-        self._apply(request, "cancel", {"reason": reason or None})
+        self._move(request, "cancel", {"reason": reason or None}, "cancelled", actor, reason=reason)
         return self.get(dsr_id)
 
     def extend(self, dsr_id: str, notice: str, actor: Actor) -> DsrRequest:
@@ -364,8 +379,14 @@ class DsrService:
         if refused:
             raise IllegalTransitionError(refused)
         new_due = due_at(request.regime, request.received_at, self.config.dpdp_days, extended=True)
-        self._step_event(request, "extended", actor, due_at=new_due.isoformat())
-        self._apply(request, "extend", {"extended": True, "due_at": new_due, "reason": notice})
+        self._move(
+            request,
+            "extend",
+            {"extended": True, "due_at": new_due, "reason": notice},
+            "extended",
+            actor,
+            due_at=new_due.isoformat(),
+        )
         self.outbox.send(
             self.repository.identifier_value(dsr_id),
             f"Your data request {dsr_id}: more time needed",
@@ -376,8 +397,7 @@ class DsrService:
     def approve(self, dsr_id: str, actor: Actor) -> DsrRequest:
         request = self.get(dsr_id)
         next_state(request.state, "approve")
-        self._step_event(request, "approved", actor)
-        self._apply(request, "approve", {"approved_by": actor.id})
+        self._move(request, "approve", {"approved_by": actor.id}, "approved", actor)
         return self.get(dsr_id)
 
     # --- execution ------------------------------------------------------------------------
@@ -385,8 +405,7 @@ class DsrService:
     def execute(self, dsr_id: str, actor: Actor) -> ExecutionResult:
         request = self.get(dsr_id)
         if request.state in (DsrState.VERIFIED, DsrState.EXTENDED):
-            self._step_event(request, "started", actor)
-            self._apply(request, "start", {})
+            self._move(request, "start", {}, "started", actor)
         if request.state is not DsrState.IN_PROGRESS:
             raise IllegalTransitionError(f"cannot execute a request that is {request.state.value}")
         if request.type is DsrType.ERASURE and request.approved_by is None:
@@ -408,9 +427,13 @@ class DsrService:
     def _bind_subjects(self, request: DsrRequest, subject_ids: set[str], actor: Actor) -> None:
         merged = sorted(set(request.subject_ids) | subject_ids)
         if merged != request.subject_ids:
-            self._step_event(request, "subjects_found", actor, count=len(merged))
+            seq = self._record(request.id, "subjects_found", actor, {"count": len(merged)})
             self.repository.transition(
-                request.id, request.state, {"subject_ids": merged}, self.clock()
+                request.id,
+                request.state,
+                {"subject_ids": merged},
+                self.clock(),
+                event=("subjects_found", seq),
             )
             request.subject_ids = merged
 
@@ -441,10 +464,8 @@ class DsrService:
             {"system": step.system, **({"error": error} if error else {}), **_countable(detail)},
             outcome=Outcome.FAILURE if error else Outcome.SUCCESS,
         )
-        self.repository.add_event(
-            request.id, f"{step.action}.{step.status}", step.audit_seq, self.clock()
-        )
-        self.repository.save_step(request.id, step, self.clock())
+        event = (f"{step.action}.{step.status}", step.audit_seq)
+        self.repository.save_step(request.id, step, self.clock(), event=event)
 
     def _manual_systems(self, datamap: DataMap) -> list[SystemSpec]:
         return [s for s in datamap.systems if s.kind == "manual"]
@@ -492,8 +513,15 @@ class DsrService:
         content = build_package(meta, data, categories)
         digest = hashlib.sha256(content).hexdigest()
         self.packages.put(request.id, content)
-        self._step_event(request, "package_built", actor, sha256=digest, bytes=len(content))
-        self._apply(request, "complete", {"package_sha256": digest})
+        self._move(
+            request,
+            "complete",
+            {"package_sha256": digest},
+            "package_built",
+            actor,
+            sha256=digest,
+            bytes=len(content),
+        )
         return ExecutionResult(self.get(request.id))
 
     def _decrypted(
@@ -560,8 +588,7 @@ class DsrService:
             for t in s.tables
             for f in t.fields
         ]
-        self._step_event(request, "approval_requested", actor, fields=len(plan))
-        self._apply(request, "request_approval", {})
+        self._move(request, "request_approval", {}, "approval_requested", actor, fields=len(plan))
         return ExecutionResult(self.get(request.id))
 
     def _run_erasure(
@@ -602,8 +629,7 @@ class DsrService:
         request = self.get(request.id)
         if not self._tasks_for(request, datamap, actor):
             return ExecutionResult(self.get(request.id))
-        self._step_event(request, "certificate_issued", actor)
-        self._apply(request, "complete", {})
+        self._move(request, "complete", {}, "certificate_issued", actor)
         return ExecutionResult(self.get(request.id))
 
     def _shreds(self, datamap: DataMap) -> bool:
@@ -649,14 +675,12 @@ class DsrService:
             )
         if failed:
             return ExecutionResult(self.get(request.id), failed)
-        self._step_event(request, "corrected", actor)
-        self._apply(request, "complete", {})
+        self._move(request, "complete", {}, "corrected", actor)
         return ExecutionResult(self.get(request.id))
 
     def _open_tasks(self, request: DsrRequest, datamap: DataMap, actor: Actor) -> ExecutionResult:
         if self._tasks_for(request, datamap, actor, every_system=True):
-            self._step_event(request, "completed", actor)
-            self._apply(request, "complete", {})
+            self._move(request, "complete", {}, "completed", actor)
         return ExecutionResult(self.get(request.id))
 
     def _tasks_for(
@@ -679,10 +703,12 @@ class DsrService:
                 "due_at": due.isoformat(),
                 "instructions": system.instructions or f"{request.type.value} for this principal",
             }
-            step.audit_seq = self._step_event(
-                request, "task_opened", actor, system=system.name, assignee=step.detail["assignee"]
+            assignee = step.detail["assignee"]
+            step.audit_seq = self._record(
+                request.id, "task_opened", actor, {"system": system.name, "assignee": assignee}
             )
-            self.repository.save_step(request.id, step, self.clock())
+            event = ("task_opened", step.audit_seq)
+            self.repository.save_step(request.id, step, self.clock(), event=event)
         return all_closed
 
     def close_task(
