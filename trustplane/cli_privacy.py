@@ -191,6 +191,23 @@ def dsr_execute(dsr_id: str, actor: ActorOpt = "cli-dpo") -> None:
     _act(dsr_id, lambda service: service.execute(dsr_id, _dpo(actor)).request)
 
 
+@dsr_app.command("close-task")
+def dsr_close_task(
+    dsr_id: str,
+    step_id: Annotated[str, typer.Argument(help="The task's step id (see `dsr show`)")],
+    note: Annotated[str, typer.Option(help="What the assignee reports having done")],
+    deleted: Annotated[
+        list[str] | None, typer.Option("--deleted", help="An item deleted (repeatable)")
+    ] = None,
+    actor: ActorOpt = "cli-dpo",
+) -> None:
+    """Close a manual task with the assignee's note (an erasure then completes)."""
+    _act(
+        dsr_id,
+        lambda service: service.close_task(dsr_id, step_id, note, list(deleted or []), _dpo(actor)),
+    )
+
+
 @dsr_app.command("package")
 def dsr_package(
     dsr_id: str,
