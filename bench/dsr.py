@@ -273,6 +273,9 @@ def main() -> None:
               f"p95 {p95 * 1000:.0f} ms")  # fmt: skip
         done = sum(1 for i in ids if service.get(i).state.value == "completed")
         print(f"  {done}/{len(ids)} completed")
+        closer = getattr(service.audit, "close", None)
+        if callable(closer):
+            closer()  # before the throwaway server stops under the log's idle tasks
     finally:
         if server is not None:
             server.stop()
