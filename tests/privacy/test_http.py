@@ -307,3 +307,25 @@ def test_an_overdue_request_fails_the_sla_control(client: TestClient) -> None:
     }
     assert findings[f"platform:dsr/{received['id']}"] == "fail"
     assert sorted(findings.values()) == ["fail", "pass"]
+
+
+def test_public_verify_with_the_mailed_code(client: TestClient, tmp_path: Path) -> None:
+    answer = client.post(
+        "/v1/public/dsr", json={"type": "erasure", "identifier": {"email": customer_email(77)}}
+    )
+    assert answer.status_code == 202
+    mailed = [
+        message_from_bytes(p.read_bytes()) for p in sorted((tmp_path / "outbox").glob("*.eml"))
+    ]
+    subject = next(str(m["Subject"]) for m in mailed if m["To"] == customer_email(77))
+    found = re.search(r"request ([0-9a-f-]{36})", subject)
+    assert found is not None
+    dsr_id = found.group(1)
+    wrong = client.post(f"/v1/public/dsr/{dsr_id}/verify", json={"code": "00000000"})
+    _problem(wrong, 422, "dsr-verification")
+    code = newest_code(tmp_path, dsr_id)
+    verified = client.post(f"/v1/public/dsr/{dsr_id}/verify", json={"code": code})
+    assert verified.status_code == 200
+    assert verified.json()["state"] == "verified"
+    shown = client.get(f"/v1/dsr/{dsr_id}", headers=auth("dpo")).json()
+    assert shown["verified_method"] == "code"
