@@ -16,11 +16,11 @@ from audit import Actor, Origin
 from identity import Caller
 from privacy import DsrRequest, DsrService, DsrState, DsrType, InvalidDsrError
 from web.deps import ContainerDep, client_ip, require
-from web.privacy_problems import register_privacy_problems
+from web.privacy_problems import PRIVACY_RESPONSES, register_privacy_problems
 
 register_privacy_problems()
 
-router = APIRouter(prefix="/v1", tags=["privacy"])
+router = APIRouter(prefix="/v1", tags=["privacy"], responses=dict(PRIVACY_RESPONSES))
 
 Manager = Annotated[Caller, Depends(require("dsr:manage", "data_subject_request"))]
 Reader = Annotated[Caller, Depends(require("dsr:read", "data_subject_request"))]

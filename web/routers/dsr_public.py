@@ -16,10 +16,11 @@ from audit import Actor
 from privacy import DsrService, DsrType, DuplicateRequestError
 from web.deps import ContainerDep, client_ip
 from web.errors import RateLimitedError
+from web.privacy_problems import PRIVACY_RESPONSES
 from web.ratelimit import TokenBucketLimiter
 from web.routers.dsr import dsr_out, get_service, origin_of
 
-router = APIRouter(prefix="/v1/public", tags=["privacy"])
+router = APIRouter(prefix="/v1/public", tags=["privacy"], responses=dict(PRIVACY_RESPONSES))
 UNSECURED: dict[str, object] = {"security": []}  # no account: data principals use these
 PRINCIPAL = Actor(id="data-principal", kind="user")
 ACCEPTED = (
