@@ -205,6 +205,15 @@ def test_bad_input_is_a_problem_and_changes_nothing(client: TestClient) -> None:
     ).json()
     assert rejected["state"] == "rejected"
     assert rejected["reason"] == "not a customer of ours"
+    verified = client.get("/v1/dsr?state=verified", headers=auth("dpo")).json()["items"][0]
+    formula = client.post(
+        f"/v1/dsr/{verified['id']}/reject",
+        json={"reason": '=HYPERLINK("http://evil")'},
+        headers=auth("dpo"),
+    )
+    assert formula.status_code == 200
+    register = client.get("/v1/dsr?format=csv", headers=auth("auditor")).text
+    assert "'=HYPERLINK" in register  # a spreadsheet shows it, never runs it
 
 
 def test_register_pagination_and_csv(client: TestClient) -> None:
