@@ -194,3 +194,18 @@ def test_bad_input_changes_nothing(
     with pytest.raises(IllegalTransitionError):
         service.approve(first.id, DPO)
     assert service.get(first.id).state is DsrState.RECEIVED
+
+
+def test_identifiers_are_bound_never_spliced(store: Engine, store_url: str) -> None:
+    from privacy import Principal, SqlConnector, parse_datamap
+
+    system = parse_datamap(datamap_text(store_url)).datamap.systems[0]
+    connector = SqlConnector(system, store)
+    hostile = Principal("email", "x' OR '1'='1")
+    assert connector.export(hostile).tables == {
+        "customers": [], "transactions": [], "marketing_preferences": []
+    }  # fmt: skip
+    report = connector.erase(hostile, lambda value, field: "p")
+    assert all(f.rows == 0 for f in report.fields)
+    with store.connect() as connection:
+        assert len(connection.execute(select(CUSTOMERS.c.id)).all()) == 40
