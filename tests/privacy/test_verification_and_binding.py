@@ -169,3 +169,19 @@ def test_service_binding_needs_a_live_request_about_that_owner(
     assert service.decrypt_binding(request.id, "C0000008") is None
     assert "not about this data principal" in str(service.decrypt_binding(request.id, "C0000009"))
     assert "unknown" in str(service.decrypt_binding("nope", "C0000008"))
+
+
+def test_a_step_the_audit_log_cannot_record_changes_nothing(
+    service: DsrService, audit_log: InMemoryAuditLog
+) -> None:
+    from audit import AuditUnavailableError
+
+    request = service.create("access", {"email": customer_email(30)}, send_code=False, actor=DPO)
+    audit_log.fail = True
+    with pytest.raises(AuditUnavailableError):
+        service.attest(request.id, "checked on a call", DPO)
+    with pytest.raises(AuditUnavailableError):
+        service.create("access", {"email": customer_email(31)}, send_code=False, actor=DPO)
+    audit_log.fail = False
+    assert service.get(request.id).state is DsrState.RECEIVED
+    assert [r.id for r in service.list()] == [request.id]
