@@ -394,6 +394,35 @@ class DsrService:
         )
         return self.get(dsr_id)
 
+    def set_correction(
+        self, dsr_id: str, correction: Mapping[str, Mapping[str, Mapping[str, Any]]], actor: Actor
+    ) -> DsrRequest:
+        """What a correction changes, ``{system: {table: {column: value}}}`` (e.g. after a
+        public request, once the principal told the DPO); only before any of it is applied."""
+        request = self.get(dsr_id)
+        if request.type is not DsrType.CORRECTION:
+            raise InvalidDsrError("only a correction request carries corrections")
+        started = any(s.action == "correct" and s.status == "done" for s in request.steps)
+        if not request.is_open or request.state is DsrState.AWAITING_APPROVAL or started:
+            raise IllegalTransitionError(
+                f"cannot change a correction that is {request.state.value}"
+                + (" and partly applied" if started else "")
+            )
+        if not correction or not all(correction.values()):
+            raise InvalidDsrError("name at least one system, table and column to correct")
+        columns = sorted(
+            f"{s}.{t}.{c}" for s, ts in correction.items() for t, cs in ts.items() for c in cs
+        )
+        seq = self._record(dsr_id, "correction_details", actor, {"columns": columns})
+        values = {
+            "correction": {s: {t: dict(cs) for t, cs in ts.items()} for s, ts in correction.items()}
+        }
+        if not self.repository.transition(
+            dsr_id, request.state, values, self.clock(), event=("correction_details", seq)
+        ):
+            raise IllegalTransitionError("the request changed meanwhile; reload it")
+        return self.get(dsr_id)
+
     def approve(self, dsr_id: str, actor: Actor) -> DsrRequest:
         request = self.get(dsr_id)
         next_state(request.state, "approve")
@@ -649,7 +678,7 @@ class DsrService:
         self, request: DsrRequest, datamap: DataMap, principal: Principal, actor: Actor
     ) -> ExecutionResult:
         if not request.correction:
-            raise InvalidDsrError(
+            raise InvalidDsrError(  # a public request gets its details with set_correction
                 "this correction has no details yet: {system: {table: {column: value}}}"
             )
         failed: list[str] = []

@@ -209,3 +209,29 @@ def test_identifiers_are_bound_never_spliced(store: Engine, store_url: str) -> N
     assert all(f.rows == 0 for f in report.fields)
     with store.connect() as connection:
         assert len(connection.execute(select(CUSTOMERS.c.id)).all()) == 40
+
+
+def test_a_correction_without_details_gets_them_before_it_runs(
+    service: DsrService, store: Engine, store_url: str
+) -> None:
+    service.load_datamap(datamap_text(store_url), DPO)
+    request = service.create("correction", {"email": customer_email(13)}, send_code=False)
+    service.attest(request.id, "called back on the number on record", DPO)
+    with pytest.raises(InvalidDsrError, match="no details"):
+        service.execute(request.id, DPO)
+    assert service.get(request.id).state is DsrState.IN_PROGRESS
+    service.set_correction(request.id, {"core_banking": {"customers": {"city": "Pune"}}}, DPO)
+    assert service.execute(request.id, DPO).request.state is DsrState.COMPLETED
+    with pytest.raises(IllegalTransitionError):  # too late once it ran
+        service.set_correction(request.id, {"core_banking": {"customers": {"city": "Goa"}}}, DPO)
+    other = service.create("correction", {"email": customer_email(14)}, send_code=False)
+    with pytest.raises(InvalidDsrError):
+        service.set_correction(other.id, {}, DPO)
+    service.set_correction(other.id, {"core_banking": {"customers": {"city": "Kochi"}}}, DPO)
+    service.attest(other.id, "called back on the number on record", DPO)
+    assert service.execute(other.id, DPO).request.state is DsrState.COMPLETED
+    with store.connect() as connection:
+        city = connection.execute(
+            select(CUSTOMERS.c.city).where(CUSTOMERS.c.id == "C0000014")
+        ).scalar_one()
+    assert city == "Kochi"

@@ -305,6 +305,17 @@ def verify_dsr(dsr_id: str, body: VerifyIn, caller: Manager, service: ServiceDep
     return dsr_out(service, done)
 
 
+class CorrectionIn(BaseModel):
+    correction: dict[str, dict[str, dict[str, Any]]] = Field(
+        description="{system: {table: {column: new value}}}"
+    )
+
+
+@router.put("/dsr/{dsr_id}/correction", summary="What a correction request changes")
+def put_correction(dsr_id: str, body: CorrectionIn, caller: Manager, service: ServiceDep) -> DsrOut:
+    return dsr_out(service, service.set_correction(dsr_id, body.correction, actor_of(caller)))
+
+
 @router.post("/dsr/{dsr_id}/approve", summary="Approve an erasure")
 def approve_dsr(dsr_id: str, caller: Manager, service: ServiceDep) -> DsrOut:
     return dsr_out(service, service.approve(dsr_id, actor_of(caller)))
