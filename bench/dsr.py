@@ -43,12 +43,18 @@ from privacy import (  # noqa: E402
     FileOutbox,
     KindConnectors,
     PrivacyConfig,
+    VaultSealer,
 )
 from trustplane.db import make_engine  # noqa: E402
 from trustplane.migrate import upgrade  # noqa: E402
 from trustplane.settings import Settings  # noqa: E402
 from trustplane.wiring_audit import build_audit  # noqa: E402
-from vault import Pseudonymizer  # noqa: E402
+from vault import (  # noqa: E402
+    FieldCipher,
+    InMemoryDataKeyStore,
+    LocalKeyProvider,
+    Pseudonymizer,
+)
 
 DPO = Actor(id="bench-dpo", kind="user", roles=("dpo",))
 
@@ -170,6 +176,9 @@ def build_service(tp_url: str, workdir: Path) -> DsrService:
     upgrade(engine)
     audit = build_audit(settings, engine)
     pseudonymizer = Pseudonymizer(b"b" * 32)
+    cipher = FieldCipher(
+        LocalKeyProvider(workdir / "keys" / "keyring.json"), InMemoryDataKeyStore(), audit
+    )
     return DsrService(
         DsrRepository(engine),
         audit,
@@ -177,6 +186,7 @@ def build_service(tp_url: str, workdir: Path) -> DsrService:
         KindConnectors(),
         DirectoryPackageStore(workdir / "packages"),
         PrivacyConfig(hash_key=b"h" * 32, link_key=b"l" * 32),
+        sealer=VaultSealer(cipher),
         pseudonymize=pseudonymizer.token,
     )
 

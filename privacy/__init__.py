@@ -28,6 +28,7 @@ from privacy.outbox import FileOutbox, Outbox, SmtpOutbox
 from privacy.package import build_package, render_certificate
 from privacy.ports import ConnectorFactory, Decrypter, PackageStore, SubjectShredder
 from privacy.repository import DsrRepository, StoredDataMap
+from privacy.sealing import IdentifierSealer, VaultSealer
 from privacy.service import DsrService, ExecutionResult, PrivacyConfig
 from privacy.sla import Regime, add_months, can_extend, days_left, due_at
 from privacy.stores import DirectoryPackageStore, KindConnectors
@@ -58,6 +59,7 @@ __all__ = [
     "ExecutionResult",
     "Export",
     "FileOutbox",
+    "IdentifierSealer",
     "IllegalTransitionError",
     "InvalidDsrError",
     "KindConnectors",
@@ -76,6 +78,7 @@ __all__ = [
     "SubjectShredder",
     "SystemSpec",
     "TableSpec",
+    "VaultSealer",
     "VerificationError",
     "add_months",
     "build_package",

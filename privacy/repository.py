@@ -81,7 +81,7 @@ class DsrRepository:
 
     # --- requests -----------------------------------------------------------------------
 
-    def insert(self, request: DsrRequest, identifier_value: str, now: datetime) -> None:
+    def insert(self, request: DsrRequest, identifier_sealed: str, now: datetime) -> None:
         with self.engine.begin() as connection:
             connection.execute(
                 insert(DSR).values(
@@ -90,7 +90,7 @@ class DsrRepository:
                     state=request.state.value,
                     regime=request.regime.value,
                     identifier_kind=request.identifier_kind,
-                    identifier_value=identifier_value,
+                    identifier_sealed=identifier_sealed,
                     identifier_hash=request.identifier_hash,
                     received_at=request.received_at,
                     due_at=request.due_at,
@@ -133,10 +133,10 @@ class DsrRepository:
             )
             return request
 
-    def identifier_value(self, dsr_id: str) -> str:
+    def identifier_sealed(self, dsr_id: str) -> str:
         with self.engine.connect() as connection:
             value = connection.execute(
-                select(DSR.c.identifier_value).where(DSR.c.id == dsr_id)
+                select(DSR.c.identifier_sealed).where(DSR.c.id == dsr_id)
             ).scalar_one()
             return str(value)
 

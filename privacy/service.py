@@ -47,6 +47,7 @@ from privacy.outbox import Outbox
 from privacy.package import build_package, render_certificate
 from privacy.ports import ConnectorFactory, Decrypter, PackageStore, SubjectShredder
 from privacy.repository import DsrRepository, StoredDataMap
+from privacy.sealing import IdentifierSealer
 from privacy.sla import Regime, can_extend, days_left, due_at
 from vault import Accessor, FieldContext
 
@@ -88,6 +89,7 @@ class DsrService:
         packages: PackageStore,
         config: PrivacyConfig,
         *,
+        sealer: IdentifierSealer,
         decrypter: Decrypter | None = None,
         pseudonymize: Callable[[str, str], str] | None = None,
         shredder: SubjectShredder | None = None,
@@ -99,6 +101,7 @@ class DsrService:
         self.connectors = connectors
         self.packages = packages
         self.config = config
+        self.sealer = sealer
         self.decrypter = decrypter
         self.pseudonymize = pseudonymize
         self.shredder = shredder
@@ -245,11 +248,14 @@ class DsrService:
             },
             origin=origin,
         )
-        self.repository.insert(request, value, now)
+        self.repository.insert(request, self.sealer.seal(request.id, value), now)
         self.repository.add_event(request.id, "received", seq, now)
         if send_code and kind == "email":
             self.send_code(request.id, actor)
         return self.get(request.id)
+
+    def _identifier(self, dsr_id: str) -> str:
+        return self.sealer.unseal(dsr_id, self.repository.identifier_sealed(dsr_id))
 
     def get(self, dsr_id: str) -> DsrRequest:
         request = self.repository.get(dsr_id)
@@ -271,7 +277,7 @@ class DsrService:
         self.repository.put_code(dsr_id, self._code_hash(dsr_id, code), expires)
         minutes = self.config.code_ttl_seconds // 60
         self.outbox.send(
-            self.repository.identifier_value(dsr_id),
+            self._identifier(dsr_id),
             f"Your data request {dsr_id}: verification code",
             f"Your verification code is {code}.\n\nIt expires in {minutes} minutes. "
             f"If you did not ask {self.config.organisation} about your personal data, "
@@ -388,7 +394,7 @@ class DsrService:
             due_at=new_due.isoformat(),
         )
         self.outbox.send(
-            self.repository.identifier_value(dsr_id),
+            self._identifier(dsr_id),
             f"Your data request {dsr_id}: more time needed",
             f"{notice}\n\nWe will answer by {new_due.date().isoformat()}.\n",
         )
@@ -442,7 +448,7 @@ class DsrService:
         _, datamap = self.datamap()
         principal = Principal(
             request.identifier_kind,
-            self.repository.identifier_value(dsr_id),
+            self._identifier(dsr_id),
             tuple(request.subject_ids),
         )
         if request.type in SYNC_TYPES:

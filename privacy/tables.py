@@ -32,7 +32,7 @@ class DsrRow(SQLModel, table=True):
     state: str = Field(max_length=24, index=True)
     regime: str = Field(max_length=8)
     identifier_kind: str = Field(max_length=40)
-    identifier_value: str = Field(max_length=320)
+    identifier_sealed: str = Field(sa_column=Column(Text, nullable=False))
     identifier_hash: str = Field(max_length=64)
     received_at: datetime = Field(sa_column=_utc(index=True))
     due_at: datetime = Field(sa_column=_utc(index=True))

@@ -23,6 +23,7 @@ from privacy import (
     PrivacyConfig,
     Regime,
     SmtpOutbox,
+    VaultSealer,
 )
 from trustplane.errors import ConfigurationError
 from trustplane.keyfiles import load_or_create
@@ -75,6 +76,8 @@ def build_privacy(
     settings: Settings, engine: Engine, audit: AuditRecorder, vault: VaultServices | None
 ) -> DsrService:
     section = settings.privacy
+    if vault is None:
+        raise ConfigurationError("the privacy room needs the vault (identifiers are sealed)")
     keys = settings.keys_dir()
     config = PrivacyConfig(
         hash_key=load_or_create(keys / "privacy-hash.key", _new_key),
@@ -84,7 +87,7 @@ def build_privacy(
         code_ttl_seconds=section.code_ttl_seconds,
         code_attempts=section.code_attempts,
         link_ttl_seconds=section.package_link_days * 86_400,
-        tenant=vault.tenant if vault else "default",
+        tenant=vault.tenant,
     )
     return DsrService(
         DsrRepository(engine),
@@ -93,9 +96,10 @@ def build_privacy(
         KindConnectors(),
         DirectoryPackageStore(section.packages_dir or settings.data_dir / "dsr-packages"),
         config,
-        decrypter=vault.cipher if vault else None,
-        pseudonymize=vault.pseudonymizer.token if vault else None,
-        shredder=VaultShredder(vault) if vault else None,
+        sealer=VaultSealer(vault.cipher, vault.tenant),
+        decrypter=vault.cipher,
+        pseudonymize=vault.pseudonymizer.token,
+        shredder=VaultShredder(vault),
     )
 
 

@@ -18,6 +18,7 @@ from privacy import (
     FileOutbox,
     KindConnectors,
     PrivacyConfig,
+    VaultSealer,
 )
 from privacy.demo_store import create_demo_store
 from tests.services import Postgres
@@ -119,6 +120,7 @@ def service(
         KindConnectors(),
         DirectoryPackageStore(tmp_path / "packages"),
         PrivacyConfig(hash_key=b"h" * 32, link_key=b"l" * 32),
+        sealer=VaultSealer(vault.cipher),
         decrypter=vault.cipher,
         pseudonymize=vault.pseudonymizer.token,
         shredder=VaultShredder(vault),

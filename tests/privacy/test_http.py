@@ -237,7 +237,7 @@ def test_register_pagination_and_csv(client: TestClient) -> None:
         csv.DictReader(io.StringIO(client.get("/v1/dsr?format=csv", headers=auth("auditor")).text))
     )
     assert sorted(r["id"] for r in rows) == sorted(seen)
-    assert "identifier_value" not in rows[0]
+    assert "identifier_sealed" not in rows[0]
     assert client.get("/v1/dsr?overdue=true", headers=auth("dpo")).json()["items"] == []
 
 

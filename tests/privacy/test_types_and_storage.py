@@ -18,6 +18,7 @@ from privacy import (
     FileOutbox,
     KindConnectors,
     PrivacyConfig,
+    VaultSealer,
 )
 from privacy.demo_store import customer_email
 from tests.privacy.conftest import Vault, VaultShredder, datamap_text
@@ -62,6 +63,7 @@ def test_requests_on_each_trustplane_backend(
         KindConnectors(),
         DirectoryPackageStore(tmp_path / "packages"),
         PrivacyConfig(hash_key=b"h" * 32, link_key=b"l" * 32),
+        sealer=VaultSealer(vault.cipher),
         decrypter=vault.cipher,
         pseudonymize=vault.pseudonymizer.token,
         shredder=VaultShredder(vault),

@@ -185,3 +185,29 @@ def test_a_step_the_audit_log_cannot_record_changes_nothing(
     audit_log.fail = False
     assert service.get(request.id).state is DsrState.RECEIVED
     assert [r.id for r in service.list()] == [request.id]
+
+
+def test_identifiers_are_sealed_and_bound_to_their_request(
+    service: DsrService, tp_engine: Engine
+) -> None:
+    from sqlalchemy import select, update
+
+    from privacy.repository import DSR
+
+    first = service.create("access", {"email": customer_email(40)}, send_code=False, actor=DPO)
+    second = service.create("access", {"email": customer_email(41)}, send_code=False, actor=DPO)
+    with tp_engine.begin() as connection:
+        rows: dict[str, str] = dict(
+            connection.execute(select(DSR.c.id, DSR.c.identifier_sealed)).all()
+        )
+        assert customer_email(40) not in rows[first.id]
+        assert not any("@" in sealed for sealed in rows.values())
+        # a sealed identifier copied into another request's row does not open there
+        connection.execute(
+            update(DSR).where(DSR.c.id == second.id).values(identifier_sealed=rows[first.id])
+        )
+    assert service._identifier(first.id) == customer_email(40)
+    from vault import VaultError
+
+    with pytest.raises(VaultError):
+        service._identifier(second.id)

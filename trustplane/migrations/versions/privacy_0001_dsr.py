@@ -37,7 +37,7 @@ def upgrade() -> None:
         sa.Column("state", sa.String(24), nullable=False),
         sa.Column("regime", sa.String(8), nullable=False),
         sa.Column("identifier_kind", sa.String(40), nullable=False),
-        sa.Column("identifier_value", sa.String(320), nullable=False),
+        sa.Column("identifier_sealed", sa.Text(), nullable=False),
         sa.Column("identifier_hash", sa.String(64), nullable=False),
         _utc("received_at"),
         _utc("due_at"),
