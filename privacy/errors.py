@@ -1,5 +1,48 @@
-"""Exception tree of the privacy room."""
+"""Exception tree of the privacy room (``web/problems.py`` maps each class to a problem)."""
+
+from __future__ import annotations
 
 
 class PrivacyError(Exception):
     """Root of every error raised by the privacy room."""
+
+
+class DataMapError(PrivacyError):
+    """The data map is invalid; ``problems`` names each line and key at fault."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("invalid data map: " + "; ".join(problems[:10]))
+        self.problems = problems
+        self.problem_extra = {"errors": problems}
+
+
+class DataMapMissingError(PrivacyError):
+    """No data map was loaded yet."""
+
+
+class InvalidDsrError(PrivacyError):
+    """A request's input is invalid (unknown type, identifier kind, regime, ...)."""
+
+
+class DsrNotFoundError(PrivacyError):
+    """No request with this id."""
+
+
+class IllegalTransitionError(PrivacyError):
+    """The request's state does not allow this step; nothing changed."""
+
+
+class DuplicateRequestError(PrivacyError):
+    """An open request of the same type already exists for this principal."""
+
+
+class VerificationError(PrivacyError):
+    """A verification code was wrong, expired or used up."""
+
+
+class ConnectorError(PrivacyError):
+    """A system could not be reached or refused a step (the step stays retryable)."""
+
+
+class PackageLinkError(PrivacyError):
+    """A package download link is invalid or expired."""

@@ -20,10 +20,12 @@ from audit import AuditLog
 from controls import ControlsService, Scheduler
 from identity import IdentityService
 from policies import PolicyRoom, PrometheusDecisionMetrics
+from privacy import DsrBindings, DsrRepository, DsrService
 from reports import ReportsService
 from trustplane.db import make_engine
 from trustplane.demo.identity import seed_identity_demo
 from trustplane.demo.policies import seed_policy_demo
+from trustplane.demo.privacy import seed_privacy_demo
 from trustplane.demo.reports import seed_reports_demo
 from trustplane.private_files import tighten_data_dir
 from trustplane.settings import Mode, Settings
@@ -32,9 +34,10 @@ from trustplane.wiring.controls import build_controls, build_platform, build_sch
 from trustplane.wiring.controls_platform import CountingDecisionMetrics
 from trustplane.wiring.identity import build_identity
 from trustplane.wiring.policies import build_policies, build_route_gate, bundle_ready
+from trustplane.wiring.privacy import DsrSlaAdapter, build_privacy
 from trustplane.wiring.reports import build_reports
 from trustplane.wiring.vault import PolicyDecryptAuthorizer, build_vault, field_keys_ready
-from vault import VaultServices
+from vault import DsrBoundAuthorizer, VaultServices
 from web.deps import CallerAuthenticator, ReadinessCheck
 from web.gate import RouteGate
 from web.metrics import Metrics
@@ -58,6 +61,7 @@ class Container:
     identity: IdentityService
     policies: PolicyRoom
     vault: VaultServices
+    privacy: DsrService
     controls: ControlsService
     controls_scheduler: Scheduler | None
     reports: ReportsService
@@ -66,6 +70,7 @@ class Container:
     limiter: TokenBucketLimiter
     login_guard: LoginGuard
     blind_index_guard: BlindIndexGuard
+    dsr_intake_limiter: TokenBucketLimiter
     readiness: tuple[ReadinessCheck, ...]
     demo_seeders: tuple[DemoSeeder, ...]
 
@@ -98,12 +103,19 @@ def build_container(settings: Settings, engine: Engine | None = None) -> Contain
     policies = build_policies(
         settings, engine, audit, metrics=decision_counts, log_metrics=prometheus
     )
-    vault = build_vault(settings, engine, audit, PolicyDecryptAuthorizer(policies.decisions))
+    dsr_requests = DsrRepository(engine)
+    decrypts = DsrBoundAuthorizer(  # decrypts under purpose dsr cite a live request (ADR 0601)
+        PolicyDecryptAuthorizer(policies.decisions), DsrBindings(dsr_requests)
+    )
+    vault = build_vault(settings, engine, audit, decrypts)
+    privacy = build_privacy(settings, audit, vault, dsr_requests)
     controls = build_controls(
         settings,
         engine,
         audit,
-        platform=build_platform(settings, audit, vault, policies, decision_counts),
+        platform=build_platform(
+            settings, audit, vault, policies, decision_counts, dsr=DsrSlaAdapter(privacy)
+        ),
     )
     return Container(
         settings=settings,
@@ -113,6 +125,7 @@ def build_container(settings: Settings, engine: Engine | None = None) -> Contain
         identity=identity,
         policies=policies,
         vault=vault,
+        privacy=privacy,
         controls=controls,
         controls_scheduler=build_scheduler(settings, controls),
         reports=build_reports(settings, engine, audit, controls, vault),
@@ -127,6 +140,10 @@ def build_container(settings: Settings, engine: Engine | None = None) -> Contain
             settings.web.blind_index_burst,
             settings.web.blind_index_alert_per_minute,
         ),
+        dsr_intake_limiter=TokenBucketLimiter(  # the public DSR intake, per client address
+            settings.privacy.intake_per_minute / 60.0,
+            max(1, int(settings.privacy.intake_per_minute)),
+        ),
         readiness=(
             ("audit_log", audit_log_ready(audit)),
             ("field_keys", field_keys_ready(vault)),
@@ -135,6 +152,7 @@ def build_container(settings: Settings, engine: Engine | None = None) -> Contain
         demo_seeders=(
             partial(seed_identity_demo, identity),
             partial(seed_policy_demo, policies),
+            partial(seed_privacy_demo, settings, privacy, vault),
             partial(seed_reports_demo, controls, audit, lambda: datetime.now(UTC)),
         ),
     )

@@ -182,7 +182,24 @@ class ControlsSettings(BaseModel):
 
 
 class PrivacySettings(BaseModel):
-    dsr_sla_days: int = Field(default=30, ge=1)
+    # DPDP response period the fiduciary publishes (DPDP Rules 2025 rule 14: at most 90 days)
+    dsr_sla_days: int = Field(default=30, ge=1, le=90)
+    default_regime: Literal["dpdp", "gdpr"] = "dpdp"
+    code_ttl_seconds: int = Field(default=900, ge=60, le=3600)
+    code_attempts: int = Field(default=5, ge=1, le=10)
+    package_link_days: int = Field(default=7, ge=1, le=30)
+    outbox: Literal["file", "smtp"] = "file"
+    outbox_dir: Path | None = None  # default <data_dir>/outbox
+    packages_dir: Path | None = None  # default <data_dir>/dsr-packages
+    mail_from: str = "privacy@finsolve.example"
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    # public intake: requests per minute from one client address
+    intake_per_minute: float = Field(default=5.0, gt=0)
+    demo_customers: int = Field(default=2000, ge=10, le=200_000)
 
 
 class Settings(BaseSettings):

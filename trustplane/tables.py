@@ -10,6 +10,7 @@ import audit.tables  # noqa: F401
 import controls.tables  # noqa: F401
 import identity.tables  # noqa: F401
 import policies.tables  # noqa: F401
+import privacy.tables  # noqa: F401
 import reports.tables  # noqa: F401
 import vault.tables  # noqa: F401
 

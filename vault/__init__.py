@@ -13,6 +13,7 @@ from vault.blind import BlindIndexer
 from vault.cache import DataKeyCache
 from vault.cipher import MAX_BATCH, DecryptOutcome, EncryptOutcome, FieldCipher
 from vault.context import FieldContext
+from vault.dsr_binding import DSR_PURPOSE, DsrBoundAuthorizer, DsrRegistry
 from vault.errors import (
     BatchTooLargeError,
     CiphertextError,
@@ -47,6 +48,7 @@ from vault.values import FieldValue
 
 __all__ = [
     "ALLOW",
+    "DSR_PURPOSE",
     "MASK_FORMATS",
     "MAX_BATCH",
     "REDACTED",
@@ -63,6 +65,8 @@ __all__ = [
     "DataKeyStore",
     "DecryptDeniedError",
     "DecryptOutcome",
+    "DsrBoundAuthorizer",
+    "DsrRegistry",
     "EncryptOutcome",
     "FieldCipher",
     "FieldContext",

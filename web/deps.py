@@ -25,6 +25,7 @@ from audit import AuditLog
 from controls import ControlsService
 from identity import Caller, CsrfError, IdentityService
 from policies import PolicyRoom
+from privacy import DsrService
 from reports import ReportsService
 from vault import VaultServices
 from web.errors import ForbiddenError, NotAuthenticatedError, RateLimitedError
@@ -92,6 +93,12 @@ class Services(Protocol):
     def controls(self) -> ControlsService: ...
 
     @property
+    def privacy(self) -> DsrService: ...
+
+    @property
+    def dsr_intake_limiter(self) -> TokenBucketLimiter: ...
+
+    @property
     def reports(self) -> ReportsService: ...
 
     @property
@@ -133,6 +140,14 @@ async def get_controls(services: ServicesDep) -> ControlsService:
     return services.controls
 
 
+async def get_privacy(services: ServicesDep) -> DsrService:
+    return services.privacy
+
+
+async def get_dsr_intake_limiter(services: ServicesDep) -> TokenBucketLimiter:
+    return services.dsr_intake_limiter
+
+
 async def get_reports(services: ServicesDep) -> ReportsService:
     return services.reports
 
@@ -156,6 +171,8 @@ PolicyRoomDep = Annotated[PolicyRoom, Depends(get_policy_room)]
 ControlsDep = Annotated[ControlsService, Depends(get_controls)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 ReportsDep = Annotated[ReportsService, Depends(get_reports)]
+PrivacyDep = Annotated[DsrService, Depends(get_privacy)]
+DsrIntakeLimiterDep = Annotated[TokenBucketLimiter, Depends(get_dsr_intake_limiter)]
 LoginGuardDep = Annotated[LoginGuard, Depends(get_login_guard)]
 BlindIndexGuardDep = Annotated[BlindIndexGuard, Depends(get_blind_index_guard)]
 

@@ -45,6 +45,7 @@ DEFAULT_ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "dsr:manage": frozenset({"dpo", "admin"}),
     "subjects:shred": frozenset({"dpo"}),
     "audit:hash": frozenset({"dpo", "security", "admin"}),
+    "dsr:read": frozenset({"dpo", "auditor", "admin"}),
     "admin:manage": frozenset({"admin"}),
 }
 

@@ -65,6 +65,18 @@ from policies import (
     PolicyTestFailedError,
     RevisionNotFoundError,
 )
+from privacy import (
+    ConnectorError,
+    DataMapError,
+    DataMapMissingError,
+    DsrNotFoundError,
+    DuplicateRequestError,
+    IllegalTransitionError,
+    InvalidDsrError,
+    PackageLinkError,
+    PrivacyError,
+    VerificationError,
+)
 from reports import (
     ArtifactIntegrityError,
     BundleFormatError,
@@ -147,6 +159,17 @@ PROBLEM_MAP: dict[type[BaseException], ProblemKind] = {
     CollectorError: ProblemKind(502, "collector-error", "Collector failed"),
     CatalogError: ProblemKind(500, "catalog-error", "Control catalog invalid"),
     ControlsError: ProblemKind(500, "controls-error", "Controls error"),
+    # privacy
+    DataMapError: ProblemKind(422, "invalid-datamap", "Invalid data map"),
+    DataMapMissingError: ProblemKind(404, "no-datamap", "No data map loaded"),
+    InvalidDsrError: ProblemKind(422, "invalid-dsr", "Invalid data subject request"),
+    DsrNotFoundError: ProblemKind(404, "not-found", "Not found"),
+    IllegalTransitionError: ProblemKind(409, "dsr-state", "Not allowed in this state"),
+    DuplicateRequestError: ProblemKind(409, "dsr-duplicate", "Request already open"),
+    VerificationError: ProblemKind(422, "dsr-verification", "Verification failed"),
+    PackageLinkError: ProblemKind(403, "package-link", "Invalid or expired link"),
+    ConnectorError: ProblemKind(502, "connector-error", "A data system failed"),
+    PrivacyError: ProblemKind(500, "privacy-error", "Privacy error"),
     # reports
     InvalidReportRequestError: ProblemKind(422, "invalid-report-request", "Invalid report request"),
     OutOfScopeError: ProblemKind(403, "outside-engagement", "Outside the auditor's engagement"),
@@ -286,6 +309,7 @@ def install_problem_handlers(
         PolicyError,
         VaultError,
         ControlsError,
+        PrivacyError,
         ReportsError,
     )
     for error_root, kind in (more or {}).items():

@@ -40,6 +40,7 @@ from trustplane.wiring.controls_platform import (
     KeyInventoryAdapter,
     PolicyRoomAdapter,
 )
+from trustplane.wiring.privacy import DsrSlaAdapter
 from trustplane.wiring.vault import build_vault
 from vault import AllowAllAuthorizer
 
@@ -246,7 +247,12 @@ def test_decision_log_overflow_is_a_drop(engine: Engine) -> None:
 def _platform_of(container: Container) -> PlatformCollector:
     counts = CountingDecisionMetrics(NullMetrics())
     return build_platform(
-        container.settings, container.audit, container.vault, container.policies, counts
+        container.settings,
+        container.audit,
+        container.vault,
+        container.policies,
+        counts,
+        dsr=DsrSlaAdapter(container.privacy),
     )
 
 

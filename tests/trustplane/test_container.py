@@ -13,11 +13,18 @@ import pytest
 
 from audit import AuditLog, InMemoryAuditLog
 from policies import NullMetrics
+from privacy import DsrBindings
 from trustplane.container import Container, build_container
 from trustplane.settings import PolicySettings, Settings
 from trustplane.wiring.controls_platform import CountingDecisionMetrics
 from trustplane.wiring.vault import PolicyDecryptAuthorizer
-from vault import AllowAllAuthorizer, FieldCipher, InMemoryDataKeyStore, LocalKeyProvider
+from vault import (
+    AllowAllAuthorizer,
+    DsrBoundAuthorizer,
+    FieldCipher,
+    InMemoryDataKeyStore,
+    LocalKeyProvider,
+)
 from web.gate import RoleGate
 from web.policy_gate import PolicyRouteGate
 
@@ -67,7 +74,10 @@ def test_walk_sees_the_rooms_collaborators(container: Container) -> None:
 
 
 def test_each_port_holds_the_real_adapter(container: Container) -> None:
-    assert isinstance(container.vault.cipher.authorizer, PolicyDecryptAuthorizer)
+    authorizer = container.vault.cipher.authorizer
+    assert isinstance(authorizer, DsrBoundAuthorizer)  # dsr decrypts cite a live request
+    assert isinstance(authorizer.inner, PolicyDecryptAuthorizer)  # the rest: the engine
+    assert isinstance(authorizer.registry, DsrBindings)
     assert isinstance(container.gate, PolicyRouteGate)  # the default: the engine gates routes
     assert isinstance(container.audit, AuditLog)
     assert isinstance(container.policies.decisions.metrics, CountingDecisionMetrics)

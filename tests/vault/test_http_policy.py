@@ -33,7 +33,7 @@ from trustplane.db import make_engine
 from trustplane.migrations.runner import upgrade
 from trustplane.settings import Settings
 from trustplane.wiring.vault import PolicyDecryptAuthorizer
-from vault import VaultServices
+from vault import DsrBoundAuthorizer, VaultServices
 
 TOKENS = {
     "support": user("u-sa", "support_agent"),
@@ -161,7 +161,9 @@ def api(db_url: str, tmp_path: Path) -> Iterator[Api]:
     container = build_container(settings, engine)
     container = replace(container, authenticator=TokenAuthenticator())
     services: VaultServices = container.vault
-    assert isinstance(services.cipher.authorizer, PolicyDecryptAuthorizer)
+    bound = services.cipher.authorizer  # decrypts under purpose dsr are bound first (ADR 0601)
+    assert isinstance(bound, DsrBoundAuthorizer)
+    assert isinstance(bound.inner, PolicyDecryptAuthorizer)
     spy = SpyRecorder(services.cipher.audit)
     services.cipher.audit = spy
     services.keys.audit = spy

@@ -41,6 +41,11 @@ PUBLIC = {
     ("get", "/.well-known/jwks.json"),
     ("post", "/oauth/token"),
     ("post", "/auth/login"),
+    # the data principal's own intake (no account; rate limited per address, same answer
+    # whether or not the identifier is known; the package link is signed and expires)
+    ("post", "/v1/public/dsr"),
+    ("post", "/v1/public/dsr/{dsr_id}/verify"),
+    ("get", "/v1/public/dsr/{dsr_id}/package"),
 }
 # Authenticated but needing no permission, each for a reason:
 ANY_CALLER = {

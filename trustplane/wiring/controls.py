@@ -17,6 +17,7 @@ from controls import (
     Collector,
     ControlsRepository,
     ControlsService,
+    DsrSlaStatus,
     EvidenceStore,
     IacCollector,
     LocalEvidenceStore,
@@ -71,6 +72,8 @@ def build_platform(
     vault: VaultServices,
     policies: PolicyRoom,
     decision_counts: CountingDecisionMetrics,
+    *,
+    dsr: DsrSlaStatus,
 ) -> PlatformCollector:
     """Platform self-checks over the other rooms, through adapters of their public APIs."""
     section = settings.controls
@@ -79,6 +82,7 @@ def build_platform(
         audit=AuditChainAdapter(audit),
         keys=KeyInventoryAdapter(vault.keys, section.cryptoperiod_days),
         decision_log=room,
+        dsr=dsr,
         bundle=room,
         checkpoint_max_age_seconds=section.checkpoint_max_age_seconds,
     )

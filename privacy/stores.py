@@ -1,0 +1,63 @@
+"""Default adapters: packages in a directory, connectors chosen by the system's kind."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from privacy.connectors.base import Connector
+from privacy.connectors.sql import SqlConnector
+from privacy.datamap_model import SystemSpec
+from privacy.errors import ConnectorError
+
+
+class DirectoryPackageStore:
+    """One zip per request in ``directory`` (0700), written atomically, files 0600."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    def _path(self, dsr_id: str) -> Path:
+        return self.directory / f"{dsr_id}.zip"
+
+    def put(self, dsr_id: str, content: bytes) -> None:
+        temporary = self.directory / f".{dsr_id}.tmp"
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, self._path(dsr_id))
+
+    def get(self, dsr_id: str) -> bytes | None:
+        path = self._path(dsr_id)
+        return path.read_bytes() if path.exists() else None
+
+
+class KindConnectors:
+    """``ConnectorFactory``: one connector per system, cached by the system's definition."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, Connector] = {}
+
+    def __call__(self, system: SystemSpec) -> Connector:
+        key = system.model_dump_json()
+        found = self._cache.get(key)
+        if found is None:
+            found = self._build(system)
+            self._cache[key] = found
+        return found
+
+    def _build(self, system: SystemSpec) -> Connector:
+        if system.kind == "sql":
+            return SqlConnector(system)
+        if system.kind == "s3":
+            from privacy.connectors.s3 import S3Connector
+
+            return S3Connector(system)
+        if system.kind == "http":
+            from privacy.connectors.http import HttpConnector
+
+            return HttpConnector(system)
+        raise ConnectorError(f"kind {system.kind!r} is handled as a manual task, not a connector")
