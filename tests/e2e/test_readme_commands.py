@@ -25,12 +25,23 @@ SKIPPED = {
     "make demo": "serves until stopped; its setup is `make venv tools` + `trustplane demo`",
     "make test": "the whole suite (this test is part of it)",
 }
+# Blocks that are one session (shell variables carried from line to line, a server to talk
+# to) are marked ``<!-- name -->`` ... ``<!-- /name -->`` and run whole by their own test:
+WHOLE_BLOCKS = {
+    "dpo-day": "tests/privacy/test_readme_day.py",
+    "auditor-session": "tests/reports/test_readme_auditor.py",
+}
+MARKED = re.compile(r"<!-- ([a-z-]+) -->\n```bash\n.*?```\n<!-- /\1 -->\n", re.S)
 # Values the README leaves to the reader: (placeholder, where the test takes it from)
 PLACEHOLDERS = {"REVISION": "the revision `policy push` printed"}
 
 
 def readme_commands() -> list[str]:
     text = (REPO / "README.md").read_text()
+    for name in MARKED.findall(text):
+        assert name in WHOLE_BLOCKS, f"README block {name!r} is run by no test"
+        assert (REPO / WHOLE_BLOCKS[name]).exists(), WHOLE_BLOCKS[name]
+    text = MARKED.sub("", text)
     commands: list[str] = []
     for block in re.findall(r"```bash\n(.*?)```", text, re.S):
         for line in block.splitlines():
