@@ -93,7 +93,11 @@ class AuditLog:
     def record(self, event: AuditEventIn) -> RecordedEvent:
         return self.record_many([event])[0]
 
-    def record_many(self, events: Sequence[AuditEventIn]) -> list[RecordedEvent]:
+    def record_many(
+        self, events: Sequence[AuditEventIn], *, timeout: float | None = None
+    ) -> list[RecordedEvent]:
+        """Durable receipts for ``events`` (one group commit); ``AuditUnavailableError``
+        when the writer does not confirm within ``timeout`` (default: the log's own)."""
         if not events:
             return []
         now = self.clock()
@@ -104,7 +108,7 @@ class AuditLog:
             raise AuditInvalidEventError(f"event cannot be canonicalized: {exc}") from exc
         future = self._writer.submit(prepared)
         try:
-            seqs = future.result(timeout=self._timeout)
+            seqs = future.result(timeout=self._timeout if timeout is None else timeout)
         except TimeoutError as exc:
             raise AuditUnavailableError("audit log did not confirm the event in time") from exc
         # receipts are built here, in the caller's thread: the writer thread is the log's

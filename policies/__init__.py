@@ -24,6 +24,7 @@ from policies.engine import (
 )
 from policies.errors import (
     BundleError,
+    DecisionLogUnavailableError,
     EvaluationError,
     EvaluationTimeoutError,
     InvalidDataPathError,
@@ -78,6 +79,7 @@ __all__ = [
     "DataResult",
     "Decision",
     "DecisionLogEntry",
+    "DecisionLogUnavailableError",
     "DecisionLogger",
     "DecisionMetrics",
     "DecisionOut",

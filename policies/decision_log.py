@@ -1,8 +1,15 @@
-"""Decision logging into the audit log: batched off the hot path, bounded, never silent.
+"""Decision logging into the audit log: durable before the answer, bounded, never silent.
 
-``submit`` only enqueues; a worker thread masks inputs (the bundle's ``system.log.mask``)
-and hands batches to ``AuditRecorder.record_many``. When the queue is full ``submit``
-returns False and the caller fails the decision closed. When the audit log is unavailable
+**Durable** (the default, ADR 0208): ``record`` builds the events of one answer (one
+decision, or a whole batch) in the caller's thread and returns only once the audit log made
+them durable; concurrent callers share commits through the audit writer's group commit. If
+the log does not confirm within ``wait_seconds``, ``DecisionLogUnavailableError`` is raised
+and the decision is not answered (503 + ``Retry-After``), never acknowledged without its event.
+
+**Async** (an explicit setting only, with a loss window on a crash): ``submit`` only
+enqueues; a worker thread masks inputs (the bundle's ``system.log.mask``) and hands
+batches to ``AuditRecorder.record_many``. When the queue is full ``submit`` returns False
+and the caller fails the decision closed. When the audit log is unavailable
 the worker keeps its batch and retries, so the queue fills and decisions start to fail
 closed instead of events being dropped. An event the audit log refuses as invalid (a value
 RFC 8785 cannot canonicalize) is recorded in its place as a substitute decision event whose
@@ -12,6 +19,7 @@ revision kept) and counted (``substituted``); the worker never dies on a per-eve
 
 from __future__ import annotations
 
+import inspect
 import queue
 import threading
 import time
@@ -31,6 +39,7 @@ from audit import (
     Target,
 )
 from policies.engine import MASK_QUERY, BatchEngine, Evaluation, PolicyEngine
+from policies.errors import DecisionLogUnavailableError
 from policies.masking import apply_mask
 from policies.models import Decision
 
@@ -154,18 +163,23 @@ def audit_event(entry: DecisionLogEntry, mask: Evaluation | None = None) -> Audi
 
 
 class DecisionLogger:
-    """Bounded queue + one worker thread that writes batches into the audit log."""
+    """Durable ``record`` (default), or a bounded queue + one worker thread (async mode)."""
 
     def __init__(
         self,
         recorder: AuditRecorder,
         *,
+        durable: bool = True,
+        wait_seconds: float = 5.0,
         max_queue: int = 10_000,
         batch_size: int = 500,
         retry_seconds: float = 0.5,
         on_error: Callable[[Exception], None] | None = None,
     ) -> None:
         self._recorder = recorder
+        self.durable = durable
+        self.wait_seconds = wait_seconds
+        self._timed = "timeout" in inspect.signature(recorder.record_many).parameters
         self._queue: queue.Queue[DecisionLogEntry] = queue.Queue(maxsize=max_queue)
         self._batch_size = batch_size
         self._retry_seconds = retry_seconds
@@ -183,6 +197,35 @@ class DecisionLogger:
                 self._stop.clear()
                 self._thread = threading.Thread(target=self._run, name="decision-log", daemon=True)
                 self._thread.start()
+
+    def record(self, entries: list[DecisionLogEntry]) -> None:
+        """Make the events of ``entries`` durable (one group-committed write) or raise
+        ``DecisionLogUnavailableError`` after at most about ``wait_seconds``."""
+        if not entries:
+            return
+        events = [
+            self._event(entry, mask)
+            for entry, mask in zip(entries, mask_evaluations(entries), strict=True)
+        ]
+        try:
+            self._write_durable(events)
+        except AuditUnavailableError as exc:
+            self._report(exc)
+            raise DecisionLogUnavailableError(
+                "the decision log could not make the decision durable in time; retry later",
+                retry_after_seconds=max(1, round(self.wait_seconds)),
+            ) from exc
+
+    def _write_durable(self, events: list[AuditEventIn]) -> None:
+        try:
+            if self._timed:  # the durable AuditLog: bounded wait for the group commit
+                self._recorder.record_many(events, timeout=self.wait_seconds)  # type: ignore[call-arg]
+            else:
+                self._recorder.record_many(events)
+        except AuditInvalidEventError:
+            # nothing of the batch was recorded: record one by one, substituting bad ones
+            for event in events:
+                self._record_one(event)
 
     def submit(self, entry: DecisionLogEntry) -> bool:
         """Enqueue without blocking; False when the queue is full."""

@@ -21,6 +21,10 @@ from policies.opa_engine import OpaEngine
 from policies.source import load_bundle_dir
 from policies.store import BundleStore
 
+# route permissions whose gate allows are not logged one by one: every call they admit
+# records its own durable decision event (caller, time, outcome); denies are logged
+UNLOGGED_GATE_ALLOWS = frozenset({"decide"})
+
 
 class RouteAuthorizer:
     """trustplane's own routes, decided by ``trustplane.authz`` (and logged like any decision)."""
@@ -55,6 +59,8 @@ class RouteAuthorizer:
             entry_point="route-gate",
             requested_by="trustplane",
             query=TRUSTPLANE_QUERY,
+            # the decision endpoints' own decision event records the call (ADR 0209)
+            log_allow=permission not in UNLOGGED_GATE_ALLOWS,
         )
 
 
@@ -125,6 +131,8 @@ def build_policy_room(
     signing_keyid: str = "trustplane",
     poll_seconds: float = 2.0,
     log_queue_size: int = 10_000,
+    durable_log: bool = True,
+    log_wait_seconds: float = 5.0,
     metrics: DecisionMetrics | None = None,
     watch: bool = True,
 ) -> PolicyRoom:
@@ -142,7 +150,9 @@ def build_policy_room(
         default=load_bundle_dir(bundle_dir),
         watch=watch,
     )
-    logger = DecisionLogger(recorder, max_queue=log_queue_size)
+    logger = DecisionLogger(
+        recorder, durable=durable_log, wait_seconds=log_wait_seconds, max_queue=log_queue_size
+    )
     source: EngineSource = bundles
     opa: _OpaSource | None = None
     if engine_kind == "opa":
@@ -158,8 +168,11 @@ def build_policy_room(
         bundles=bundles,
         logger=logger,
         decisions=decisions,
-        # a remote OPA answers over the network; the embedded engine, once loaded, needs no I/O
-        routes=RouteAuthorizer(decisions, lambda: opa is None and bundles.loaded),
+        # a remote OPA answers over the network, and a durable decision waits for its
+        # commit; the embedded engine, once loaded and logging async, needs no I/O
+        routes=RouteAuthorizer(
+            decisions, lambda: opa is None and not durable_log and bundles.loaded
+        ),
         signer=signer,
         opa=opa,
     )

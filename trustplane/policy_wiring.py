@@ -35,6 +35,8 @@ def build_policies(settings: Settings, container: Container) -> PolicyRoom:
         signing_keyid=policy.bundle_signing_keyid,
         poll_seconds=policy.poll_seconds,
         log_queue_size=policy.decision_log_queue,
+        durable_log=policy.decision_log_mode == "durable",
+        log_wait_seconds=policy.decision_log_wait_seconds,
     )
 
 

@@ -57,6 +57,7 @@ from identity import (
 )
 from policies import (
     BundleError,
+    DecisionLogUnavailableError,
     EvaluationError,
     InvalidDataPathError,
     InvalidRequestError,
@@ -122,6 +123,9 @@ PROBLEM_MAP: dict[type[BaseException], ProblemKind] = {
     PolicyTestFailedError: ProblemKind(422, "policy-tests-failed", "Policy tests failed"),
     BundleError: ProblemKind(422, "invalid-bundle", "Invalid policy bundle"),
     RevisionNotFoundError: ProblemKind(404, "not-found", "Not found"),
+    DecisionLogUnavailableError: ProblemKind(
+        503, "decision-log-unavailable", "Decision log unavailable"
+    ),
     EvaluationError: ProblemKind(503, "policy-unavailable", "Policy evaluation failed"),
     PolicyError: ProblemKind(500, "policy-error", "Policy error"),
     # controls

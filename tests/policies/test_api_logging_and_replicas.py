@@ -57,8 +57,33 @@ def audit_log_down(api: Api, data_dir: Path) -> Iterator[None]:
             conn.rollback()
 
 
+def test_durable_log_down_answers_503_with_retry_after(tmp_path: Path, engine: Engine) -> None:
+    """The default (durable) mode: while the log cannot confirm, no decision is answered."""
+    settings = settings_for(tmp_path, decision_log_wait_seconds=0.3)
+    with running_api(settings, engine) as api:
+        allow_case = next(c for c in CASES if c.allow)
+        before = {event.details["decision_id"] for event in api.decision_events()}
+        with audit_log_down(api, tmp_path):
+            answers = [
+                api.post("/v1/authorize", allow_case.request),
+                api.post("/v1/authorize/batch", {"requests": [allow_case.request] * 3}),
+                api.post("/v1/data/finsolve/authz/decision", {"input": allow_case.request}),
+            ]
+            for answer in answers:
+                assert answer.status_code == 503, answer.text
+                assert answer.headers["content-type"].startswith("application/problem+json")
+                assert int(answer.headers["Retry-After"]) >= 1
+                assert answer.json()["type"].endswith("/decision-log-unavailable")
+                assert "decision_id" not in answer.text
+        again = api.post("/v1/authorize", allow_case.request).json()
+        assert again["allow"] is True
+        logged = {event.details["decision_id"] for event in api.decision_events()} - before
+        assert again["decision_id"] in logged
+
+
 def test_full_decision_log_queue_fails_closed_with_metric(tmp_path: Path, engine: Engine) -> None:
-    settings = settings_for(tmp_path, decision_log_queue=2)
+    """The explicit async mode (a loss window on a crash, README): a full queue denies."""
+    settings = settings_for(tmp_path, decision_log_queue=2, decision_log_mode="async")
     settings = settings.model_copy(  # a locked log answers "unavailable" quickly
         update={"audit": settings.audit.model_copy(update={"record_timeout_seconds": 0.5})}
     )

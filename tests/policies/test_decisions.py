@@ -126,9 +126,10 @@ def test_deny_without_reasons_gets_one(decision_logger: DecisionLogger) -> None:
 
 
 def test_full_log_queue_fails_closed_and_never_drops(metrics: CountingMetrics) -> None:
+    """The explicit async mode: a full queue fails the decision closed."""
     audit_log = InMemoryAuditLog()
     audit_log.fail = True
-    logger = DecisionLogger(audit_log, max_queue=1, batch_size=1, retry_seconds=0.01)
+    logger = DecisionLogger(audit_log, durable=False, max_queue=1, batch_size=1, retry_seconds=0.01)
     service = DecisionService(StaticEngineSource(ENGINE), logger, metrics=metrics)
     decisions = [service.decide(req(CUSTOMER, "read", profile())) for _ in range(4)]
     refused = [d for d in decisions if d.reasons == [DECISION_LOG_UNAVAILABLE]]

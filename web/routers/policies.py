@@ -15,6 +15,7 @@ from policies import (
     MAX_BATCH,
     POLICY_EVALUATION_FAILED,
     AuthorizationRequest,
+    DecisionLogUnavailableError,
     DecisionOut,
     EvaluationError,
     PolicyRoom,
@@ -121,6 +122,8 @@ def _data(path: str, input_document: Any, caller: Caller, room: PolicyRoom) -> d
     document = input_document if isinstance(input_document, dict) else {}
     try:
         result = room.decisions.query(query, document, requested_by=caller.id)
+    except DecisionLogUnavailableError:
+        raise  # not answered at all: 503 + Retry-After, never a decision without its event
     except EvaluationError:
         if query.endswith(".decision"):
             return {"result": {"allow": False, "reasons": [POLICY_EVALUATION_FAILED]}}
