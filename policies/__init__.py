@@ -2,6 +2,7 @@
 
 from policies.client import Guard
 from policies.data_path import query_for_path
+from policies.decision_ids import AuditDecisionIds
 from policies.decision_log import DecisionLogEntry, DecisionLogger, audit_event
 from policies.decisions import (
     MAX_BATCH,
@@ -23,6 +24,7 @@ from policies.engine import (
     PolicyEngine,
 )
 from policies.errors import (
+    AgentIdTakenError,
     BundleError,
     DecisionLogUnavailableError,
     EvaluationError,
@@ -32,6 +34,7 @@ from policies.errors import (
     PolicyError,
     PolicyTestFailedError,
     RevisionNotFoundError,
+    UploadTooLargeError,
 )
 from policies.lifecycle import BundleService, PushResult
 from policies.masking import apply_mask
@@ -50,6 +53,7 @@ from policies.models import (
     validate_request,
 )
 from policies.opa_bundle import BundleSigner, build_bundle, files_from_bundle, verify_bundle
+from policies.opa_control import IngestReport, Uploader
 from policies.opa_engine import OpaEngine
 from policies.regorus_engine import RegorusEngine
 from policies.room import PolicyRoom, RouteAuthorizer, build_policy_room
@@ -67,6 +71,8 @@ __all__ = [
     "POLICY_EVALUATION_FAILED",
     "TRUSTPLANE_QUERY",
     "UNDEFINED",
+    "AgentIdTakenError",
+    "AuditDecisionIds",
     "AuthorizationRequest",
     "BatchEngine",
     "BatchItem",
@@ -89,6 +95,7 @@ __all__ = [
     "EvaluationError",
     "EvaluationTimeoutError",
     "Guard",
+    "IngestReport",
     "InvalidDataPathError",
     "InvalidRequestError",
     "NullMetrics",
@@ -106,6 +113,8 @@ __all__ = [
     "RevisionNotFoundError",
     "RouteAuthorizer",
     "StaticEngineSource",
+    "UploadTooLargeError",
+    "Uploader",
     "apply_mask",
     "audit_event",
     "build_bundle",

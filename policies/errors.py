@@ -41,3 +41,11 @@ class DecisionLogUnavailableError(EvaluationError):
         super().__init__(message)
         self.retry_after_seconds = retry_after_seconds
         self.problem_headers = {"Retry-After": str(retry_after_seconds)}
+
+
+class UploadTooLargeError(InvalidRequestError):
+    """An agent upload is larger than accepted (HTTP 413); nothing of it is recorded."""
+
+
+class AgentIdTakenError(PolicyError):
+    """An agent id is already reported by another account (HTTP 409)."""

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from audit import AuditRecorder
+from policies.decision_ids import AuditDecisionIds, EventReader, InMemoryDecisionIds
 from policies.decision_log import DecisionLogger
 from policies.decisions import DecisionService, EngineSource
 from policies.engine import TRUSTPLANE_QUERY, PolicyEngine
@@ -17,6 +18,7 @@ from policies.lifecycle import BundleService
 from policies.metrics import DecisionMetrics
 from policies.models import Decision
 from policies.opa_bundle import BundleSigner, build_bundle
+from policies.opa_control import DecisionIdLookup
 from policies.opa_engine import OpaEngine
 from policies.source import load_bundle_dir
 from policies.store import BundleStore
@@ -92,6 +94,7 @@ class PolicyRoom:
     logger: DecisionLogger
     decisions: DecisionService
     routes: RouteAuthorizer
+    decision_ids: DecisionIdLookup
     signer: BundleSigner | None = None
     opa: _OpaSource | None = None
     _archives: dict[str, bytes] = field(default_factory=dict)
@@ -172,6 +175,11 @@ def build_policy_room(
         # commit; the embedded engine, once loaded and logging async, needs no I/O
         routes=RouteAuthorizer(
             decisions, lambda: opa is None and not durable_log and bundles.loaded
+        ),
+        decision_ids=(
+            AuditDecisionIds(recorder, window_seconds=log_wait_seconds + 60)
+            if isinstance(recorder, EventReader)
+            else InMemoryDecisionIds(recorder)
         ),
         signer=signer,
         opa=opa,

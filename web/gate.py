@@ -42,6 +42,10 @@ DEFAULT_ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "collections:run": frozenset({"security", "admin"}),
     "dsr:manage": frozenset({"dpo", "admin"}),
     "admin:manage": frozenset({"admin"}),
+    "bundles:read": frozenset({"service", "opa-agent", "security", "admin"}),
+    # ingested decision logs and agent status: agents alone (recorded as reported by them)
+    "decision_logs:write": frozenset({"opa-agent"}),
+    "agents:report": frozenset({"opa-agent"}),
 }
 
 

@@ -56,6 +56,7 @@ from identity import (
     UnsupportedGrantTypeError,
 )
 from policies import (
+    AgentIdTakenError,
     BundleError,
     DecisionLogUnavailableError,
     EvaluationError,
@@ -64,6 +65,7 @@ from policies import (
     PolicyError,
     PolicyTestFailedError,
     RevisionNotFoundError,
+    UploadTooLargeError,
 )
 from trustplane.errors import TrustplaneError
 from vault import VaultError
@@ -118,6 +120,8 @@ PROBLEM_MAP: dict[type[BaseException], ProblemKind] = {
     AuditIntegrityError: ProblemKind(500, "audit-integrity", "Audit log integrity failure"),
     AuditError: ProblemKind(500, "audit-error", "Audit error"),
     # policies
+    UploadTooLargeError: ProblemKind(413, "upload-too-large", "Upload too large"),
+    AgentIdTakenError: ProblemKind(409, "agent-id-taken", "Agent id reported by another account"),
     InvalidDataPathError: ProblemKind(400, "invalid-data-path", "Invalid data path"),
     InvalidRequestError: ProblemKind(422, "invalid-decision-request", "Invalid decision request"),
     PolicyTestFailedError: ProblemKind(422, "policy-tests-failed", "Policy tests failed"),

@@ -244,13 +244,18 @@ def test_every_router_permission_is_granted_and_matches_the_role_gate() -> None:
 
     used = router_permissions()
     assert {"admin:manage", "fields:decrypt", "dsr:manage", "evidence:read", "decide"} <= used
+    agent_only = {"decision_logs:write", "agents:report"}  # agents alone (ADR 0210)
     for permission in used | set(DEFAULT_ROLE_PERMISSIONS) | {"audit:hash"}:
         granted = admitted(permission)
+        if permission in agent_only:
+            assert granted == set(), permission  # no role of this table, admin included
+            assert DEFAULT_ROLE_PERMISSIONS[permission] == {"opa-agent"}
+            continue
         assert "admin" in granted, permission
         if permission not in {"admin:manage", "policy:manage"}:
             assert granted - {"admin"}, f"only admin holds {permission}"
         if permission in DEFAULT_ROLE_PERMISSIONS:
-            assert granted == set(DEFAULT_ROLE_PERMISSIONS[permission]), permission
+            assert granted == set(DEFAULT_ROLE_PERMISSIONS[permission]) - {"opa-agent"}
     assert admitted("dsr:manage") == {"dpo", "admin"}  # ACCESS-MODEL: shred is DPO and admin
 
 

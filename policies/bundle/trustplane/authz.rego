@@ -18,7 +18,29 @@ ctx := object.get(input, "context", {})
 
 permission := object.get(object.get(input, "action", {}), "name", "")
 
-caller_roles contains "service" if subject.type == "service"
+# A service account is a "service" unless it is an agent account only (an OPA sidecar's
+# credentials must not decide, encrypt or decrypt).
+caller_roles contains "service" if {
+	subject.type == "service"
+	not agent_account_only
+}
+
+caller_roles contains "service" if {
+	subject.type == "service"
+	"service" in object.get(subject, "roles", [])
+}
+
+agent_account_only if {
+	some role in object.get(subject, "roles", [])
+	role in cfg.agent_roles
+}
+
+# Agent roles (opa-agent) are held by service accounts only.
+caller_roles contains role if {
+	subject.type == "service"
+	some role in object.get(subject, "roles", [])
+	role in cfg.agent_roles
+}
 
 # A service account may hold trustplane's human roles too (GRC tooling of auditors and the
 # security team); the role's conditions (engagement, MFA, admin network) still apply.
@@ -42,8 +64,21 @@ granting_patterns contains concat("", [area, ":*"]) if contains(permission, ":")
 
 granting_patterns contains concat("", ["*:", verb]) if contains(permission, ":")
 
+# Ingesting decision logs and agent status is for agent roles alone, admins included: what
+# is recorded "as reported by an agent" must come from an agent's credentials.
+agent_only_permission if permission in cfg.agent_only_permissions
+
 granting_roles contains role if {
 	some role in caller_roles
+	not agent_only_permission
+	some pattern in cfg.permissions[role]
+	pattern in granting_patterns
+}
+
+granting_roles contains role if {
+	agent_only_permission
+	some role in caller_roles
+	role in cfg.agent_roles
 	some pattern in cfg.permissions[role]
 	pattern in granting_patterns
 }
