@@ -37,6 +37,7 @@ from audit.model import (
     VerificationReport,
 )
 from audit.note import NoteVerifier
+from audit.pii import contains_personal_data, scrub_strings, scrub_text
 from audit.ports import AuditRecorder
 from audit.retention import RetentionReport, RetentionService
 
@@ -76,8 +77,11 @@ __all__ = [
     "Target",
     "VerificationReport",
     "build_audit_log",
+    "contains_personal_data",
     "export_lines",
     "load_or_create_hmac_key",
     "load_or_create_signing_key",
+    "scrub_strings",
+    "scrub_text",
     "verify_export",
 ]

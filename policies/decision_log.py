@@ -19,7 +19,10 @@ revision kept) and counted (``substituted``); the worker never dies on a per-eve
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import inspect
+import os
 import queue
 import threading
 import time
@@ -40,6 +43,7 @@ from audit import (
 )
 from policies.engine import MASK_QUERY, BatchEngine, Evaluation, PolicyEngine
 from policies.errors import DecisionLogUnavailableError
+from policies.log_fields import Hasher, keep_or_hash, pseudonymize_input, scrub, tolerant
 from policies.masking import apply_mask
 from policies.models import Decision
 
@@ -122,7 +126,30 @@ def _text(value: Any, default: str) -> str:
     return value if isinstance(value, str) and value else default
 
 
-def audit_event(entry: DecisionLogEntry, mask: Evaluation | None = None) -> AuditEventIn:
+def ephemeral_hasher() -> Hasher:
+    """A keyed HMAC with a key of this process only (a recorder without ``hash_value``,
+    e.g. in-memory logs in unit tests): values are never stored in clear."""
+    key = os.urandom(32)
+
+    def digest(value: Any) -> str:
+        data = value if isinstance(value, str) else repr(value)
+        return "hmac-sha256:" + hmac.new(key, data.encode(), hashlib.sha256).hexdigest()
+
+    return digest
+
+
+def hasher_of(recorder: Any) -> Hasher:
+    """The audit log's own keyed HMAC (``POST /v1/audit/hash``) when it has one."""
+    hash_value = getattr(recorder, "hash_value", None)
+    return hash_value if callable(hash_value) else ephemeral_hasher()
+
+
+def audit_event(
+    entry: DecisionLogEntry, mask: Evaluation | None = None, hasher: Hasher | None = None
+) -> AuditEventIn:
+    """The decision event: the input masked (bundle rule), then reduced to the allow-list
+    (``policies.log_fields``: everything else keyed-HMAC'd, ids of people included)."""
+    hasher = tolerant(hasher or ephemeral_hasher())
     document = entry.input_document
     subject, resource, action = (
         _object(document, key) for key in ("subject", "resource", "action")
@@ -132,32 +159,33 @@ def audit_event(entry: DecisionLogEntry, mask: Evaluation | None = None) -> Audi
         roles = []
     masked, erased = masked_input(entry, mask)
     decision = entry.decision
+    subject_id, resource_id = subject.get("id"), resource.get("id")
     return AuditEventIn(
         type=EventType.DECISION,
         outcome=Outcome.SUCCESS if decision.allow else Outcome.FAILURE,
         actor=Actor(
-            id=_text(subject.get("id"), "unknown"),
-            kind=_text(subject.get("type"), "unknown"),
-            roles=tuple(str(role) for role in roles),
+            id=hasher(subject_id) if subject_id not in (None, "") else "unknown",
+            kind=keep_or_hash(_text(subject.get("type"), "unknown"), hasher),
+            roles=tuple(keep_or_hash(str(role), hasher) for role in roles),
         ),
-        origin=Origin(service=_text(entry.requested_by, entry.entry_point)),
+        origin=Origin(service=scrub(_text(entry.requested_by, entry.entry_point), hasher)),
         target=Target(
-            type=_text(resource.get("type"), "unknown"),
-            id=resource.get("id") if isinstance(resource.get("id"), str) else None,
+            type=keep_or_hash(_text(resource.get("type"), "unknown"), hasher),
+            id=hasher(resource_id) if resource_id not in (None, "") else None,
         ),
         details={
             "decision_id": decision.decision_id,
             "entry_point": entry.entry_point,
-            "path": entry.path,
-            "action": _text(action.get("name"), ""),
+            "path": scrub(entry.path, hasher),
+            "action": keep_or_hash(_text(action.get("name"), ""), hasher),
             "allow": decision.allow,
-            "reasons": list(decision.reasons),
-            "obligations": list(decision.obligations),
+            "reasons": scrub(list(decision.reasons), hasher),
+            "obligations": scrub(list(decision.obligations), hasher),
             "policy_revision": decision.policy_revision,
             "latency_ms": round(entry.latency_seconds * 1000, 3),
-            "input": masked,
+            "input": pseudonymize_input(masked, hasher),
             "erased": erased,
-            **entry.extra,
+            **scrub(entry.extra, hasher),
         },
     )
 
@@ -177,6 +205,7 @@ class DecisionLogger:
         on_error: Callable[[Exception], None] | None = None,
     ) -> None:
         self._recorder = recorder
+        self.hasher: Hasher = hasher_of(recorder)
         self.durable = durable
         self.wait_seconds = wait_seconds
         self._timed = "timeout" in inspect.signature(recorder.record_many).parameters
@@ -295,7 +324,7 @@ class DecisionLogger:
 
     def _event(self, entry: DecisionLogEntry, mask: Evaluation | None = None) -> AuditEventIn:
         try:
-            return audit_event(entry, mask)
+            return audit_event(entry, mask, self.hasher)
         except Exception as exc:  # a malformed input still leaves a trace, never unmasked
             if self._on_error is not None:
                 self._on_error(exc)
@@ -307,7 +336,7 @@ class DecisionLogger:
                 requested_by=entry.requested_by,
                 path=entry.path,
             )
-            return audit_event(bare)
+            return audit_event(bare, None, self.hasher)
 
     def _write(self, events: list[AuditEventIn]) -> bool:
         """Record ``events``; False (keep the rest, retry later) when the log is unavailable.

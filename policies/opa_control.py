@@ -16,11 +16,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from audit import Actor, AuditEventIn, AuditRecorder, EventType, Origin, Outcome, Target
+from audit import (
+    Actor,
+    AuditEventIn,
+    AuditRecorder,
+    EventType,
+    Origin,
+    Outcome,
+    Target,
+    scrub_strings,
+)
 from policies.decision_ids import REPORTED_TARGET_TYPE
-from policies.decision_log import DecisionLogEntry, audit_event
+from policies.decision_log import DecisionLogEntry, audit_event, ephemeral_hasher
 from policies.engine import PolicyEngine
 from policies.errors import AgentIdTakenError, InvalidRequestError, UploadTooLargeError
+from policies.log_fields import Hasher, scrub
 from policies.models import Decision
 from policies.store import BundleStore
 
@@ -107,7 +117,10 @@ def _revision(event: dict[str, Any]) -> str:
 
 
 def opa_event_to_audit(
-    event: dict[str, Any], engine: PolicyEngine | None, uploader: Uploader
+    event: dict[str, Any],
+    engine: PolicyEngine | None,
+    uploader: Uploader,
+    hasher: Hasher | None = None,
 ) -> AuditEventIn:
     """The ``decision_reported`` event for one uploaded OPA decision-log entry."""
     decision_id = event["decision_id"]
@@ -132,7 +145,8 @@ def opa_event_to_audit(
             "agent_masked": event.get("masked") or [],
         },
     )
-    claimed = audit_event(entry)  # masked like a first-hand decision
+    hasher = hasher or ephemeral_hasher()
+    claimed = audit_event(entry, None, hasher)  # masked and pseudonymized like a first-hand one
     reported = {key: value for key, value in claimed.details.items() if key != "entry_point"}
     reported["actor"] = claimed.actor.model_dump(mode="json")
     reported["target"] = claimed.target.model_dump(mode="json")
@@ -140,7 +154,11 @@ def opa_event_to_audit(
         type=EventType.DECISION_REPORTED,
         outcome=Outcome.SUCCESS,  # the report was received; the claimed outcome is reported
         actor=Actor(id=uploader.account_id, kind=uploader.kind, roles=uploader.roles),
-        origin=Origin(ip=uploader.ip, request_id=uploader.request_id, service=f"opa-agent:{agent}"),
+        origin=Origin(
+            ip=uploader.ip,
+            request_id=uploader.request_id,
+            service=scrub(f"opa-agent:{agent}", hasher),
+        ),
         target=Target(type=REPORTED_TARGET_TYPE, id=decision_id),
         details={"entry_point": "opa-decision-log", "reported": reported},
     )
@@ -193,6 +211,7 @@ def ingest_decision_logs(
     engine: PolicyEngine | None,
     uploader: Uploader,
     known: DecisionIdLookup,
+    hasher: Hasher | None = None,
 ) -> IngestReport:
     """Record an OPA decision-log upload (a JSON array of events) as reported by
     ``uploader``; entries whose decision id the log already holds are refused."""
@@ -207,7 +226,7 @@ def ingest_decision_logs(
                 {"decision_id": decision_id, "reason": "decision_id already in the audit log"}
             )
             continue
-        audited.append(opa_event_to_audit(event, engine, uploader))
+        audited.append(opa_event_to_audit(event, engine, uploader, hasher))
         report.recorded.append(decision_id)
     if audited:
         recorder.record_many(audited)
@@ -240,7 +259,11 @@ def record_status(
         owner = previous.status.get("reported_by", {}).get("account_id")
         if owner is not None and owner != uploader.account_id:
             raise AgentIdTakenError(f"agent id {agent_id!r} reports from another account")
-    stored = {key: value for key, value in report.items() if key != "reported_by"}
+    # a status report is free-form: personal-data patterns never reach the store in clear
+    stored = scrub_strings(
+        {key: value for key, value in report.items() if key != "reported_by"},
+        lambda kind, _found: f"[redacted:{kind}]",
+    )
     stored["reported_by"] = uploader.as_dict()
     store.record_agent_status(agent_id, active, stored)
     return agent_id

@@ -3,10 +3,8 @@ every decision id it answered 200 (single, batch, AuthZEN, Data API) is in the a
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -18,79 +16,21 @@ import pytest
 from audit import AuditLog, EventFilter, EventType
 from tests.policies.corpus import CASES
 from tests.policies.harness import build_api_app, settings_for
-from trustplane.server import free_port
+from tests.policies.live_process import start_server
 
-ROOT = Path(__file__).resolve().parents[2]
 LOAD_THREADS = 6
 ACKNOWLEDGED_BEFORE_KILL = 400
 
 
-def server_env(data_dir: Path) -> dict[str, str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TRUSTPLANE_DATA_DIR": str(data_dir)}
-    for name, value in (("TIME_COST", 1), ("MEMORY_KIB", 8), ("PARALLELISM", 1)):
-        env[f"TRUSTPLANE_IDENTITY__ARGON2_{name}"] = str(value)
-        env[f"TRUSTPLANE_IDENTITY__CLIENT_SECRET_ARGON2_{name}"] = str(value)
-    env["TRUSTPLANE_POLICY__TIMEOUT_MS"] = "2000"
-    return env
-
-
-def cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "trustplane", *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    return done.stdout
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str, str]]:
-    env = server_env(tmp_path)
-    cli(env, "db", "upgrade")
-    created = cli(
-        env, "service-accounts", "create", "--name", "load", "--roles", "service", "--json"
-    )
-    import json
-
-    account = json.loads(created)
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "trustplane", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("server did not become ready")
-    token = httpx.post(
-        f"{url}/oauth/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": account["client_id"],
-            "client_secret": account["client_secret"],
-        },
-    ).json()["access_token"]
+    live = start_server(tmp_path)
     try:
-        yield proc, url, token
+        yield live.proc, live.url, live.token("service", "load")
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        if live.proc.poll() is None:
+            live.proc.kill()
+            live.proc.wait()
 
 
 def decision_ids(kind: int, response: httpx.Response) -> list[str]:

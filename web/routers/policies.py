@@ -241,6 +241,7 @@ async def decision_logs(
             engine=room.bundles.current(),
             uploader=uploader_of(request, caller),
             known=room.decision_ids,
+            hasher=room.logger.hasher,
         )
     )
     return report.as_dict()
