@@ -319,11 +319,12 @@ def test_a_closed_log_fails_admin_actions_decrypts_and_reads_closed(harness: Har
         json={"name": "etl-runner", "roles": ["service"]},
         headers=auth("admin"),
     )
-    body = assert_problem(created, 503, "audit-unavailable")
+    # the route gate's own durable decision is refused first (ADR 0208)
+    body = assert_problem(created, 503, "decision-log-unavailable")
     assert "client_secret" not in body
     assert _service_accounts(harness.container) == before
     refused = harness.client.post("/v1/fields/decrypt", json=decrypt, headers=auth("service"))
-    assert_problem(refused, 503, "audit-unavailable")
+    assert_problem(refused, 503, "decision-log-unavailable")
     assert "ABCDE1234F" not in refused.text
     assert_problem(harness.client.get("/v1/audit/events", headers=auth("auditor")), 503)
     hashed = harness.client.post("/v1/audit/hash", json={"value": 1}, headers=auth("auditor"))
@@ -359,7 +360,7 @@ def test_a_locked_log_fails_admin_actions_closed(harness: Harness, tmp_path: Pat
             json={"name": "etl-runner", "roles": ["service"]},
             headers=auth("admin"),
         )
-        assert_problem(created, 503, "audit-unavailable")
+        assert_problem(created, 503, "decision-log-unavailable")
     assert _service_accounts(harness.container) == before
     ready = harness.client.get("/readyz")
     assert ready.status_code == 200, ready.text
