@@ -14,6 +14,7 @@ from audit.archive import ArchiveStore
 from audit.canonical import format_time
 from audit.errors import (
     AuditArchivedError,
+    AuditError,
     AuditIntegrityError,
     AuditInvalidEventError,
     AuditNotFoundError,
@@ -277,6 +278,17 @@ class AuditLog:
             )
         except Exception as exc:  # the checkpoint is stored; the copy is best effort
             log.warning("audit_witness_copy_failed", error=type(exc).__name__)
+
+    def witness_notes(self) -> list[str]:
+        """Every checkpoint note the witness holds (``verify --witness`` trusts them):
+        kept outside the database, they expose a log rolled back below them."""
+        if self._witness is None:
+            raise AuditUnavailableError("no witness is configured for this audit log")
+        try:
+            names = self._witness.names("checkpoints/")
+            return [self._witness.get(name).decode() for name in names if name.endswith(".note")]
+        except AuditError as exc:
+            raise AuditUnavailableError("the witness could not be read") from exc
 
     def _idle_checkpoint(self) -> None:
         head = self.store.head()
