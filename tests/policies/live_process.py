@@ -72,13 +72,24 @@ class LiveProcess:
 
 
 def start_server(
-    data_dir: Path, *, log: IO[Any] | int = subprocess.DEVNULL, **extra: str
+    data_dir: Path, *, log: IO[Any] | int = subprocess.DEVNULL, workers: int = 1, **extra: str
 ) -> LiveProcess:
     env = server_env(data_dir, **extra)
     cli(env, "db", "upgrade")
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "trustplane", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "trustplane",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         env=env,
         cwd=ROOT,
         stdout=log,

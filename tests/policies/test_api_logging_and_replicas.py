@@ -135,8 +135,18 @@ def test_two_app_instances_on_one_postgres_follow_push_and_rollback(
     postgres: Postgres, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = postgres.create_database()
-    first = settings_for(tmp_path / "a").model_copy(update={"database_url": url})
-    second = settings_for(tmp_path / "b").model_copy(update={"database_url": url})
+    # replicas of one log share its signing and HMAC keys (ADR 0107: a head signed by
+    # another key is refused, never silently extended)
+    keys = {"signing_key_path": tmp_path / "audit-signing.key", "hmac_key_path": tmp_path / "hmac"}
+    replicas = []
+    for name in ("a", "b"):
+        base = settings_for(tmp_path / name)
+        replicas.append(
+            base.model_copy(
+                update={"database_url": url, "audit": base.audit.model_copy(update=keys)}
+            )
+        )
+    first, second = replicas
     request = next(c for c in CASES if c.allow).request
     with running_api(first) as one, running_api(second, account="domain-svc-2") as two:
         shipped = one.room.bundles.active_revision
@@ -150,6 +160,8 @@ def test_two_app_instances_on_one_postgres_follow_push_and_rollback(
         (bundle / "data.json").write_text(json.dumps(derived.data))
         monkeypatch.setenv("TRUSTPLANE_DATABASE_URL", url)
         monkeypatch.setenv("TRUSTPLANE_DATA_DIR", str(tmp_path / "cli"))
+        monkeypatch.setenv("TRUSTPLANE_AUDIT__SIGNING_KEY_PATH", str(keys["signing_key_path"]))
+        monkeypatch.setenv("TRUSTPLANE_AUDIT__HMAC_KEY_PATH", str(keys["hmac_key_path"]))
         pushed = CliRunner().invoke(cli, ["policy", "push", str(bundle), "--actor", "u-admin"])
         assert pushed.exit_code == 0, pushed.output
         revision = derived.revision
