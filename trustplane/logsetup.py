@@ -61,7 +61,7 @@ def redact_value(value: Any) -> Any:
     if isinstance(value, str):
         # the audit room's personal-data patterns first (PAN with Luhn, Aadhaar with or
         # without spaces, Indian mobile, email, 20+ digit runs), then secret-looking text
-        value = scrub_text(value, lambda kind, _found: f"[REDACTED:{kind}]")
+        value = scrub_text(value, lambda _kind, _found: REDACTED)
         for pattern in SENSITIVE_VALUE_PATTERNS:
             value = pattern.sub(REDACTED, value)
         return value
