@@ -38,6 +38,7 @@ from audit.model import (
     VerificationReport,
 )
 from audit.note import CheckpointBody, NoteVerifier, open_checkpoint
+from audit.pii import contains_personal_data, scrub_strings, scrub_text
 from audit.ports import AuditRecorder
 from audit.private_file import (
     PrivateFileError,
@@ -88,6 +89,7 @@ __all__ = [
     "VerificationReport",
     "build_audit_log",
     "check_private",
+    "contains_personal_data",
     "create_private",
     "export_lines",
     "leaf_hash",
@@ -98,6 +100,8 @@ __all__ = [
     "open_checkpoint",
     "read_private",
     "replace_private",
+    "scrub_strings",
+    "scrub_text",
     "verify_export",
     "verify_inclusion",
 ]

@@ -23,6 +23,10 @@ class ArchiveStore(Protocol):
 
     def delete(self, name: str) -> None: ...
 
+    def names(self, prefix: str) -> list[str]:
+        """Every object name under ``prefix`` (e.g. ``checkpoints/``), sorted."""
+        ...
+
 
 class LocalDirArchiveStore:
     """Objects as files under a directory, written atomically and never overwritten."""
@@ -59,3 +63,13 @@ class LocalDirArchiveStore:
 
     def delete(self, name: str) -> None:
         self._path(name).unlink(missing_ok=True)
+
+    def names(self, prefix: str) -> list[str]:
+        base = self._path(prefix.rstrip("/") or ".")
+        if not base.is_dir():
+            return []
+        return sorted(
+            path.relative_to(self.root).as_posix()
+            for path in base.rglob("*")
+            if path.is_file() and not path.name.startswith(".")
+        )

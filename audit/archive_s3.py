@@ -56,6 +56,18 @@ class S3ArchiveStore:
         except Exception as exc:
             raise AuditError(f"archive object {name} could not be deleted") from exc
 
+    def names(self, prefix: str) -> list[str]:
+        found: list[str] = []
+        try:
+            pages = self._s3.get_paginator("list_objects_v2").paginate(
+                Bucket=self._bucket, Prefix=self._key(prefix.rstrip("/") + "/")
+            )
+            for page in pages:
+                found += [item["Key"][len(self._prefix) :] for item in page.get("Contents", [])]
+        except Exception as exc:
+            raise AuditError("archive store unavailable") from exc
+        return sorted(found)
+
     def _read(self, key: str) -> bytes | None:
         try:
             response = self._s3.get_object(Bucket=self._bucket, Key=key)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 class EventType(StrEnum):
     DECISION = "decision"
+    DECISION_REPORTED = "decision_reported"  # an agent's report of its decision (ADR 0210)
     KEY_OPERATION = "key_operation"
     FIELD_DECRYPT = "field_decrypt"
     DSR_STEP = "dsr_step"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.engine import Engine
@@ -45,6 +45,7 @@ def build_audit_log(
     record_timeout_seconds: float = 30.0,
     witness: ArchiveStore | None = None,
     clock: Clock = utc_now,
+    on_alert: Callable[[str], None] | None = None,
 ) -> AuditLog:
     """An ``AuditLog`` over a migrated engine (SQLite or PostgreSQL).
 
@@ -62,4 +63,5 @@ def build_audit_log(
         record_timeout_seconds=record_timeout_seconds,
         witness=witness,
         clock=clock,
+        on_alert=on_alert,
     )

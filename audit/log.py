@@ -14,6 +14,7 @@ from audit.archive import ArchiveStore
 from audit.canonical import format_time
 from audit.errors import (
     AuditArchivedError,
+    AuditError,
     AuditIntegrityError,
     AuditInvalidEventError,
     AuditNotFoundError,
@@ -44,7 +45,7 @@ from audit.model import (
     LoggedEvent,
     VerificationReport,
 )
-from audit.note import CheckpointBody, NoteSigner, NoteVerifier
+from audit.note import CheckpointBody, NoteSigner, NoteVerifier, open_checkpoint
 from audit.prepare import PreparedEvent, prepare
 from audit.redaction import Redactor
 from audit.store import CHECKPOINTS, AuditStore, Head, as_utc
@@ -74,6 +75,7 @@ class AuditLog:
         max_batch: int = 2000,
         witness: ArchiveStore | None = None,
         clock: Clock = utc_now,
+        on_alert: Callable[[str], None] | None = None,
     ) -> None:
         self.store = store
         self.redactor = redactor
@@ -84,6 +86,8 @@ class AuditLog:
         self._timeout = record_timeout_seconds
         self._witness = witness
         self.clock = clock
+        self._on_alert = on_alert
+        self._last_signed: str | None = None  # the head note this process signed last
         self._writer: GroupCommitWriter[PreparedEvent, int] = GroupCommitWriter(
             self._commit,
             max_batch=max_batch,
@@ -96,7 +100,11 @@ class AuditLog:
     def record(self, event: AuditEventIn) -> RecordedEvent:
         return self.record_many([event])[0]
 
-    def record_many(self, events: Sequence[AuditEventIn]) -> list[RecordedEvent]:
+    def record_many(
+        self, events: Sequence[AuditEventIn], *, timeout: float | None = None
+    ) -> list[RecordedEvent]:
+        """Durable receipts for ``events`` (one group commit); ``AuditUnavailableError``
+        when the writer does not confirm within ``timeout`` (default: the log's own)."""
         if not events:
             return []
         now = self.clock()
@@ -107,7 +115,7 @@ class AuditLog:
             raise AuditInvalidEventError(f"event cannot be canonicalized: {exc}") from exc
         future = self._writer.submit(prepared)
         try:
-            seqs = future.result(timeout=self._timeout)
+            seqs = future.result(timeout=self._timeout if timeout is None else timeout)
         except TimeoutError as exc:
             raise AuditUnavailableError("audit log did not confirm the event in time") from exc
         # receipts are built here, in the caller's thread: the writer thread is the log's
@@ -172,14 +180,88 @@ class AuditLog:
                         data,
                     )
                 )
-            values: dict[str, Any] = {"tree_size": builder.size, "frontier": builder.frontier}
-            if self._checkpoint_due(head, builder.size, now):
-                issued = self._sign(builder.size, builder.root(), now)
+            due = self._checkpoint_due(head, builder.size, now)
+            self._check_extends(conn, head, rehash=due)
+            root = builder.root()
+            signed = self.signer.sign(CheckpointBody(self.origin, builder.size, root).encode())
+            values: dict[str, Any] = {
+                "tree_size": builder.size,
+                "frontier": builder.frontier,
+                "signed_head": signed,
+            }
+            if due:
+                issued = Checkpoint(builder.size, root, now, signed)
                 values.update(checkpoint_size=issued.tree_size, checkpoint_at=now)
             self.store.write_batch(conn, events, tree, values, issued)
+        self._last_signed = signed
         if issued is not None:
             self._send_to_witness(issued)
         return list(range(head.tree_size, head.tree_size + len(prepared)))
+
+    def _check_extends(self, conn: Connection, head: Head, *, rehash: bool) -> None:
+        """Refuse to sign a tree that does not extend what this log signed before (ADR 0107).
+
+        The stored head must carry a signed note of exactly its (size, root); with
+        ``rehash`` (before a checkpoint) the events since the last checkpoint are re-hashed
+        from their canonical bytes and must rebuild that same head.
+        """
+        if head.tree_size == 0:
+            return
+        problem = None
+        if head.signed_head is None:
+            if head.tree_size > head.checkpoint_size:
+                problem = f"the tail from index {head.checkpoint_size} has no signed tree head"
+        elif head.signed_head != self._last_signed:  # a note this process did not just write
+            try:
+                body = open_checkpoint(head.signed_head, self.verifier, self.origin)
+            except AuditIntegrityError as exc:
+                problem = f"the signed tree head does not verify: {exc}"
+            else:
+                if body.tree_size != head.tree_size:
+                    problem = (
+                        f"the tree head holds {head.tree_size} events, its signed head "
+                        f"{body.tree_size}"
+                    )
+                elif body.root_hash != root_from_frontier(head.frontier):
+                    problem = "the tree head's root differs from its signed head"
+        if problem is None and rehash:
+            problem = self._rehash_tail(conn, head)
+        if problem is not None:
+            self._alert(problem)
+            raise AuditIntegrityError(f"refusing to sign the audit tree: {problem}")
+
+    def _rehash_tail(self, conn: Connection, head: Head) -> str | None:
+        """Rebuild the tail after the last checkpoint from its events; a problem or None."""
+        start = head.checkpoint_size
+        if start >= head.tree_size:
+            return None
+        edge = frontier_nodes(start)
+        nodes = self.store.nodes(edge, conn)
+        if len(nodes) != len(edge):
+            return f"the tree rows at index {start} are missing"
+        frontier = [nodes[node] for node in edge]
+        signed = _checkpoint_of(conn, start) if start else None
+        if start and (signed is None or signed.root_hash != root_from_frontier(frontier)):
+            return f"the tree at index {start} differs from its signed checkpoint"
+        builder = TreeBuilder(start, frontier)
+        rows = self.store.raw_chunk(
+            conn, "audit_event", "seq", "canonical", start=start, end=head.tree_size
+        )
+        for expected, (seq, data) in enumerate(rows, start):
+            if seq != expected:
+                return f"index {expected}: event missing from the tail"
+            builder.append(leaf_hash(bytes(data)))
+        if builder.size != head.tree_size or builder.frontier != head.frontier:
+            return f"the events from index {start} do not rebuild the signed tree head"
+        return None
+
+    def _alert(self, problem: str) -> None:
+        log.critical("audit_tree_tampering_detected", problem=problem)
+        if self._on_alert is not None:
+            try:
+                self._on_alert(problem)
+            except Exception as exc:  # the refusal stands whatever the alert channel does
+                log.error("audit_alert_failed", error=type(exc).__name__)
 
     def _checkpoint_due(self, head: Head, size: int, now: datetime) -> bool:
         if size - head.checkpoint_size >= self._every_events:
@@ -200,6 +282,17 @@ class AuditLog:
         except Exception as exc:  # the checkpoint is stored; the copy is best effort
             log.warning("audit_witness_copy_failed", error=type(exc).__name__)
 
+    def witness_notes(self) -> list[str]:
+        """Every checkpoint note the witness holds (``verify --witness`` trusts them):
+        kept outside the database, they expose a log rolled back below them."""
+        if self._witness is None:
+            raise AuditUnavailableError("no witness is configured for this audit log")
+        try:
+            names = self._witness.names("checkpoints/")
+            return [self._witness.get(name).decode() for name in names if name.endswith(".note")]
+        except AuditError as exc:
+            raise AuditUnavailableError("the witness could not be read") from exc
+
     def _idle_checkpoint(self) -> None:
         head = self.store.head()
         if head.tree_size > head.checkpoint_size and self._checkpoint_due(
@@ -217,10 +310,11 @@ class AuditLog:
                 existing = _checkpoint_of(conn, head.tree_size)
                 if existing is not None:
                     return existing
+                self._check_extends(conn, head, rehash=True)
                 issued = self._sign(head.tree_size, root_from_frontier(head.frontier), now)
                 self.store.add_checkpoint(conn, issued)
                 self.store.write_head(conn, checkpoint_size=issued.tree_size, checkpoint_at=now)
-        except AuditUnavailableError:
+        except (AuditUnavailableError, AuditIntegrityError):
             raise
         except Exception as exc:
             raise AuditUnavailableError("audit log could not issue a checkpoint") from exc

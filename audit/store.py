@@ -53,7 +53,7 @@ SEGMENTS = AuditSegmentRow.__table__  # type: ignore[attr-defined]
 _SNAPSHOT_ID = re.compile(r"[0-9A-F]+(-[0-9A-F]+)+")
 _INHERITED_POOLS: list[Any] = []  # in a forked child: the parent's pools, never collected
 
-HEAD_COLUMNS = "tree_size, frontier, checkpoint_size, checkpoint_at, archived_upto"
+HEAD_COLUMNS = "tree_size, frontier, checkpoint_size, checkpoint_at, archived_upto, signed_head"
 _HEAD_WRITABLE = frozenset(HEAD_COLUMNS.split(", "))
 
 EVENT_COLUMNS = (
@@ -118,14 +118,17 @@ class Head:
     checkpoint_size: int
     checkpoint_at: datetime | None
     archived_upto: int
+    # the signed note of (tree_size, root), written by every commit (ADR 0107)
+    signed_head: str | None = None
 
 
-def _head(
+def _head(  # noqa: PLR0917 - a head row's columns, in order
     tree_size: int,
     frontier: bytes,
     checkpoint_size: int,
     checkpoint_at: datetime | None,
     archived_upto: int,
+    signed_head: str | None = None,
 ) -> Head:
     return Head(
         tree_size=tree_size,
@@ -133,6 +136,7 @@ def _head(
         checkpoint_size=checkpoint_size,
         checkpoint_at=as_utc(checkpoint_at) if checkpoint_at else None,
         archived_upto=archived_upto,
+        signed_head=signed_head,
     )
 
 
@@ -298,7 +302,12 @@ class AuditStore:
             query = query.with_for_update()
         row = conn.execute(query).one()
         return _head(
-            row.tree_size, row.frontier, row.checkpoint_size, row.checkpoint_at, row.archived_upto
+            row.tree_size,
+            row.frontier,
+            row.checkpoint_size,
+            row.checkpoint_at,
+            row.archived_upto,
+            row.signed_head,
         )
 
     @staticmethod
@@ -418,6 +427,7 @@ class AuditStore:
             checkpoint_size=head.get("checkpoint_size", previous.checkpoint_size),
             checkpoint_at=head.get("checkpoint_at", previous.checkpoint_at),
             archived_upto=previous.archived_upto,
+            signed_head=head.get("signed_head", previous.signed_head),
         )
 
     @staticmethod
@@ -526,6 +536,26 @@ class AuditStore:
             return rows
         finally:
             cursor.close()
+
+    @staticmethod
+    def filter_rows(conn: Connection, start: int, end: int) -> list[Any]:
+        """``(seq, type, outcome, actor_id, target_type, target_id, request_id, canonical)``
+        for start <= seq < end, ordered (verification of the filter columns)."""
+        query = (
+            select(
+                EVENTS.c.seq,
+                EVENTS.c.type,
+                EVENTS.c.outcome,
+                EVENTS.c.actor_id,
+                EVENTS.c.target_type,
+                EVENTS.c.target_id,
+                EVENTS.c.request_id,
+                EVENTS.c.canonical,
+            )
+            .where(EVENTS.c.seq >= start, EVENTS.c.seq < end)
+            .order_by(EVENTS.c.seq)
+        )
+        return list(conn.execute(query).all())
 
     def count_beyond(self, conn: Connection, size: int) -> tuple[int, int]:
         """Event and tree rows at or past ``size`` (there should be none)."""

@@ -64,6 +64,8 @@ class AuditHeadRow(SQLModel, table=True):
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
     archived_upto: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # signed note of the current (tree_size, root): every group commit writes it (ADR 0107)
+    signed_head: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class AuditSegmentRow(SQLModel, table=True):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,10 +23,10 @@ from sqlalchemy.engine import Connection
 
 from audit.errors import AuditIntegrityError
 from audit.forking import map_forked
-from audit.merkle import HASH_SIZE, TreeBuilder, frontier_nodes, leaf_hash
+from audit.merkle import HASH_SIZE, TreeBuilder, frontier_nodes, leaf_hash, root_from_frontier
 from audit.model import Checkpoint, VerificationReport
 from audit.note import NoteVerifier, open_checkpoint
-from audit.store import AuditStore
+from audit.store import AuditStore, Head
 
 CHUNK = 20_000
 MIN_SEGMENT = 100_000  # fewer events per process than this do not repay a fork
@@ -44,16 +45,23 @@ def _signed_roots(
 ) -> dict[int, bytes]:
     """Size -> root of every checkpoint whose signature verifies; forgeries are problems."""
     roots: dict[int, bytes] = {}
+    forged: list[tuple[int, str]] = []
     for row in checkpoints:
         try:
             body = open_checkpoint(row.note, verifier, origin)
         except AuditIntegrityError as exc:
-            report.fail(None, f"checkpoint at size {row.tree_size}: {exc}")
+            forged.append((row.tree_size, f"checkpoint at size {row.tree_size}: {exc}"))
             continue
         if body.tree_size != row.tree_size or body.root_hash != row.root_hash:
-            report.fail(None, f"checkpoint at size {row.tree_size}: note and row disagree")
+            forged.append(
+                (row.tree_size, f"checkpoint at size {row.tree_size}: note and row disagree")
+            )
             continue
         roots[body.tree_size] = body.root_hash
+    for size, problem in forged:
+        # what a forged checkpoint claimed is unproven from the last good one before it
+        good = max((s for s in roots if s < size), default=0)
+        report.fail(good, f"index {good}: {problem} (first bad index at or after {good})")
     for note in trusted:
         try:
             body = open_checkpoint(note, verifier, origin)
@@ -166,10 +174,98 @@ def verify_log(
         report.fail(size, f"index {size}: rows beyond the tree head (inserted)")
     if list(frontier) != head.frontier:
         report.fail(size, "tree head does not match the rebuilt tree")
+    _check_signed_head(
+        report, head, list(frontier), size=size, roots=roots, verifier=verifier, origin=origin
+    )
+    with store.snapshot() as (conn, _):
+        _check_filter_columns(report, store, conn, size, head.archived_upto)
     beyond = [s for s in roots if s > size]
     if beyond:
         report.fail(size, f"log truncated: checkpoint at size {max(beyond)} > {size} events")
     return _finish(report, size)
+
+
+def _check_signed_head(
+    report: VerificationReport,
+    head: Head,
+    frontier: list[bytes],
+    *,
+    size: int,
+    roots: dict[int, bytes],
+    verifier: NoteVerifier,
+    origin: str,
+) -> None:
+    """The rebuilt tree against the head every commit signs (ADR 0107)."""
+    good = max((s for s in roots if s <= size), default=0)
+    if head.signed_head is None:
+        if size > good:
+            report.fail(
+                good,
+                f"index {good}: unsigned tail: events {good}..{size - 1} have no signed tree head",
+            )
+        return
+    try:
+        body = open_checkpoint(head.signed_head, verifier, origin)
+    except AuditIntegrityError as exc:
+        report.fail(good, f"index {good}: the signed tree head does not verify: {exc}")
+        return
+    if body.tree_size < size:
+        signed_good = max(body.tree_size, 0)
+        report.fail(
+            signed_good,
+            f"index {signed_good}: unsigned tail: events {signed_good}..{size - 1} are beyond "
+            "the signed tree head",
+        )
+    elif body.tree_size > size:
+        report.fail(
+            size, f"log truncated: signed tree head at size {body.tree_size} > {size} events"
+        )
+    elif body.root_hash != root_from_frontier(frontier):
+        report.fail(
+            good,
+            f"index {good}: the tail does not match its signed tree head "
+            f"(first bad index at or after {good})",
+        )
+
+
+FILTER_COLUMNS = ("type", "outcome", "actor_id", "target_type", "target_id", "request_id")
+
+
+def _filter_values(document: dict[str, object]) -> tuple[object, ...]:
+    def part(name: str, key: str) -> object:
+        value = document.get(name)
+        return value.get(key) if isinstance(value, dict) else None
+
+    return (
+        document.get("type"),
+        document.get("outcome"),
+        part("actor", "id"),
+        part("target", "type"),
+        part("target", "id"),
+        part("origin", "request_id"),
+    )
+
+
+def _check_filter_columns(
+    report: VerificationReport, store: AuditStore, conn: Connection, size: int, start: int
+) -> None:
+    """Each event's filter columns (what ``GET /v1/audit/events`` searches) must say what
+    its canonical bytes say: an edited column hides an event from queries."""
+    for lo in range(start, size, CHUNK):
+        for row in store.filter_rows(conn, lo, min(lo + CHUNK, size)):
+            seq, columns, canonical = row[0], tuple(row[1:-1]), bytes(row[-1])
+            if columns != _filter_values(json.loads(canonical)):
+                names = [
+                    name
+                    for name, stored, wanted in zip(
+                        FILTER_COLUMNS, columns, _filter_values(json.loads(canonical)), strict=True
+                    )
+                    if stored != wanted
+                ]
+                report.fail(
+                    seq, f"index {seq}: filter column {', '.join(names)} disagrees with the event"
+                )
+                return
 
 
 def _merge(

@@ -78,12 +78,28 @@ def sample_event(i: int) -> AuditEventIn:
     )
 
 
+class _UnsignedHeads:
+    """Bench only: a signer whose per-commit head note is a constant (no Ed25519), to
+    measure what signing every tree head costs (ADR 0107) against the same run."""
+
+    NOTE = "unsigned\n"
+
+    def __init__(self, real: NoteSigner) -> None:
+        self.name, self.verifier = real.name, real.verifier
+
+    def sign(self, body: str) -> str:
+        return self.NOTE
+
+
 def appends_per_second(
-    engine: Engine, writers: int, seconds: float, per_call: int = 1
+    engine: Engine, writers: int, seconds: float, per_call: int = 1, *, unsigned: bool = False
 ) -> tuple[float, float]:
     """(events/s, p99 call latency ms): ``writers`` threads calling record() in a loop
     (or record_many() with ``per_call`` events, as a batching shipper would)."""
     log = new_log(engine)
+    if unsigned:  # on its own database: the constant note is (rightly) refused elsewhere
+        log.signer = _UnsignedHeads(log.signer)  # type: ignore[assignment]
+        log._last_signed = _UnsignedHeads.NOTE
     freeze_startup_heap()  # as a server worker does after startup (trustplane.app)
     stop = time.monotonic() + seconds
     counts = [0] * writers
@@ -244,6 +260,20 @@ def bench_appends(name: str, url_factory: object, seconds: float) -> None:
             f"{rate:>9,.0f} events/s  (x{rate / base:,.1f} baseline{versus}, "
             f"call p99 {p99:.1f} ms)"
         )
+    signed_rates: list[float] = []
+    unsigned_rates: list[float] = []
+    stub_engine = make_engine(url_factory())
+    upgrade(stub_engine)
+    for _ in range(2):  # alternate, so a slower stretch of the shared machine hits both
+        signed_rates.append(appends_per_second(engine, 16, seconds / 2)[0])
+        unsigned_rates.append(appends_per_second(stub_engine, 16, seconds / 2, unsigned=True)[0])
+    stub_engine.dispose()
+    signed, unsigned = statistics.mean(signed_rates), statistics.mean(unsigned_rates)
+    print(
+        f"  {name:<10} signed tree head per commit, 16 writers: {signed:>9,.0f} events/s vs "
+        f"{unsigned:,.0f} unsigned (bench-only stub): cost {(1 - signed / unsigned) * 100:.1f} % "
+        "(goal < 10 %)"
+    )
     for writers in (1, 4, 16):
         rate, p99 = appends_per_second(engine, writers, seconds, per_call=100)
         print(

@@ -18,7 +18,7 @@ class AuthMethod(StrEnum):
     SESSION = "session"  # cookie from /auth/login
 
 
-TRUSTPLANE_ROLES = frozenset({"service", "dpo", "auditor", "security", "admin"})
+TRUSTPLANE_ROLES = frozenset({"service", "opa-agent", "dpo", "auditor", "security", "admin"})
 FINSOLVE_ROLES = frozenset(
     {
         "customer",

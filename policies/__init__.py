@@ -2,6 +2,7 @@
 
 from policies.client import Guard
 from policies.data_path import query_for_path
+from policies.decision_ids import AuditDecisionIds
 from policies.decision_log import DecisionLogEntry, DecisionLogger, SubstituteCounter, audit_event
 from policies.decisions import (
     MAX_BATCH,
@@ -24,7 +25,9 @@ from policies.engines.port import (
 )
 from policies.engines.regorus import RegorusEngine
 from policies.errors import (
+    AgentIdTakenError,
     BundleError,
+    DecisionLogUnavailableError,
     EvaluationError,
     EvaluationTimeoutError,
     InvalidDataPathError,
@@ -32,6 +35,7 @@ from policies.errors import (
     PolicyError,
     PolicyTestFailedError,
     RevisionNotFoundError,
+    UploadTooLargeError,
 )
 from policies.lifecycle import BundleService, PushResult
 from policies.masking import apply_mask
@@ -50,9 +54,10 @@ from policies.models import (
     validate_request,
 )
 from policies.opa.bundle import BundleSigner, build_bundle, files_from_bundle, verify_bundle
+from policies.opa.control import IngestReport, Uploader
 from policies.opa.engine import OpaEngine
 from policies.requests import access_request
-from policies.room import PolicyRoom, build_policy_room
+from policies.room import UNLOGGED_GATE_ALLOWS, PolicyRoom, build_policy_room
 from policies.source import DEFAULT_BUNDLE_DIR, BundleFiles, load_bundle_dir, revision_of
 from policies.store import BundleStore
 from policies.testing import COVERAGE_FLOOR, RegoTestReport, RegoTestResult, run_rego_tests
@@ -67,6 +72,9 @@ __all__ = [
     "POLICY_EVALUATION_FAILED",
     "TRUSTPLANE_QUERY",
     "UNDEFINED",
+    "UNLOGGED_GATE_ALLOWS",
+    "AgentIdTakenError",
+    "AuditDecisionIds",
     "AuthorizationRequest",
     "BatchEngine",
     "BatchItem",
@@ -79,6 +87,7 @@ __all__ = [
     "DataResult",
     "Decision",
     "DecisionLogEntry",
+    "DecisionLogUnavailableError",
     "DecisionLogger",
     "DecisionMetrics",
     "DecisionOut",
@@ -88,6 +97,7 @@ __all__ = [
     "EvaluationError",
     "EvaluationTimeoutError",
     "Guard",
+    "IngestReport",
     "InvalidDataPathError",
     "InvalidRequestError",
     "NullMetrics",
@@ -105,6 +115,8 @@ __all__ = [
     "RevisionNotFoundError",
     "StaticEngineSource",
     "SubstituteCounter",
+    "UploadTooLargeError",
+    "Uploader",
     "access_request",
     "apply_mask",
     "audit_event",

@@ -1,8 +1,15 @@
-"""Decision logging into the audit log: batched off the hot path, bounded, never silent.
+"""Decision logging into the audit log: durable before the answer, bounded, never silent.
 
-``submit`` only enqueues; a worker thread masks inputs (the bundle's ``system.log.mask``)
-and hands batches to ``AuditRecorder.record_many``. When the queue is full ``submit``
-returns False and the caller fails the decision closed. When the audit log is unavailable
+**Durable** (the default, ADR 0208): ``record`` builds the events of one answer (one
+decision, or a whole batch) in the caller's thread and returns only once the audit log made
+them durable; concurrent callers share commits through the audit writer's group commit. If
+the log does not confirm within ``wait_seconds``, ``DecisionLogUnavailableError`` is raised
+and the decision is not answered (503 + ``Retry-After``), never acknowledged without its event.
+
+**Async** (an explicit setting only, with a loss window on a crash): ``submit`` only
+enqueues; a worker thread masks inputs (the bundle's ``system.log.mask``) and hands
+batches to ``AuditRecorder.record_many``. When the queue is full ``submit`` returns False
+and the caller fails the decision closed. When the audit log is unavailable
 the worker keeps its batch and retries, so the queue fills and decisions start to fail
 closed instead of events being dropped. An event the audit log refuses as invalid (a value
 RFC 8785 cannot canonicalize) is recorded in its place as a substitute decision event whose
@@ -12,6 +19,10 @@ revision kept) and counted (``substituted``); the worker never dies on a per-eve
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import inspect
+import os
 import queue
 import threading
 import time
@@ -31,6 +42,8 @@ from audit import (
     Target,
 )
 from policies.engines.port import MASK_QUERY, BatchEngine, Evaluation, PolicyEngine
+from policies.errors import DecisionLogUnavailableError
+from policies.log_fields import Hasher, keep_or_hash, pseudonymize_input, scrub, tolerant
 from policies.masking import apply_mask
 from policies.models import Decision
 
@@ -113,7 +126,30 @@ def _text(value: Any, default: str) -> str:
     return value if isinstance(value, str) and value else default
 
 
-def audit_event(entry: DecisionLogEntry, mask: Evaluation | None = None) -> AuditEventIn:
+def ephemeral_hasher() -> Hasher:
+    """A keyed HMAC with a key of this process only (a recorder without ``hash_value``,
+    e.g. in-memory logs in unit tests): values are never stored in clear."""
+    key = os.urandom(32)
+
+    def digest(value: Any) -> str:
+        data = value if isinstance(value, str) else repr(value)
+        return "hmac-sha256:" + hmac.new(key, data.encode(), hashlib.sha256).hexdigest()
+
+    return digest
+
+
+def hasher_of(recorder: Any) -> Hasher:
+    """The audit log's own keyed HMAC (``POST /v1/audit/hash``) when it has one."""
+    hash_value = getattr(recorder, "hash_value", None)
+    return hash_value if callable(hash_value) else ephemeral_hasher()
+
+
+def audit_event(
+    entry: DecisionLogEntry, mask: Evaluation | None = None, hasher: Hasher | None = None
+) -> AuditEventIn:
+    """The decision event: the input masked (bundle rule), then reduced to the allow-list
+    (``policies.log_fields``: everything else keyed-HMAC'd, ids of people included)."""
+    hasher = tolerant(hasher or ephemeral_hasher())
     document = entry.input_document
     subject, resource, action = (
         _object(document, key) for key in ("subject", "resource", "action")
@@ -123,43 +159,46 @@ def audit_event(entry: DecisionLogEntry, mask: Evaluation | None = None) -> Audi
         roles = []
     masked, erased = masked_input(entry, mask)
     decision = entry.decision
+    subject_id, resource_id = subject.get("id"), resource.get("id")
     return AuditEventIn(
         type=EventType.DECISION,
         outcome=Outcome.SUCCESS if decision.allow else Outcome.FAILURE,
         actor=Actor(
-            id=_text(subject.get("id"), "unknown"),
-            kind=_text(subject.get("type"), "unknown"),
-            roles=tuple(str(role) for role in roles),
+            id=hasher(subject_id) if subject_id not in (None, "") else "unknown",
+            kind=keep_or_hash(_text(subject.get("type"), "unknown"), hasher),
+            roles=tuple(keep_or_hash(str(role), hasher) for role in roles),
         ),
-        origin=Origin(service=_text(entry.requested_by, entry.entry_point)),
+        origin=Origin(service=scrub(_text(entry.requested_by, entry.entry_point), hasher)),
         target=Target(
-            type=_text(resource.get("type"), "unknown"),
-            id=resource.get("id") if isinstance(resource.get("id"), str) else None,
+            type=keep_or_hash(_text(resource.get("type"), "unknown"), hasher),
+            id=hasher(resource_id) if resource_id not in (None, "") else None,
         ),
         details={
             "decision_id": decision.decision_id,
             "entry_point": entry.entry_point,
-            "path": entry.path,
-            "action": _text(action.get("name"), ""),
+            "path": scrub(entry.path, hasher),
+            "action": keep_or_hash(_text(action.get("name"), ""), hasher),
             "allow": decision.allow,
-            "reasons": list(decision.reasons),
-            "obligations": list(decision.obligations),
+            "reasons": scrub(list(decision.reasons), hasher),
+            "obligations": scrub(list(decision.obligations), hasher),
             "policy_revision": decision.policy_revision,
             "latency_ms": round(entry.latency_seconds * 1000, 3),
-            "input": masked,
+            "input": pseudonymize_input(masked, hasher),
             "erased": erased,
-            **entry.extra,
+            **scrub(entry.extra, hasher),
         },
     )
 
 
 class DecisionLogger:
-    """Bounded queue + one worker thread that writes batches into the audit log."""
+    """Durable ``record`` (default), or a bounded queue + one worker thread (async mode)."""
 
     def __init__(
         self,
         recorder: AuditRecorder,
         *,
+        durable: bool = True,
+        wait_seconds: float = 5.0,
         max_queue: int = 10_000,
         batch_size: int = 500,
         retry_seconds: float = 0.5,
@@ -167,6 +206,10 @@ class DecisionLogger:
         metrics: SubstituteCounter | None = None,
     ) -> None:
         self._recorder = recorder
+        self.hasher: Hasher = hasher_of(recorder)
+        self.durable = durable
+        self.wait_seconds = wait_seconds
+        self._timed = "timeout" in inspect.signature(recorder.record_many).parameters
         self._queue: queue.Queue[DecisionLogEntry] = queue.Queue(maxsize=max_queue)
         self._batch_size = batch_size
         self._retry_seconds = retry_seconds
@@ -184,6 +227,35 @@ class DecisionLogger:
                 self._stop.clear()
                 self._thread = threading.Thread(target=self._run, name="decision-log", daemon=True)
                 self._thread.start()
+
+    def record(self, entries: list[DecisionLogEntry]) -> None:
+        """Make the events of ``entries`` durable (one group-committed write) or raise
+        ``DecisionLogUnavailableError`` after at most about ``wait_seconds``."""
+        if not entries:
+            return
+        events = [
+            self._event(entry, mask)
+            for entry, mask in zip(entries, mask_evaluations(entries), strict=True)
+        ]
+        try:
+            self._write_durable(events)
+        except AuditUnavailableError as exc:
+            self._report(exc)
+            raise DecisionLogUnavailableError(
+                "the decision log could not make the decision durable in time; retry later",
+                retry_after_seconds=max(1, round(self.wait_seconds)),
+            ) from exc
+
+    def _write_durable(self, events: list[AuditEventIn]) -> None:
+        try:
+            if self._timed:  # the durable AuditLog: bounded wait for the group commit
+                self._recorder.record_many(events, timeout=self.wait_seconds)  # type: ignore[call-arg]
+            else:
+                self._recorder.record_many(events)
+        except AuditInvalidEventError:
+            # nothing of the batch was recorded: record one by one, substituting bad ones
+            for event in events:
+                self._record_one(event)
 
     def submit(self, entry: DecisionLogEntry) -> bool:
         """Enqueue without blocking; False when the queue is full."""
@@ -253,7 +325,7 @@ class DecisionLogger:
 
     def _event(self, entry: DecisionLogEntry, mask: Evaluation | None = None) -> AuditEventIn:
         try:
-            return audit_event(entry, mask)
+            return audit_event(entry, mask, self.hasher)
         except Exception as exc:  # a malformed input still leaves a trace, never unmasked
             if self._on_error is not None:
                 self._on_error(exc)
@@ -265,7 +337,7 @@ class DecisionLogger:
                 requested_by=entry.requested_by,
                 path=entry.path,
             )
-            return audit_event(bare)
+            return audit_event(bare, None, self.hasher)
 
     def _write(self, events: list[AuditEventIn]) -> bool:
         """Record ``events``; False (keep the rest, retry later) when the log is unavailable.

@@ -11,7 +11,12 @@ from ulid import ULID
 
 from policies.decision_log import DecisionLogEntry, DecisionLogger
 from policies.engines.port import DECISION_QUERY, BatchEngine, Evaluation, PolicyEngine
-from policies.errors import EvaluationError, EvaluationTimeoutError, InvalidRequestError
+from policies.errors import (
+    DecisionLogUnavailableError,
+    EvaluationError,
+    EvaluationTimeoutError,
+    InvalidRequestError,
+)
 from policies.input_limits import check_representable
 from policies.metrics import DecisionMetrics, NullMetrics
 from policies.models import (
@@ -136,8 +141,27 @@ class DecisionService:
         entry_point: str = "authorize",
         requested_by: str | None = None,
         query: str | None = None,
+        log_allow: bool = True,
     ) -> Decision:
-        """Decide one (already shape-checked) request."""
+        """Decide one (already shape-checked) request.
+
+        ``log_allow=False`` records only denies (the route gate on the decision endpoints,
+        whose own decision event is the record of the call: ADR 0209).
+        ``DecisionLogUnavailableError`` when a durable decision log could not record it.
+        """
+        decision, entry = self._decide_entry(request, entry_point, requested_by, query)
+        if not log_allow and decision.allow:
+            self._metrics.decision(entry.entry_point, decision.allow, entry.latency_seconds)
+            return decision
+        return self._finish([(decision, entry)])[0]
+
+    def _decide_entry(
+        self,
+        request: Mapping[str, Any],
+        entry_point: str,
+        requested_by: str | None,
+        query: str | None = None,
+    ) -> tuple[Decision, DecisionLogEntry]:
         started = time.perf_counter()
         try:
             engine = self._engines.current()
@@ -153,7 +177,7 @@ class DecisionService:
             requested_by=requested_by,
             path=(query or self._query).removeprefix("data.").replace(".", "/"),
         )
-        return self._finish(decision, entry)
+        return decision, entry
 
     def check(
         self,
@@ -191,8 +215,8 @@ class DecisionService:
         On an engine that can (``BatchEngine``) the valid requests are evaluated
         ``BATCH_CHUNK`` at a time in one engine call each. A chunk whose call fails, or
         takes longer than the timeout, is decided again request by request, so an engine
-        error or timeout stays the decision of the request that caused it. Every decision
-        is logged like a single one.
+        error or timeout stays the decision of the request that caused it. The decisions
+        of the whole batch are logged in one durable write before any is answered.
         """
         if len(raw_items) > MAX_BATCH:
             raise InvalidRequestError(f"a batch holds at most {MAX_BATCH} requests")
@@ -207,11 +231,13 @@ class DecisionService:
             engine = self._engines.current()
         except Exception:  # no engine (database down, no bundle): fail closed
             engine = _UNAVAILABLE
+        pairs: list[tuple[Decision, DecisionLogEntry]] = []
         for start in range(0, len(valid), BATCH_CHUNK):
             chunk = valid[start : start + BATCH_CHUNK]
-            decided = self._decide_chunk(engine, chunk, entry_point, requested_by)
-            for (index, _), decision in zip(chunk, decided, strict=True):
-                answers[index] = BatchItem(decision=decision)
+            pairs += self._decide_chunk(engine, chunk, entry_point, requested_by)
+        finished = self._finish(pairs)
+        for (index, _), decision in zip(valid, finished, strict=True):
+            answers[index] = BatchItem(decision=decision)
         return [
             answer if answer is not None else BatchItem(error="not decided") for answer in answers
         ]
@@ -222,7 +248,7 @@ class DecisionService:
         chunk: list[tuple[int, dict[str, Any]]],
         entry_point: str,
         requested_by: str | None,
-    ) -> list[Decision]:
+    ) -> list[tuple[Decision, DecisionLogEntry]]:
         requests = [request for _, request in chunk]
         evaluations: list[Evaluation] | None = None
         started = time.perf_counter()
@@ -235,13 +261,10 @@ class DecisionService:
         elapsed = time.perf_counter() - started
         runaway = time.thread_time() - cpu_started > self._timeout * len(requests)
         if evaluations is None or runaway:
-            return [
-                self.decide(request, entry_point=entry_point, requested_by=requested_by)
-                for request in requests
-            ]
+            return [self._decide_entry(request, entry_point, requested_by) for request in requests]
         share = elapsed / len(requests)
         path = self._query.removeprefix("data.").replace(".", "/")
-        decisions: list[Decision] = []
+        decisions: list[tuple[Decision, DecisionLogEntry]] = []
         for request, evaluation in zip(requests, evaluations, strict=True):
             decision = self._decision_of(engine, evaluation, new_decision_id())
             entry = DecisionLogEntry(
@@ -253,7 +276,7 @@ class DecisionService:
                 requested_by=requested_by,
                 path=path,
             )
-            decisions.append(self._finish(decision, entry))
+            decisions.append((decision, entry))
         return decisions
 
     def query(
@@ -303,7 +326,7 @@ class DecisionService:
             requested_by=requested_by,
             path=path_query.removeprefix("data").strip(".").replace(".", "/"),
         )
-        if self._finish(summary, entry).failed:
+        if self._finish([(summary, entry)])[0].failed:
             raise EvaluationError(DECISION_LOG_UNAVAILABLE)
         return DataResult(evaluation, decision_id, engine.revision)
 
@@ -344,22 +367,35 @@ class DecisionService:
             failed=True,
         )
 
-    def _finish(self, decision: Decision, entry: DecisionLogEntry) -> Decision:
-        if not self._log(entry):
-            self._metrics.log_queue_full()
-            decision = Decision(
-                allow=False,
-                reasons=[DECISION_LOG_UNAVAILABLE],
-                obligations=[],
-                policy_revision=decision.policy_revision,
-                decision_id=decision.decision_id,
-                failed=True,
-            )
-        self._metrics.decision(entry.entry_point, decision.allow, entry.latency_seconds)
-        return decision
+    def _finish(self, pairs: list[tuple[Decision, DecisionLogEntry]]) -> list[Decision]:
+        """Log the decisions (durably, in one write, unless the logger is async) and count
+        them; the decisions to answer, in order."""
+        logger = self._logger
+        if logger is not None and logger.durable:
+            try:
+                logger.record([entry for _, entry in pairs])
+            except DecisionLogUnavailableError:
+                self._metrics.log_queue_full()
+                raise
+            answered = [decision for decision, _ in pairs]
+        else:
+            answered = [self._finish_async(decision, entry) for decision, entry in pairs]
+        for decision, (_, entry) in zip(answered, pairs, strict=True):
+            self._metrics.decision(entry.entry_point, decision.allow, entry.latency_seconds)
+        return answered
 
-    def _log(self, entry: DecisionLogEntry) -> bool:
-        return True if self._logger is None else self._logger.submit(entry)
+    def _finish_async(self, decision: Decision, entry: DecisionLogEntry) -> Decision:
+        if self._logger is None or self._logger.submit(entry):
+            return decision
+        self._metrics.log_queue_full()
+        return Decision(
+            allow=False,
+            reasons=[DECISION_LOG_UNAVAILABLE],
+            obligations=[],
+            policy_revision=decision.policy_revision,
+            decision_id=decision.decision_id,
+            failed=True,
+        )
 
 
 def _parse_decision(evaluation: Evaluation) -> tuple[bool, list[str], list[dict[str, Any]]] | None:

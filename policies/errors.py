@@ -31,3 +31,21 @@ class InvalidDataPathError(InvalidRequestError):
 
 class EvaluationTimeoutError(EvaluationError):
     """The engine did not answer within the decision deadline."""
+
+
+class DecisionLogUnavailableError(EvaluationError):
+    """A decision's audit event could not be made durable in time: the decision is not
+    answered (HTTP 503 with ``Retry-After``), never acknowledged without its event."""
+
+    def __init__(self, message: str, retry_after_seconds: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+        self.problem_headers = {"Retry-After": str(retry_after_seconds)}
+
+
+class UploadTooLargeError(InvalidRequestError):
+    """An agent upload is larger than accepted (HTTP 413); nothing of it is recorded."""
+
+
+class AgentIdTakenError(PolicyError):
+    """An agent id is already reported by another account (HTTP 409)."""

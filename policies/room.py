@@ -8,15 +8,21 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from audit import AuditRecorder
+from policies.decision_ids import AuditDecisionIds, EventReader, InMemoryDecisionIds
 from policies.decision_log import DecisionLogger, SubstituteCounter
 from policies.decisions import DecisionService, EngineSource
 from policies.engines.port import PolicyEngine
 from policies.lifecycle import BundleService
 from policies.metrics import DecisionMetrics
 from policies.opa.bundle import BundleSigner, build_bundle
+from policies.opa.control import DecisionIdLookup
 from policies.opa.engine import OpaEngine
 from policies.source import load_bundle_dir
 from policies.store import BundleStore
+
+# route permissions whose gate allows are not logged one by one: every call they admit
+# records its own durable decision event (caller, time, outcome); denies are logged
+UNLOGGED_GATE_ALLOWS = frozenset({"decide"})
 
 
 class _OpaSource:
@@ -46,15 +52,18 @@ class PolicyRoom:
     bundles: BundleService
     logger: DecisionLogger
     decisions: DecisionService
+    decision_ids: DecisionIdLookup
     signer: BundleSigner | None = None
     opa: _OpaSource | None = None
     _archives: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def decides_inline(self) -> bool:
-        """True when a decision is CPU work only right now (a loaded embedded engine): the
-        web layer then decides on the event loop instead of hopping to a worker thread."""
-        return self.opa is None and self.bundles.loaded
+        """True when a decision is CPU work only right now (a loaded embedded engine logging
+        asynchronously): the web layer then decides on the event loop instead of hopping to a
+        worker thread. A remote OPA answers over the network, and a durable decision waits
+        for its commit: both stay in the threadpool."""
+        return self.opa is None and not self.logger.durable and self.bundles.loaded
 
     def bundle_archive(self) -> tuple[str, bytes]:
         """(revision, .tar.gz) of the active revision; built once per revision."""
@@ -87,6 +96,8 @@ def build_policy_room(
     signing_keyid: str = "trustplane",
     poll_seconds: float = 2.0,
     log_queue_size: int = 10_000,
+    durable_log: bool = True,
+    log_wait_seconds: float = 5.0,
     metrics: DecisionMetrics | None = None,
     log_metrics: SubstituteCounter | None = None,
     watch: bool = True,
@@ -105,7 +116,13 @@ def build_policy_room(
         default=load_bundle_dir(bundle_dir),
         watch=watch,
     )
-    logger = DecisionLogger(recorder, max_queue=log_queue_size, metrics=log_metrics)
+    logger = DecisionLogger(
+        recorder,
+        durable=durable_log,
+        wait_seconds=log_wait_seconds,
+        max_queue=log_queue_size,
+        metrics=log_metrics,
+    )
     source: EngineSource = bundles
     opa: _OpaSource | None = None
     if engine_kind == "opa":
@@ -121,6 +138,11 @@ def build_policy_room(
         bundles=bundles,
         logger=logger,
         decisions=decisions,
+        decision_ids=(
+            AuditDecisionIds(recorder, window_seconds=log_wait_seconds + 60)
+            if isinstance(recorder, EventReader)
+            else InMemoryDecisionIds(recorder)
+        ),
         signer=signer,
         opa=opa,
     )

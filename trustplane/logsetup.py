@@ -14,6 +14,8 @@ from typing import Any
 
 import structlog
 
+from audit import scrub_text
+
 REDACTED = "[REDACTED]"
 
 SENSITIVE_KEY = re.compile(
@@ -57,6 +59,9 @@ SAFE_KEYS = frozenset(
 
 def redact_value(value: Any) -> Any:
     if isinstance(value, str):
+        # the audit room's personal-data patterns first (PAN with Luhn, Aadhaar with or
+        # without spaces, Indian mobile, email, 20+ digit runs), then secret-looking text
+        value = scrub_text(value, lambda _kind, _found: REDACTED)
         for pattern in SENSITIVE_VALUE_PATTERNS:
             value = pattern.sub(REDACTED, value)
         return value

@@ -118,7 +118,11 @@ class PolicySettings(BaseModel):
     timeout_ms: float = Field(default=50.0, gt=0)
     route_gate: str = Field(default="engine", pattern="^(engine|roles)$")
     poll_seconds: float = Field(default=2.0, gt=0)  # replicas follow the active revision
-    decision_log_queue: int = Field(default=10_000, ge=1)
+    decision_log_queue: int = Field(default=10_000, ge=1)  # async mode only
+    # durable: a decision is answered only once its audit event is durable (ADR 0208);
+    # async: answered at once, events queued in memory (lost on a crash: README)
+    decision_log_mode: str = Field(default="durable", pattern="^(durable|async)$")
+    decision_log_wait_seconds: float = Field(default=5.0, gt=0)  # then 503 + Retry-After
     bundle_signing_key_path: Path | None = None  # PEM (RSA or EC P-256): signs /bundles
     bundle_signing_keyid: str = "trustplane"
 

@@ -138,6 +138,8 @@ class FieldCipher:
         )
         partition = (context.tenant, self.key_name, subject)
         materials = self.cache.reuse(partition) or self._fill(partition, context.tenant, subject)
+        if subject is not None:
+            self._refuse_if_shredded(context.tenant, subject, encrypting=True)
         plaintext = b"s" + value.encode() if type(value) is str else encode_value(value)
         nonce = _urandom(_NONCE_SIZE)
         aad = context.aad
@@ -147,6 +149,17 @@ class FieldCipher:
         sealed = materials.aead.encrypt(nonce, plaintext, materials.header + commitment + aad)
         encoded = _b2a(b"".join((materials.header_tail, commitment, nonce, sealed)))
         return materials.text_prefix + encoded.translate(_URLSAFE).rstrip(b"=\n").decode()
+
+    def _refuse_if_shredded(self, tenant: str, subject_id: str, *, encrypting: bool) -> None:
+        """The database is the source of truth for shredding (issue 14): a subject-keyed
+        operation reads the subject's tombstone, so a shred done by any worker or replica
+        is seen by every other at once, whatever their caches hold (they are evicted here)."""
+        if self.store.tombstone(tenant, subject_id) is None:
+            return
+        self.cache.evict_subject(tenant, subject_id)
+        if encrypting:
+            raise SubjectShreddedError("key destroyed: the data principal was shredded")
+        raise KeyDestroyedError("key destroyed")
 
     def _fill(self, partition: Partition, tenant: str, subject: str | None) -> Materials:
         """The slow path of ``encrypt`` (kept out of it: a lambda there costs every call)."""
@@ -230,6 +243,8 @@ class FieldCipher:
         """Decrypt without authorization or audit: for the vault's own use and tests."""
         env = envelope.parse(ciphertext)
         materials = self.cache.cached_decryption(env.dek_id_bytes) or self._fill_decryption(env)
+        if materials.subject_id is not None:
+            self._refuse_if_shredded(materials.tenant, materials.subject_id, encrypting=False)
         if materials.key_name != env.key_name or env.subject_key != (
             materials.subject_id is not None
         ):

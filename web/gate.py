@@ -45,8 +45,12 @@ DEFAULT_ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "dsr:manage": frozenset({"dpo", "admin"}),
     "subjects:shred": frozenset({"dpo"}),
     "audit:hash": frozenset({"dpo", "security", "admin"}),
-    "dsr:read": frozenset({"dpo", "auditor", "admin"}),
+    "dsr:read": frozenset({"dpo", "auditor", "security", "admin"}),
     "admin:manage": frozenset({"admin"}),
+    "bundles:read": frozenset({"service", "opa-agent", "security", "admin"}),
+    # ingested decision logs and agent status: agents alone (recorded as reported by them)
+    "decision_logs:write": frozenset({"opa-agent"}),
+    "agents:report": frozenset({"opa-agent"}),
 }
 
 

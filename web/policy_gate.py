@@ -15,6 +15,7 @@ from identity import Caller
 from policies import (
     DECISION_LOG_UNAVAILABLE,
     TRUSTPLANE_QUERY,
+    UNLOGGED_GATE_ALLOWS,
     EvaluationError,
     PolicyRoom,
     access_request,
@@ -55,7 +56,12 @@ class PolicyRouteGate:
             caller_subject(caller), action, {"type": resource_type}, {"ip": context.get("ip")}
         )
         decision = self._room.decisions.decide(
-            request, entry_point=ENTRY_POINT, requested_by=REQUESTED_BY, query=TRUSTPLANE_QUERY
+            request,
+            entry_point=ENTRY_POINT,
+            requested_by=REQUESTED_BY,
+            query=TRUSTPLANE_QUERY,
+            # the decision endpoints' own decision event records the call (ADR 0209)
+            log_allow=action not in UNLOGGED_GATE_ALLOWS,
         )
         if decision.failed:
             if DECISION_LOG_UNAVAILABLE in decision.reasons:

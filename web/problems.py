@@ -57,13 +57,16 @@ from identity import (
     UnsupportedGrantTypeError,
 )
 from policies import (
+    AgentIdTakenError,
     BundleError,
+    DecisionLogUnavailableError,
     EvaluationError,
     InvalidDataPathError,
     InvalidRequestError,
     PolicyError,
     PolicyTestFailedError,
     RevisionNotFoundError,
+    UploadTooLargeError,
 )
 from privacy import (
     ConnectorError,
@@ -139,11 +142,16 @@ PROBLEM_MAP: dict[type[BaseException], ProblemKind] = {
     AuditIntegrityError: ProblemKind(500, "audit-integrity", "Audit log integrity failure"),
     AuditError: ProblemKind(500, "audit-error", "Audit error"),
     # policies
+    UploadTooLargeError: ProblemKind(413, "upload-too-large", "Upload too large"),
+    AgentIdTakenError: ProblemKind(409, "agent-id-taken", "Agent id reported by another account"),
     InvalidDataPathError: ProblemKind(400, "invalid-data-path", "Invalid data path"),
     InvalidRequestError: ProblemKind(422, "invalid-decision-request", "Invalid decision request"),
     PolicyTestFailedError: ProblemKind(422, "policy-tests-failed", "Policy tests failed"),
     BundleError: ProblemKind(422, "invalid-bundle", "Invalid policy bundle"),
     RevisionNotFoundError: ProblemKind(404, "not-found", "Not found"),
+    DecisionLogUnavailableError: ProblemKind(
+        503, "decision-log-unavailable", "Decision log unavailable"
+    ),
     EvaluationError: ProblemKind(503, "policy-unavailable", "Policy evaluation failed"),
     PolicyError: ProblemKind(500, "policy-error", "Policy error"),
     # controls

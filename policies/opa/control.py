@@ -1,20 +1,78 @@
-"""OPA control-plane inputs: decision-log uploads (into the audit log) and status reports."""
+"""OPA control-plane inputs: decision-log uploads (into the audit log) and status reports.
+
+Provenance (ADR 0210): what an agent uploads is recorded as *reported by that agent* — type
+``decision_reported``, actor = the uploading account, origin = its address and the request
+id, target = the reported decision id, the claims (masked) under ``details.reported`` —
+never as a first-hand decision of the claimed subject. A reported ``decision_id`` that the
+log already holds (a first-hand decision, or an earlier report) is refused for that entry;
+a malformed or oversized upload is refused whole.
+"""
 
 from __future__ import annotations
 
 import json
 import zlib
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from audit import AuditEventIn, AuditRecorder, Outcome
-from policies.decision_log import DecisionLogEntry, audit_event
+from audit import (
+    Actor,
+    AuditEventIn,
+    AuditRecorder,
+    EventType,
+    Origin,
+    Outcome,
+    Target,
+    scrub_strings,
+)
+from policies.decision_ids import REPORTED_TARGET_TYPE
+from policies.decision_log import DecisionLogEntry, audit_event, ephemeral_hasher
 from policies.engines.port import PolicyEngine
-from policies.errors import InvalidRequestError
+from policies.errors import AgentIdTakenError, InvalidRequestError, UploadTooLargeError
+from policies.log_fields import Hasher, scrub
 from policies.models import Decision
 from policies.store import BundleStore
 
+MAX_UPLOAD_BYTES = 4 * 1024 * 1024  # as sent (gzip or not)
 MAX_DECOMPRESSED_BYTES = 16 * 1024 * 1024
 MAX_EVENTS = 10_000
+MAX_DECISION_ID_CHARS = 128
+
+
+@dataclass(frozen=True)
+class Uploader:
+    """Who sent an upload, as authenticated by trustplane (not as the upload claims)."""
+
+    account_id: str
+    kind: str
+    roles: tuple[str, ...] = ()
+    ip: str | None = None
+    request_id: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "account_id": self.account_id,
+            "kind": self.kind,
+            "roles": list(self.roles),
+            "ip": self.ip,
+            "request_id": self.request_id,
+        }
+
+
+class DecisionIdLookup(Protocol):
+    def existing(self, decision_ids: Sequence[str]) -> set[str]:
+        """The ids among ``decision_ids`` that the audit log already holds."""
+        ...
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    recorded: list[str] = field(default_factory=list)
+    refused: list[dict[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"recorded": len(self.recorded), "refused": self.refused}
 
 
 def decode_upload(body: bytes, content_encoding: str | None) -> Any:
@@ -58,10 +116,14 @@ def _revision(event: dict[str, Any]) -> str:
     return str(event.get("revision") or "unknown")
 
 
-def opa_event_to_audit(event: dict[str, Any], engine: PolicyEngine | None) -> AuditEventIn:
-    decision_id = event.get("decision_id")
-    if not isinstance(decision_id, str) or not decision_id:
-        raise InvalidRequestError("every decision-log event needs a decision_id")
+def opa_event_to_audit(
+    event: dict[str, Any],
+    engine: PolicyEngine | None,
+    uploader: Uploader,
+    hasher: Hasher | None = None,
+) -> AuditEventIn:
+    """The ``decision_reported`` event for one uploaded OPA decision-log entry."""
+    decision_id = event["decision_id"]
     input_document = event.get("input") if isinstance(event.get("input"), dict) else {}
     assert isinstance(input_document, dict)
     allow, reasons, obligations = _allow_and_reasons(event.get("result"))
@@ -83,10 +145,23 @@ def opa_event_to_audit(event: dict[str, Any], engine: PolicyEngine | None) -> Au
             "agent_masked": event.get("masked") or [],
         },
     )
-    audited = audit_event(entry)
-    if not allow:
-        return audited.model_copy(update={"outcome": Outcome.FAILURE})
-    return audited
+    hasher = hasher or ephemeral_hasher()
+    claimed = audit_event(entry, None, hasher)  # masked and pseudonymized like a first-hand one
+    reported = {key: value for key, value in claimed.details.items() if key != "entry_point"}
+    reported["actor"] = claimed.actor.model_dump(mode="json")
+    reported["target"] = claimed.target.model_dump(mode="json")
+    return AuditEventIn(
+        type=EventType.DECISION_REPORTED,
+        outcome=Outcome.SUCCESS,  # the report was received; the claimed outcome is reported
+        actor=Actor(id=uploader.account_id, kind=uploader.kind, roles=uploader.roles),
+        origin=Origin(
+            ip=uploader.ip,
+            request_id=uploader.request_id,
+            service=scrub(f"opa-agent:{agent}", hasher),
+        ),
+        target=Target(type=REPORTED_TARGET_TYPE, id=decision_id),
+        details={"entry_point": "opa-decision-log", "reported": reported},
+    )
 
 
 def _latency(event: dict[str, Any]) -> float:
@@ -98,29 +173,73 @@ def _latency(event: dict[str, Any]) -> float:
     return 0.0
 
 
+def _validated_upload(body: bytes, content_encoding: str | None) -> list[dict[str, Any]]:
+    """The upload's entries, or ``InvalidRequestError`` for the whole upload."""
+    if len(body) > MAX_UPLOAD_BYTES:
+        raise UploadTooLargeError(f"a decision-log upload holds at most {MAX_UPLOAD_BYTES} bytes")
+    events = decode_upload(body, content_encoding)
+    if not isinstance(events, list):
+        raise InvalidRequestError("a decision-log upload is a JSON array of events")
+    if len(events) > MAX_EVENTS:
+        raise UploadTooLargeError(f"at most {MAX_EVENTS} events per upload")
+    seen: set[str] = set()
+    for index, event in enumerate(events):
+        if not isinstance(event, dict):
+            raise InvalidRequestError(f"event {index} is not a JSON object")
+        decision_id = event.get("decision_id")
+        if (
+            not isinstance(decision_id, str)
+            or not decision_id
+            or len(decision_id) > MAX_DECISION_ID_CHARS
+            or not decision_id.isprintable()
+        ):
+            raise InvalidRequestError(f"event {index} needs a decision_id (1-128 printable)")
+        if decision_id in seen:
+            raise InvalidRequestError(f"event {index} repeats a decision_id of this upload")
+        seen.add(decision_id)
+        for key in ("input", "labels", "bundles", "metrics"):
+            if key in event and event[key] is not None and not isinstance(event[key], dict):
+                raise InvalidRequestError(f"event {index}: {key} must be a JSON object")
+    return events
+
+
 def ingest_decision_logs(
     body: bytes,
     content_encoding: str | None,
     *,
     recorder: AuditRecorder,
     engine: PolicyEngine | None,
-) -> int:
-    """Record an OPA decision-log upload (a JSON array of events); returns how many."""
-    events = decode_upload(body, content_encoding)
-    if not isinstance(events, list):
-        raise InvalidRequestError("a decision-log upload is a JSON array of events")
-    if len(events) > MAX_EVENTS:
-        raise InvalidRequestError(f"at most {MAX_EVENTS} events per upload")
-    if not all(isinstance(event, dict) for event in events):
-        raise InvalidRequestError("every decision-log event is a JSON object")
-    audited = [opa_event_to_audit(event, engine) for event in events]
+    uploader: Uploader,
+    known: DecisionIdLookup,
+    hasher: Hasher | None = None,
+) -> IngestReport:
+    """Record an OPA decision-log upload (a JSON array of events) as reported by
+    ``uploader``; entries whose decision id the log already holds are refused."""
+    events = _validated_upload(body, content_encoding)
+    existing = known.existing([event["decision_id"] for event in events])
+    report = IngestReport()
+    audited: list[AuditEventIn] = []
+    for event in events:
+        decision_id = event["decision_id"]
+        if decision_id in existing:
+            report.refused.append(
+                {"decision_id": decision_id, "reason": "decision_id already in the audit log"}
+            )
+            continue
+        audited.append(opa_event_to_audit(event, engine, uploader, hasher))
+        report.recorded.append(decision_id)
     if audited:
         recorder.record_many(audited)
-    return len(audited)
+    return report
 
 
-def record_status(body: bytes, content_encoding: str | None, *, store: BundleStore) -> str:
-    """Store an OPA status report under its ``labels.id``; returns the agent id."""
+def record_status(
+    body: bytes, content_encoding: str | None, *, store: BundleStore, uploader: Uploader
+) -> str:
+    """Store an OPA status report under its ``labels.id`` with who reported it (``reported_by``);
+    an agent id another account reported first is refused. Returns the agent id."""
+    if len(body) > MAX_UPLOAD_BYTES:
+        raise UploadTooLargeError(f"a status report holds at most {MAX_UPLOAD_BYTES} bytes")
     report = decode_upload(body, content_encoding)
     if not isinstance(report, dict):
         raise InvalidRequestError("a status report is a JSON object")
@@ -135,5 +254,16 @@ def record_status(body: bytes, content_encoding: str | None, *, store: BundleSto
             if isinstance(info, dict) and isinstance(info.get("active_revision"), str):
                 active = str(info["active_revision"])
                 break
-    store.record_agent_status(agent_id, active, report)
+    previous = next((a for a in store.agents() if a.agent_id == agent_id), None)
+    if previous is not None:
+        owner = previous.status.get("reported_by", {}).get("account_id")
+        if owner is not None and owner != uploader.account_id:
+            raise AgentIdTakenError(f"agent id {agent_id!r} reports from another account")
+    # a status report is free-form: personal-data patterns never reach the store in clear
+    stored = scrub_strings(
+        {key: value for key, value in report.items() if key != "reported_by"},
+        lambda kind, _found: f"[redacted:{kind}]",
+    )
+    stored["reported_by"] = uploader.as_dict()
+    store.record_agent_status(agent_id, active, stored)
     return agent_id

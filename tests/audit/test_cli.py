@@ -88,6 +88,18 @@ def test_verify_checkpoint_and_public_key(env: Env) -> None:
     code, out = invoke("audit", "verify")
     assert code == 0, out
     assert "audit log verifies" in out
+    code, out = invoke("audit", "verify", "--witness")  # the local archive dir by default
+    assert code == 0, out
+    assert "audit log verifies" in out
+
+
+def test_verify_reports_an_edited_filter_column(env: Env) -> None:
+    env.seed(20)
+    tamper(env.engine, "UPDATE audit_event SET actor_id = 'nobody' WHERE seq = 7")
+    code, out = invoke("audit", "verify", "--workers", "1")
+    assert code == 1
+    assert "filter column actor_id" in out
+    assert "first bad index: 7" in out
 
 
 @pytest.mark.parametrize("workers", ["1", "3"])

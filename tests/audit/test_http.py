@@ -23,6 +23,7 @@ from audit import Actor, AuditEventIn, AuditLog, EventFilter, EventType, Target
 from identity import AuthenticationError, Caller, IdentityService
 from identity.tables import IdentityServiceAccount
 from tests.audit import reference
+from tests.audit.conftest import tamper
 from tests.callers import ADMIN_NETWORK_CLIENT, admin, auditor, service, user
 from trustplane.app import create_app
 from trustplane.container import Container, build_container
@@ -320,11 +321,12 @@ def test_a_closed_log_fails_admin_actions_decrypts_and_reads_closed(harness: Har
         json={"name": "etl-runner", "roles": ["service"]},
         headers=auth("admin"),
     )
-    body = assert_problem(created, 503, "audit-unavailable")
+    # the route gate's own durable decision is refused first (ADR 0208)
+    body = assert_problem(created, 503, "decision-log-unavailable")
     assert "client_secret" not in body
     assert _service_accounts(harness.container) == before
     refused = harness.client.post("/v1/fields/decrypt", json=decrypt, headers=auth("service"))
-    assert_problem(refused, 503, "audit-unavailable")
+    assert_problem(refused, 503, "decision-log-unavailable")
     assert "ABCDE1234F" not in refused.text
     assert_problem(harness.client.get("/v1/audit/events", headers=auth("auditor")), 503)
     hashed = harness.client.post("/v1/audit/hash", json={"value": 1}, headers=auth("security"))
@@ -360,7 +362,31 @@ def test_a_locked_log_fails_admin_actions_closed(harness: Harness, tmp_path: Pat
             json={"name": "etl-runner", "roles": ["service"]},
             headers=auth("admin"),
         )
-        assert_problem(created, 503, "audit-unavailable")
+        assert_problem(created, 503, "decision-log-unavailable")
     assert _service_accounts(harness.container) == before
     ready = harness.client.get("/readyz")
     assert ready.status_code == 200, ready.text
+
+
+def test_a_checkpoint_request_over_a_forged_tail_is_refused(harness: Harness) -> None:
+    """Event bytes rewritten after the last checkpoint (tree rows left alone): the head
+    still matches its signature, but the re-hash before signing does not (ADR 0107)."""
+    seed(harness.log, 6)
+    client = harness.client
+    assert client.post("/v1/audit/checkpoint", headers=auth("security")).status_code == 200
+    seed(harness.log, 6)
+    size = harness.log.tree_size()
+    engine = harness.log.store.engine
+    with engine.connect() as conn:
+        data = bytes(
+            conn.execute(
+                text("SELECT canonical FROM audit_event WHERE seq = :s"), {"s": size - 2}
+            ).scalar_one()
+        )
+    forged = data.replace(b'"outcome":"success"', b'"outcome":"failure"')
+    assert forged != data
+    tamper(engine, "UPDATE audit_event SET canonical = :c WHERE seq = :s", c=forged, s=size - 2)
+    refused = client.post("/v1/audit/checkpoint", headers=auth("admin"))
+    assert_problem(refused, 500, "audit-integrity")
+    assert harness.log.latest_checkpoint() is not None
+    assert harness.log.latest_checkpoint().tree_size < size  # type: ignore[union-attr]

@@ -159,10 +159,18 @@ def test_truncated_log_with_its_checkpoints_is_caught_by_a_trusted_copy(
         "DELETE FROM audit_checkpoint WHERE tree_size >= 25",
     )
     rebuild_tree(engine, 25)
-    assert filled.verify().ok  # locally consistent...
+    local = filled.verify()  # locally consistent rows, but the signed tree head says 30
+    assert not local.ok
+    assert local.first_bad_index == 25
+    # an attacker who also drops the signed head leaves an unsigned tail after checkpoint 21
+    tamper(engine, "UPDATE audit_head SET signed_head = NULL")
+    unsigned = filled.verify()
+    assert not unsigned.ok
+    assert unsigned.first_bad_index == 21
+    assert any("unsigned tail" in problem for problem in unsigned.problems)
     report = filled.verify(trusted=[outside.note])
     assert not report.ok
-    assert report.first_bad_index == 25
+    assert any("truncated" in problem for problem in report.problems)
 
 
 def test_forged_checkpoint(filled: AuditLog, engine: Engine) -> None:
@@ -194,7 +202,8 @@ def test_wrong_key(filled: AuditLog, engine: Engine) -> None:
     other = NoteSigner(ORIGIN, Ed25519PrivateKey.generate()).verifier
     report = verify_log(AuditStore(engine), other, ORIGIN)
     assert not report.ok
-    assert len(report.problems) == 4
+    assert len(report.problems) == 5  # four checkpoints and the signed tree head
+    assert report.first_bad_index == 0
     bad_trusted = verify_log(AuditStore(engine), filled.verifier, ORIGIN, trusted=["junk"])
     assert not bad_trusted.ok
 

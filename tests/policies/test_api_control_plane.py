@@ -9,6 +9,7 @@ import json
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import jwt
 import pytest
@@ -16,9 +17,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy.engine import Engine
 
+from audit import SYSTEM_ACTOR, EventFilter, EventType, LoggedEvent
 from policies import RegorusEngine, files_from_bundle
+from policies.opa.control import MAX_EVENTS
 from tests.policies.corpus import CASES
-from tests.policies.harness import Api, running_api, settings_for
+from tests.policies.harness import Api, running_api, settings_for, token_for
 from trustplane.demo.policies import with_admin_cidrs
 
 
@@ -117,49 +120,155 @@ def test_signed_bundle(tmp_path: Path, engine: Engine) -> None:
         jwt.decode(token, other_pem, algorithms=["ES256"])
 
 
-def test_opa_decision_log_upload_lands_in_audit(api: Api) -> None:
-    revision = api.room.bundles.active_revision
-    events = [
+def agent_token(api: Api, name: str = "sidecar") -> str:
+    account = api.identity.create_service_account(name, ["opa-agent"], SYSTEM_ACTOR)
+    return token_for(api.client, account.client_id, account.client_secret)
+
+
+def upload(api: Api, events: list[dict[str, Any]], token: str) -> Any:
+    body = gzip.compress(json.dumps(events).encode())
+    return api.client.post(
+        "/logs", content=body, headers={**api.auth(token), "Content-Encoding": "gzip"}
+    )
+
+
+def opa_events(api: Api, prefix: str, count: int = 5) -> list[dict[str, Any]]:
+    return [
         {
-            "decision_id": f"opa-{index}",
+            "decision_id": f"{prefix}-{index}",
             "path": "finsolve/authz/decision",
             "input": case.request,
             "result": {"allow": case.allow, "reasons": [], "obligations": []},
             "labels": {"id": "sidecar-payments-1", "version": "1.0.0"},
-            "bundles": {"finsolve": {"revision": revision}},
+            "bundles": {"finsolve": {"revision": api.room.bundles.active_revision}},
             "timestamp": "2026-11-25T10:00:00Z",
             "metrics": {"timer_rego_query_eval_ns": 120000},
         }
-        for index, case in enumerate(CASES[:5])
+        for index, case in enumerate(CASES[:count])
     ]
-    body = gzip.compress(json.dumps(events).encode())
-    response = api.client.post(
-        "/logs", content=body, headers={**api.auth(), "Content-Encoding": "gzip"}
-    )
-    assert response.status_code == 204, response.text
-    logged = {e.details["decision_id"]: e for e in api.decision_events()}
-    for index, case in enumerate(CASES[:5]):
-        event = logged[f"opa-{index}"]
-        assert event.details["entry_point"] == "opa-decision-log"
-        assert event.details["allow"] is case.allow
-        assert event.details["agent_id"] == "sidecar-payments-1"
-        assert event.details["policy_revision"] == revision
-    for bad in (b"\x1f\x8bnot gzip", gzip.compress(b'{"not": "an array"}')):
-        rejected = api.client.post("/logs", content=bad, headers=api.auth())
-        assert rejected.status_code in (400, 422)
-        assert rejected.headers["content-type"].startswith("application/problem+json")
-    assert api.client.post("/logs", content=body, headers=api.auth("as-dpo")).status_code == 403
 
 
-def test_status_reports_show_per_agent(api: Api) -> None:
+def reported_events(api: Api) -> dict[str, LoggedEvent]:
+    page = api.audit.events(EventFilter(type=EventType.DECISION_REPORTED), limit=1000)
+    return {event.document["target"]["id"]: event for event in page.events}
+
+
+def test_opa_decision_log_upload_is_recorded_as_reported_by_the_agent(api: Api) -> None:
+    token = agent_token(api)
+    agent_id = api.identity.authenticate_bearer(token).id
     revision = api.room.bundles.active_revision
+    response = upload(api, opa_events(api, "opa"), token)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"recorded": 5, "refused": []}
+    reported = reported_events(api)
+    first_hand = {e.details["decision_id"] for e in api.decision_events()}
+    for index, case in enumerate(CASES[:5]):
+        document = reported[f"opa-{index}"].document
+        assert f"opa-{index}" not in first_hand  # never a first-hand decision event
+        assert document["actor"]["id"] == agent_id  # the uploader, not the claimed subject
+        assert document["actor"]["roles"] == ["opa-agent"]
+        assert document["origin"]["ip"].startswith("hmac-sha256:")  # the address, keyed HMAC
+        assert document["origin"]["request_id"] == response.headers["x-request-id"]
+        assert document["origin"]["service"] == "opa-agent:sidecar-payments-1"
+        claims = document["details"]["reported"]
+        assert claims["allow"] is case.allow
+        assert claims["actor"]["id"] == api.audit.hash_value(case.request["subject"]["id"])
+        assert claims["agent_id"] == "sidecar-payments-1"
+        assert claims["policy_revision"] == revision
+        assert "ip" not in claims["input"].get("context", {})  # masked like any decision
+
+
+def test_only_agent_accounts_may_upload_logs_and_status(api: Api) -> None:
+    """The attack of issue 14: an account that should not, claiming an admin's allow."""
+    forged = [
+        {
+            "decision_id": "forged-1",
+            "input": {"subject": {"id": "admin@finsolve.example", "roles": ["admin"]}},
+            "result": {"allow": True},
+        }
+    ]
+    for token in (None, "as-dpo", "as-security", "as-auditor", "as-admin"):
+        refused = upload(api, forged, token)  # type: ignore[arg-type]
+        assert refused.status_code == 403, (token, refused.text)
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        status = api.client.post(
+            "/status", content=b'{"labels": {"id": "x"}}', headers=api.auth(token)
+        )
+        assert status.status_code == 403
+    assert "forged-1" not in reported_events(api)
+    # an agent account cannot decide or decrypt with its credentials
+    decide = api.post("/v1/authorize", CASES[0].request, token=agent_token(api))
+    assert decide.status_code == 403
+
+
+def test_a_decision_id_already_in_the_log_is_refused_for_that_entry(api: Api) -> None:
+    token = agent_token(api)
+    real = api.post("/v1/authorize", CASES[0].request).json()["decision_id"]
+    batch_ids = [
+        d["decision_id"]
+        for d in api.post("/v1/authorize/batch", {"requests": [CASES[1].request]}).json()[
+            "decisions"
+        ]
+    ]
+    assert upload(api, opa_events(api, "early", 1), token).json()["recorded"] == 1
+    events = opa_events(api, "fresh", 2)
+    replayed = [
+        {**events[0], "decision_id": real},
+        {**events[0], "decision_id": batch_ids[0]},
+        {**events[0], "decision_id": "early-0"},
+    ]
+    response = upload(api, [*replayed, events[1]], token)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["recorded"] == 1
+    assert {r["decision_id"] for r in body["refused"]} == {real, batch_ids[0], "early-0"}
+    reported = reported_events(api)
+    assert "fresh-1" in reported
+    assert real not in reported
+    assert batch_ids[0] not in reported
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        b"\x1f\x8bnot gzip",
+        gzip.compress(b'{"not": "an array"}'),
+        json.dumps([{"decision_id": "ok-1"}, {"no_id": True}]).encode(),
+        json.dumps([{"decision_id": "dup"}, {"decision_id": "dup"}]).encode(),
+        json.dumps([{"decision_id": "ok-2"}, "not an object"]).encode(),
+        json.dumps([{"decision_id": "ok-3", "input": "not an object"}]).encode(),
+        json.dumps([{"decision_id": "x" * 129}]).encode(),
+    ],
+)
+def test_malformed_uploads_are_refused_whole(api: Api, bad: bytes) -> None:
+    token = agent_token(api)
+    rejected = api.client.post("/logs", content=bad, headers=api.auth(token))
+    assert rejected.status_code in (400, 422), rejected.text
+    assert rejected.headers["content-type"].startswith("application/problem+json")
+    assert not reported_events(api)  # nothing of it recorded
+
+
+def test_oversized_upload_is_refused_with_413(api: Api) -> None:
+    token = agent_token(api)
+    events = [{"decision_id": f"big-{i}"} for i in range(MAX_EVENTS + 1)]
+    rejected = upload(api, events, token)
+    assert rejected.status_code == 413, rejected.text
+    assert rejected.headers["content-type"].startswith("application/problem+json")
+    assert not reported_events(api)
+
+
+def test_status_reports_show_per_agent_with_their_reporter(api: Api) -> None:
+    revision = api.room.bundles.active_revision
+    token = agent_token(api)
+    account = api.identity.authenticate_bearer(token).id
     for agent, encode in (("sidecar-a", True), ("sidecar-b", False)):
         report = {
             "labels": {"id": agent, "version": "1.0.0"},
             "bundles": {"finsolve": {"name": "finsolve", "active_revision": revision}},
+            "reported_by": {"account_id": "someone-else"},  # a claim, overwritten
         }
         raw = json.dumps(report).encode()
-        headers = api.auth()
+        headers = api.auth(token)
         if encode:
             raw = gzip.compress(raw)
             headers["Content-Encoding"] = "gzip"
@@ -168,5 +277,14 @@ def test_status_reports_show_per_agent(api: Api) -> None:
     by_id = {agent["agent_id"]: agent for agent in listed["agents"]}
     assert set(by_id) == {"sidecar-a", "sidecar-b"}
     assert by_id["sidecar-a"]["active_revision"] == revision
-    bad = api.client.post("/status", content=b'{"labels": {}}', headers=api.auth())
+    assert by_id["sidecar-a"]["status"]["reported_by"]["account_id"] == account
+    bad = api.client.post("/status", content=b'{"labels": {}}', headers=api.auth(token))
     assert bad.status_code in (400, 422)
+    # another agent account cannot report as sidecar-a
+    other = api.client.post(
+        "/status",
+        content=b'{"labels": {"id": "sidecar-a"}}',
+        headers=api.auth(agent_token(api, "other-sidecar")),
+    )
+    assert other.status_code == 409
+    assert other.headers["content-type"].startswith("application/problem+json")

@@ -57,8 +57,33 @@ def audit_log_down(api: Api, data_dir: Path) -> Iterator[None]:
             conn.rollback()
 
 
+def test_durable_log_down_answers_503_with_retry_after(tmp_path: Path, engine: Engine) -> None:
+    """The default (durable) mode: while the log cannot confirm, no decision is answered."""
+    settings = settings_for(tmp_path, decision_log_wait_seconds=0.3)
+    with running_api(settings, engine) as api:
+        allow_case = next(c for c in CASES if c.allow)
+        before = {event.details["decision_id"] for event in api.decision_events()}
+        with audit_log_down(api, tmp_path):
+            answers = [
+                api.post("/v1/authorize", allow_case.request),
+                api.post("/v1/authorize/batch", {"requests": [allow_case.request] * 3}),
+                api.post("/v1/data/finsolve/authz/decision", {"input": allow_case.request}),
+            ]
+            for answer in answers:
+                assert answer.status_code == 503, answer.text
+                assert answer.headers["content-type"].startswith("application/problem+json")
+                assert int(answer.headers["Retry-After"]) >= 1
+                assert answer.json()["type"].endswith("/decision-log-unavailable")
+                assert "decision_id" not in answer.text
+        again = api.post("/v1/authorize", allow_case.request).json()
+        assert again["allow"] is True
+        logged = {event.details["decision_id"] for event in api.decision_events()} - before
+        assert again["decision_id"] in logged
+
+
 def test_full_decision_log_queue_fails_closed_with_metric(tmp_path: Path, engine: Engine) -> None:
-    settings = settings_for(tmp_path, decision_log_queue=2)
+    """The explicit async mode (a loss window on a crash, README): a full queue denies."""
+    settings = settings_for(tmp_path, decision_log_queue=2, decision_log_mode="async")
     settings = settings.model_copy(  # a locked log answers "unavailable" quickly
         update={"audit": settings.audit.model_copy(update={"record_timeout_seconds": 0.5})}
     )
@@ -110,8 +135,18 @@ def test_two_app_instances_on_one_postgres_follow_push_and_rollback(
     postgres: Postgres, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = postgres.create_database()
-    first = settings_for(tmp_path / "a").model_copy(update={"database_url": url})
-    second = settings_for(tmp_path / "b").model_copy(update={"database_url": url})
+    # replicas of one log share its signing and HMAC keys (ADR 0107: a head signed by
+    # another key is refused, never silently extended)
+    keys = {"signing_key_path": tmp_path / "audit-signing.key", "hmac_key_path": tmp_path / "hmac"}
+    replicas = []
+    for name in ("a", "b"):
+        base = settings_for(tmp_path / name)
+        replicas.append(
+            base.model_copy(
+                update={"database_url": url, "audit": base.audit.model_copy(update=keys)}
+            )
+        )
+    first, second = replicas
     request = next(c for c in CASES if c.allow).request
     with running_api(first) as one, running_api(second, account="domain-svc-2") as two:
         shipped = one.room.bundles.active_revision
@@ -125,6 +160,8 @@ def test_two_app_instances_on_one_postgres_follow_push_and_rollback(
         (bundle / "data.json").write_text(json.dumps(derived.data))
         monkeypatch.setenv("TRUSTPLANE_DATABASE_URL", url)
         monkeypatch.setenv("TRUSTPLANE_DATA_DIR", str(tmp_path / "cli"))
+        monkeypatch.setenv("TRUSTPLANE_AUDIT__SIGNING_KEY_PATH", str(keys["signing_key_path"]))
+        monkeypatch.setenv("TRUSTPLANE_AUDIT__HMAC_KEY_PATH", str(keys["hmac_key_path"]))
         pushed = CliRunner().invoke(cli, ["policy", "push", str(bundle), "--actor", "u-admin"])
         assert pushed.exit_code == 0, pushed.output
         revision = derived.revision
@@ -219,8 +256,13 @@ def test_every_router_permission_is_granted_and_matches_the_role_gate() -> None:
 
     used = router_permissions()
     assert {"admin:manage", "fields:decrypt", "subjects:shred", "evidence:read", "decide"} <= used
+    agent_only = {"decision_logs:write", "agents:report"}  # agents alone (ADR 0210)
     for permission in used | set(DEFAULT_ROLE_PERMISSIONS) | {"audit:hash"}:
         granted = admitted(permission)
+        if permission in agent_only:
+            assert granted == set(), permission  # no role of this table, admin included
+            assert DEFAULT_ROLE_PERMISSIONS[permission] == {"opa-agent"}
+            continue
         if permission == "subjects:shred":  # a human act: the DPO only, no admin wildcard
             assert granted == {"dpo"}
             continue
@@ -228,7 +270,7 @@ def test_every_router_permission_is_granted_and_matches_the_role_gate() -> None:
         if permission not in {"admin:manage", "policy:manage"}:
             assert granted - {"admin"}, f"only admin holds {permission}"
         if permission in DEFAULT_ROLE_PERMISSIONS:
-            assert granted == set(DEFAULT_ROLE_PERMISSIONS[permission]), permission
+            assert granted == set(DEFAULT_ROLE_PERMISSIONS[permission]) - {"opa-agent"}
     assert admitted("dsr:manage") == {"dpo", "admin"}
 
 

@@ -66,14 +66,16 @@ def test_every_decision_is_logged_with_masked_input(
     assert second.outcome is Outcome.FAILURE
     assert first.details["decision_id"] == allow.decision_id
     assert second.details["decision_id"] == deny.decision_id
-    assert first.actor.id == "u-7"
+    hashed = decision_logger.hasher  # ids of people are keyed HMACs (ADR 0211)
+    assert first.actor.id == hashed("u-7")
     assert first.target.type == "customer_profile"
-    assert first.target.id == "c-9"
+    assert first.target.id == hashed("c-9")
     assert first.origin.service == "svc-support"
     assert first.details["policy_revision"] == ENGINE.revision
     assert first.details["latency_ms"] >= 0
     assert "ip" not in first.details["input"]["context"]
-    assert first.details["input"]["context"]["ticket_customer_id"] == "c-9"
+    assert first.details["input"]["context"]["ticket_customer_id"] == hashed("c-9")
+    assert first.details["input"]["subject"]["roles"] == ["support_agent"]
     assert "/input/context/ip" in first.details["erased"]
     assert "justification" not in second.details["input"]["context"]
     assert second.details["reasons"] == deny.reasons
@@ -126,9 +128,10 @@ def test_deny_without_reasons_gets_one(decision_logger: DecisionLogger) -> None:
 
 
 def test_full_log_queue_fails_closed_and_never_drops(metrics: CountingMetrics) -> None:
+    """The explicit async mode: a full queue fails the decision closed."""
     audit_log = InMemoryAuditLog()
     audit_log.fail = True
-    logger = DecisionLogger(audit_log, max_queue=1, batch_size=1, retry_seconds=0.01)
+    logger = DecisionLogger(audit_log, durable=False, max_queue=1, batch_size=1, retry_seconds=0.01)
     service = DecisionService(StaticEngineSource(ENGINE), logger, metrics=metrics)
     decisions = [service.decide(req(CUSTOMER, "read", profile())) for _ in range(4)]
     refused = [d for d in decisions if d.reasons == [DECISION_LOG_UNAVAILABLE]]
@@ -195,5 +198,7 @@ def test_logger_restarts_after_close(audit_log: InMemoryAuditLog) -> None:
     logger.close()
     service.decide({"subject": {"id": "b", "type": "user"}})
     assert logger.flush(5)
-    assert [e.actor.id for e in audit_log.events if e.type == EventType.DECISION] == ["a", "b"]
+    hashed = logger.hasher
+    logged = [e.actor.id for e in audit_log.events if e.type == EventType.DECISION]
+    assert logged == [hashed("a"), hashed("b")]
     logger.close()

@@ -16,8 +16,22 @@ from web.policy_gate import PolicyRouteGate
 from web.routers.policies import decided
 
 
-def test_the_embedded_engine_decides_inline_once_loaded(engine: Engine) -> None:
+def test_durable_decisions_never_run_on_the_event_loop(engine: Engine) -> None:
+    """A durable decision waits for its commit (ADR 0208): always in the threadpool."""
     room = build_policy_room(engine, InMemoryAuditLog(), watch=False)
+    gate = PolicyRouteGate(room)
+    try:
+        room.decisions.decide(CASES[0].request)
+        assert room.bundles.loaded
+        assert not room.decides_inline
+        assert gate.blocking
+    finally:
+        room.close()
+
+
+def test_the_embedded_engine_decides_inline_once_loaded(engine: Engine) -> None:
+    """Async decision logging (explicit setting): CPU work only, on the event loop."""
+    room = build_policy_room(engine, InMemoryAuditLog(), watch=False, durable_log=False)
     gate = PolicyRouteGate(room)
     try:
         assert not room.decides_inline  # the first decision reads the store and compiles

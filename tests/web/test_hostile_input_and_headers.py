@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from audit import SYSTEM_ACTOR
 from tests.web.realapp import PROBLEM, RealApp, build_real_app
 from trustplane.db import make_engine
 from trustplane.migrations.runner import upgrade
@@ -64,7 +65,8 @@ def test_json_nested_beyond_the_parser_is_a_422_not_a_500(
     """Even on a route that parses its own body (OPA's gzip decision-log upload)."""
     import gzip
 
-    bearer = real.bearer(client, real.service)
+    agent = real.identity.create_service_account("opa-sidecar", ["opa-agent"], SYSTEM_ACTOR)
+    bearer = real.bearer(client, agent)
     deep = gzip.compress(b"[" * 100_000 + b"]" * 100_000)
     response = client.post(
         "/logs",

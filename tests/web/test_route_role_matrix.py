@@ -33,7 +33,7 @@ from trustplane.db import make_engine
 from trustplane.migrations.runner import upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
-ROLES = ("service", "dpo", "auditor", "security", "admin")
+ROLES = ("service", "opa-agent", "dpo", "auditor", "security", "admin")
 PUBLIC = {
     ("get", "/healthz"),
     ("get", "/readyz"),
@@ -94,8 +94,8 @@ def expected_permissions(who: Who, table: dict[str, set[str]]) -> set[str]:
     """What the access model grants this caller (its role's row, minus unmet conditions)."""
     if who.role is None or who.expired:
         return set()
-    if who.role == "service" and who.kind != "service":
-        return set()  # a user never holds "service"
+    if who.role in {"service", "opa-agent"} and who.kind != "service":
+        return set()  # a user never holds "service" nor an agent role
     if who.role == "admin" and who.kind != "user":
         return set()  # rule 9: a client-credentials token carries no MFA
     granted = set(table[who.role])

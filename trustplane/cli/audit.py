@@ -75,10 +75,16 @@ def verify(
         int | None,
         typer.Option("--workers", min=1, help="Processes re-hashing in parallel; default: CPUs"),
     ] = None,
+    witness: Annotated[
+        bool,
+        typer.Option("--witness", help="Also trust every checkpoint the witness (S3) holds"),
+    ] = False,
 ) -> None:
     """Re-hash every event, rebuild the tree, check every checkpoint's signature."""
     notes = [path.read_text() for path in trusted or []]
     with opened_log() as log:
+        if witness:
+            notes += log.witness_notes()
         report = log.verify(notes, workers=workers)
     if report.ok:
         typer.echo(

@@ -37,6 +37,8 @@ def build_policies(
         signing_keyid=policy.bundle_signing_keyid,
         poll_seconds=policy.poll_seconds,
         log_queue_size=policy.decision_log_queue,
+        durable_log=policy.decision_log_mode == "durable",
+        log_wait_seconds=policy.decision_log_wait_seconds,
         metrics=metrics,
         log_metrics=log_metrics,
     )

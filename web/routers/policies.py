@@ -9,21 +9,24 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from identity import Caller
 from policies import (
     MAX_BATCH,
     POLICY_EVALUATION_FAILED,
     AuthorizationRequest,
+    DecisionLogUnavailableError,
     DecisionOut,
     EvaluationError,
     PolicyRoom,
     RevisionNotFoundError,
+    Uploader,
     query_for_path,
 )
 from policies.authzen import decide_one, evaluate_many
 from policies.opa.control import ingest_decision_logs, record_status
-from web.deps import PolicyRoomDep, require, run_short
+from web.deps import PolicyRoomDep, client_ip, require, run_short
 
 BUNDLE_NAME = "finsolve"
 T = TypeVar("T")
@@ -115,6 +118,8 @@ def _data(path: str, input_document: Any, caller: Caller, room: PolicyRoom) -> d
     document = input_document if isinstance(input_document, dict) else {}
     try:
         result = room.decisions.query(query, document, requested_by=caller.id)
+    except DecisionLogUnavailableError:
+        raise  # not answered at all: 503 + Retry-After, never a decision without its event
     except EvaluationError:
         if query.endswith(".decision"):
             return {"result": {"allow": False, "reasons": [POLICY_EVALUATION_FAILED]}}
@@ -199,21 +204,44 @@ def bundle(
     return Response(archive, media_type="application/gzip", headers={"ETag": etag})
 
 
-@router.post("/logs", status_code=204, summary="OPA decision-log upload (gzip JSON array)")
+def uploader_of(request: Request, caller: Caller) -> Uploader:
+    """The authenticated uploader (account, address, request id), never the upload's claims."""
+    return Uploader(
+        account_id=caller.id,
+        kind=caller.kind.value,
+        roles=tuple(sorted(caller.roles)),
+        ip=client_ip(request),
+        request_id=getattr(request.state, "request_id", None),
+    )
+
+
+@router.post(
+    "/logs",
+    summary="OPA decision-log upload (gzip JSON array), recorded as reported by the agent",
+    responses={200: {"description": '{"recorded": n, "refused": [{"decision_id", "reason"}]}'}},
+)
 async def decision_logs(
     request: Request,
     caller: LogWriter,
     room: PolicyRoomDep,
     content_encoding: Annotated[str | None, Header()] = None,
-) -> Response:
+) -> dict[str, Any]:
     body = await request.body()
-    ingest_decision_logs(
-        body, content_encoding, recorder=room.logger.recorder, engine=room.bundles.current()
+    report = await run_in_threadpool(
+        lambda: ingest_decision_logs(
+            body,
+            content_encoding,
+            recorder=room.logger.recorder,
+            engine=room.bundles.current(),
+            uploader=uploader_of(request, caller),
+            known=room.decision_ids,
+            hasher=room.logger.hasher,
+        )
     )
-    return Response(status_code=204)
+    return report.as_dict()
 
 
-@router.post("/status", status_code=204, summary="OPA status report")
+@router.post("/status", status_code=204, summary="OPA status report (kept with its reporter)")
 async def status(
     request: Request,
     caller: AgentReporter,
@@ -221,5 +249,8 @@ async def status(
     content_encoding: Annotated[str | None, Header()] = None,
 ) -> Response:
     body = await request.body()
-    record_status(body, content_encoding, store=room.store)
+    uploader = uploader_of(request, caller)
+    await run_in_threadpool(
+        lambda: record_status(body, content_encoding, store=room.store, uploader=uploader)
+    )
     return Response(status_code=204)

@@ -26,6 +26,14 @@ caller_roles contains "service" if {
 	"service" in object.get(subject, "roles", [])
 }
 
+# Agent roles (opa-agent) are held by service accounts only; an agent-only account holds no
+# "service" (above), so an OPA sidecar's credentials cannot decide, encrypt or decrypt.
+caller_roles contains role if {
+	subject.type == "service"
+	some role in object.get(subject, "roles", [])
+	role in cfg.agent_roles
+}
+
 # A service account may hold trustplane's human roles too (GRC tooling of auditors and the
 # security team); the role's conditions (engagement, MFA, admin network) still apply.
 caller_roles contains role if {
@@ -58,8 +66,21 @@ granting_patterns contains concat("", ["*:", verb]) if {
 	not human_act
 }
 
+# Ingesting decision logs and agent status is for agent roles alone, admins included: what
+# is recorded "as reported by an agent" must come from an agent's credentials.
+agent_only_permission if permission in cfg.agent_only_permissions
+
 granting_roles contains role if {
 	some role in caller_roles
+	not agent_only_permission
+	some pattern in cfg.permissions[role]
+	pattern in granting_patterns
+}
+
+granting_roles contains role if {
+	agent_only_permission
+	some role in caller_roles
+	role in cfg.agent_roles
 	some pattern in cfg.permissions[role]
 	pattern in granting_patterns
 }

@@ -78,14 +78,17 @@ route_callers := {
 	"auditor": person(["auditor"], {"engagement_expires_at": "2099-01-01T00:00:00Z"}),
 	"security": person(["security"], {}),
 	"admin": person(["admin"], {"mfa_age_seconds": 60}),
+	"opa-agent": agent,
 }
+
+agent := {"id": "opa-1", "type": "service", "roles": ["opa-agent"], "attributes": {}}
 
 admitted(permission) := {name |
 	some name, caller in route_callers
 	call(caller, permission, {"ip": "10.1.2.3"}).allow
 }
 
-test_route_whoami if admitted("whoami") == {"service", "dpo", "auditor", "security", "admin"}
+test_route_whoami if admitted("whoami") == {"service", "opa-agent", "dpo", "auditor", "security", "admin"}
 
 test_route_admin_manage if admitted("admin:manage") == {"admin"}
 
@@ -115,11 +118,25 @@ test_route_policy_read if admitted("policy:read") == {"security", "admin"}
 
 test_route_policy_manage if admitted("policy:manage") == {"admin"}
 
-test_route_bundles_read if admitted("bundles:read") == {"service", "security", "admin"}
+test_route_bundles_read if admitted("bundles:read") == {"service", "opa-agent", "security", "admin"}
 
-test_route_decision_logs_write if admitted("decision_logs:write") == {"service", "admin"}
+test_route_decision_logs_write if admitted("decision_logs:write") == {"opa-agent"}
 
-test_route_agents_report if admitted("agents:report") == {"service", "admin"}
+test_route_agents_report if admitted("agents:report") == {"opa-agent"}
+
+test_agent_account_cannot_decide_or_decrypt if {
+	not call(agent, "decide", {}).allow
+	not call(agent, "fields:decrypt", {}).allow
+	not call(agent, "fields:encrypt", {}).allow
+}
+
+test_a_user_cannot_claim_the_agent_role if not call(person(["opa-agent"], {}), "decision_logs:write", {}).allow
+
+test_agent_and_service_roles_together if {
+	both := {"id": "svc:x", "type": "service", "roles": ["service", "opa-agent"], "attributes": {}}
+	call(both, "decide", {}).allow
+	call(both, "decision_logs:write", {}).allow
+}
 
 test_route_reports_read if admitted("reports:read") == {"auditor", "security", "admin"}
 
