@@ -126,6 +126,15 @@ class UnsupportedOperationError(ProviderError):
     title = "The key provider does not support this operation"
 
 
+class NoSubjectKeysError(VaultError):
+    """Shredding a subject no data key exists for would block the id for ever and destroy
+    nothing: refused unless the caller forces it (a typo must not poison an id)."""
+
+    code = "subject-has-no-keys"
+    status = 404
+    title = "No data keys exist for this data principal"
+
+
 class KeyStoreError(VaultError):
     code = "key-store-error"
     status = 503

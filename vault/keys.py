@@ -14,7 +14,7 @@ from typing import Any
 
 from audit import SYSTEM_ACTOR, Actor, AuditEventIn, AuditRecorder, EventType, Origin, Target
 from vault.cache import DataKeyCache
-from vault.errors import RewrapIncompleteError, VaultError
+from vault.errors import NoSubjectKeysError, RewrapIncompleteError, VaultError
 from vault.providers.port import KeyInfo, KeyProvider
 from vault.stores.datakeys import DataKeyStore, Tombstone
 
@@ -200,12 +200,24 @@ class KeyManager:
         tenant: str = "default",
         actor: Actor = SYSTEM_ACTOR,
         origin: Origin | None = None,
+        force: bool = False,
     ) -> Tombstone:
         """Crypto-shred a data principal: destroy their data keys, leave a tombstone.
 
         The providers never store our data keys (they only wrap them), so erasing every
-        wrapped copy is the destruction; the in-process caches are evicted too.
+        wrapped copy is the destruction; the in-process caches are evicted too. A subject
+        with no data key and no tombstone is refused (``NoSubjectKeysError``) unless
+        ``force``: the tombstone would destroy nothing and block the id for ever.
         """
+        if (
+            not force
+            and self.store.tombstone(tenant, subject_id) is None
+            and not self.store.subject_keys(tenant, subject_id)
+        ):
+            raise NoSubjectKeysError(
+                "no data keys exist for this data principal; nothing would be destroyed and"
+                " the id would be blocked for ever (force to block it anyway)"
+            )
         target = Target(type="data_subject", id=subject_id)
         # Recorded before anything is destroyed: no audit log, no shredding (fail closed).
         self._record("shred_requested", target, actor, origin, {"tenant": tenant})

@@ -181,6 +181,26 @@ def test_shred_then_decrypt_fails_for_that_principal_only(client: TestClient) ->
     assert values[1]["value"] == "bob@example.com"
 
 
+def test_shredding_a_subject_with_no_keys_is_refused_unless_forced(client: TestClient) -> None:
+    """A typo must not block an id for ever (issue 16, item 7): refused, nothing changes."""
+    refused = client.post("/v1/subjects/nobody-typo/shred", headers=_auth("dpo"))
+    assert refused.status_code == 404, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.json()["type"].endswith("subject-has-no-keys")
+    field = {"value": "typo@example.com", "context": _ctx("email", "nobody-typo")}
+    encrypted = client.post(
+        "/v1/fields/encrypt", json={"fields": [field]}, headers=_auth("service")
+    )
+    assert encrypted.status_code == 200, encrypted.text  # the id is not blocked
+    assert encrypted.json()["errors"] == [None]
+    forced = client.post("/v1/subjects/ghost/shred?force=true", headers=_auth("dpo"))
+    assert forced.status_code == 200, forced.text
+    assert forced.json()["keys_destroyed"] == 0
+    blocked = {"value": "ghost@example.com", "context": _ctx("email", "ghost")}
+    answer = client.post("/v1/fields/encrypt", json={"fields": [blocked]}, headers=_auth("service"))
+    assert answer.json()["errors"][0] is not None  # forced: the id is blocked from now on
+
+
 def test_keys_inventory_and_rotation(client: TestClient) -> None:
     assert client.get("/v1/keys", headers=_auth("service")).status_code == 403
     assert client.get("/v1/keys", headers=_auth("expired-auditor")).status_code == 403

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from audit import AuditEventIn, AuditLog, EventType, Origin, Outcome, Target
@@ -288,9 +288,17 @@ def shred_subject(
     request: Request,
     services: VaultDep,
     caller: ShredCaller,
+    force: Annotated[
+        bool,
+        Query(description="Block an id that no data key exists for (destroys nothing)"),
+    ] = False,
 ) -> ShredResponse:
     stone = services.keys.shred(
-        subject_id, tenant=services.tenant, actor=actor_of(caller), origin=_origin(request)
+        subject_id,
+        tenant=services.tenant,
+        actor=actor_of(caller),
+        origin=_origin(request),
+        force=force,
     )
     return ShredResponse(
         subject_id=stone.subject_id,
