@@ -211,6 +211,12 @@ class DsrRepository:
         with self.engine.connect() as connection:
             return [self._fix(_request(row)) for row in connection.execute(query)]
 
+    def received_between(self, start: datetime, end: datetime) -> list[DsrRequest]:
+        """Requests received in [start, end) (the reports' DSR performance)."""
+        query = select(DSR).where(DSR.c.received_at >= start, DSR.c.received_at < end)
+        with self.engine.connect() as connection:
+            return [self._fix(_request(row)) for row in connection.execute(query)]
+
     def sla_rows(self, closed_since: datetime) -> list[DsrRequest]:
         """Open requests, and those closed since ``closed_since`` (the SLA control's input)."""
         query = select(DSR).where(or_(DSR.c.closed_at.is_(None), DSR.c.closed_at >= closed_since))

@@ -24,6 +24,7 @@ from reports.errors import (
     ReportNotFoundError,
     ReportsError,
 )
+from reports.framework.model import PrivacySummary
 from reports.framework.render import render_access_review, render_key_inventory
 from reports.jobs import Job, JobsRepository, JobState, ReportKind
 from reports.proof import ProofCheck, verify_proof
@@ -45,6 +46,7 @@ __all__ = [
     "KeyRecord",
     "OutOfScopeError",
     "PageBuilder",
+    "PrivacySummary",
     "Problem",
     "ProofCheck",
     "RendererUnavailableError",

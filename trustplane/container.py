@@ -128,7 +128,7 @@ def build_container(settings: Settings, engine: Engine | None = None) -> Contain
         privacy=privacy,
         controls=controls,
         controls_scheduler=build_scheduler(settings, controls),
-        reports=build_reports(settings, engine, audit, controls, vault),
+        reports=build_reports(settings, engine, audit, controls, vault, dsr_requests=dsr_requests),
         authenticator=identity,
         gate=build_route_gate(settings, policies),
         limiter=TokenBucketLimiter(

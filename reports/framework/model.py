@@ -77,13 +77,14 @@ class ControlException:
 
 @dataclass(frozen=True)
 class PrivacySummary:
-    """DSR and breach performance; absent while the privacy room has no data."""
+    """DSR and breach performance; absent while the privacy room has no data. The breach
+    figures are ``None`` where no breach register is configured (never a made-up zero)."""
 
     dsr_total: int
     dsr_within_sla: int
     dsr_overdue: int
-    breaches_total: int
-    breaches_notified_in_time: int
+    breaches_total: int | None = None
+    breaches_notified_in_time: int | None = None
 
 
 @dataclass(frozen=True)

@@ -3,15 +3,18 @@ controls service, bundles bound to the durable audit log, artifacts under ``data
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
 
 from audit import AuditLog
 from controls import ControlsService
+from privacy import DsrRepository
 from reports import (
     JobsRepository,
     PageBuilder,
+    PrivacySummary,
     ReportKind,
     ReportsService,
     Window,
@@ -25,12 +28,34 @@ from trustplane.wiring.reports_sources import IdentityDirectory, VaultKeySource,
 from vault import VaultServices
 
 
+class DsrPerformance:
+    """The reports' privacy section over the DSR table: requests received in the window,
+    answered within their SLA, and overdue (still open past due, or closed late)."""
+
+    def __init__(self, requests: DsrRepository, clock: Callable[[], datetime]) -> None:
+        self._requests = requests
+        self._clock = clock
+
+    def __call__(self, window: Window) -> PrivacySummary | None:
+        received = self._requests.received_between(window.start, window.end)
+        if not received:
+            return None
+        now = self._clock()
+        late = [r for r in received if (r.closed_at or now) > r.due_at]
+        within = [r for r in received if r.closed_at is not None and r.closed_at <= r.due_at]
+        return PrivacySummary(
+            dsr_total=len(received), dsr_within_sla=len(within), dsr_overdue=len(late)
+        )
+
+
 def build_reports(
     settings: Settings,
     engine: Engine,
     audit: AuditLog,
     controls: ControlsService,
     vault: VaultServices,
+    *,
+    dsr_requests: DsrRepository,
 ) -> ReportsService:
     """The reports service over the durable log, the controls room and the vault's keys."""
     return ReportsService(
@@ -41,6 +66,7 @@ def build_reports(
         recorder=audit,
         artifacts=settings.data_dir / "reports",
         pages=_pages(settings, engine, audit, vault),
+        privacy=DsrPerformance(dsr_requests, lambda: datetime.now(UTC)),
     )
 
 
