@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from audit import Actor, Origin
@@ -166,8 +167,6 @@ def get_datamap(_caller: Reader, service: ServiceDep) -> dict[str, Any]:
     },
 )
 async def put_datamap(request: Request, caller: Manager, service: ServiceDep) -> dict[str, Any]:
-    from fastapi.concurrency import run_in_threadpool
-
     body = await request.body()
     if len(body) > MAX_YAML:
         raise InvalidDsrError(f"data map larger than {MAX_YAML} bytes")
