@@ -80,6 +80,19 @@ def test_service_accounts_create_json_is_exactly_id_and_secret(migrated: str) ->
     assert "client_secret: tps_" in plain.output
 
 
+def test_json_output_stays_pure_when_a_warning_is_logged(migrated: str, tmp_path: Path) -> None:
+    """A data dir the command tightens logs a warning: to stderr, never into the JSON."""
+    (tmp_path / "trustplane.db").touch()
+    (tmp_path / "trustplane.db").chmod(0o644)  # group/world readable: tightened, with a warning
+    result = runner.invoke(
+        app, ["service-accounts", "create", "--name", "ledger", "--roles", "service", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert set(json.loads(result.stdout)) == {"client_id", "client_secret"}
+    assert "tightened" in result.stderr
+    assert (tmp_path / "trustplane.db").stat().st_mode & 0o777 == 0o600
+
+
 def test_errors_have_clear_messages_and_exit_codes(migrated: str) -> None:
     args = ["users", "create", "--email", "dup@finsolve.example", "--role", "dpo"]
     assert runner.invoke(app, args).exit_code == 0
