@@ -1,0 +1,100 @@
+"""The audit log page: search by event type, actor and time; the latest signed checkpoint;
+"verify now" with its result and first bad index. Each search is itself audited."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse
+
+from audit import AuditEventIn, AuditLog, EventFilter, EventType, Origin, Target
+from identity import actor_of
+from web.console.rendering import render
+from web.console.session import Console, ConsoleDep
+from web.deps import client_ip
+
+router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE = 50
+PLAIN = re.compile(r"^[^\x00-\x1f\x7f]*$")
+
+
+def _moment(text: str | None) -> datetime | None:
+    """A date (YYYY-MM-DD) or a date-time from the form; None when empty or unreadable."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _search(
+    log: AuditLog, where: EventFilter, console: Console, request: Request
+) -> list[dict[str, object]]:
+    page = log.events(where, after=-1, limit=PAGE_SIZE)
+    log.record(
+        AuditEventIn(
+            type=EventType.AUDIT_READ,
+            actor=actor_of(console.caller),
+            origin=Origin(
+                ip=client_ip(request), request_id=getattr(request.state, "request_id", None)
+            ),
+            target=Target(type="audit_log"),
+            details={"action": "console.search", "count": len(page.events)},
+        )
+    )
+    return [{"index": event.seq, "event": event.document} for event in page.events]
+
+
+async def _audit_page(
+    console: ConsoleDep, where: EventFilter, form: dict[str, str], verification: object = None
+) -> HTMLResponse:
+    log = console.services.audit
+    events = await run_in_threadpool(_search, log, where, console, console.request)
+    checkpoint = await run_in_threadpool(log.latest_checkpoint)
+    return await render(
+        console,
+        "audit.html",
+        events=events,
+        checkpoint=checkpoint,
+        event_types=sorted(t.value for t in EventType),
+        form=form,
+        verification=verification,
+        can_verify=await console.may("audit:checkpoint", "audit_log"),
+    )
+
+
+@router.get("/console/audit")
+async def audit_page(
+    console: ConsoleDep,
+    type: Annotated[str, Query(max_length=64)] = "",
+    actor: Annotated[str, Query(max_length=255)] = "",
+    since: Annotated[str, Query(max_length=40)] = "",
+    until: Annotated[str, Query(max_length=40)] = "",
+) -> HTMLResponse:
+    await console.require("audit:read", "audit_log")
+    known_types = {t.value for t in EventType}
+    where = EventFilter(
+        type=type if type in known_types else None,
+        actor_id=actor if actor and PLAIN.match(actor) else None,
+        since=_moment(since),
+        until=_moment(until),
+    )
+    form = {"type": type, "actor": actor, "since": since, "until": until}
+    return await _audit_page(console, where, form)
+
+
+@router.post("/console/audit/verify")
+async def verify_now(console: ConsoleDep) -> HTMLResponse:
+    await console.require("audit:checkpoint", "audit_log")
+    await console.form()
+    log = console.services.audit
+    report = await run_in_threadpool(lambda: log.verify(workers=1))
+    form = {"type": "", "actor": "", "since": "", "until": ""}
+    return await _audit_page(console, EventFilter(), form, verification=report)
