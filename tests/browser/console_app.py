@@ -81,7 +81,7 @@ class ConsoleApp:
         """A fresh code (a code is accepted once: the next login uses the next step)."""
         now = datetime.now(UTC)
         step = int(now.timestamp()) // TOTP_STEP
-        step = max(step - 1, self.used_steps.get(persona, step - 2) + 1)
+        step = max(step, self.used_steps.get(persona, step - 1) + 1)
         self.used_steps[persona] = step
         moment = datetime.fromtimestamp(step * TOTP_STEP, UTC)
         return code_at(totp_secret_of(self.users[persona].totp_uri), moment)
