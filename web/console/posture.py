@@ -10,7 +10,13 @@ from fastapi import APIRouter, Path
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from controls import ControlPosture, ControlsService, ControlStatus, UnknownControlError
+from controls import (
+    ControlPosture,
+    ControlsService,
+    ControlStatus,
+    UnknownControlError,
+    framework_posture,
+)
 from identity import actor_of
 from web.console.charts import TrendPoint, trend_svg
 from web.console.rendering import render
@@ -35,10 +41,18 @@ def ordered_controls(postures: dict[str, ControlPosture]) -> list[ControlPosture
     return sorted(postures.values(), key=lambda p: (STATUS_ORDER[p.status], p.control_id))
 
 
-def _frameworks(service: ControlsService) -> list[dict[str, object]]:
+def _posture(service: ControlsService) -> tuple[list[dict[str, object]], list[ControlPosture]]:
+    """Framework rows and the controls, failing first, from one judgement of the findings."""
+    postures = service.control_postures()
+    return _frameworks(service, postures), ordered_controls(postures)
+
+
+def _frameworks(
+    service: ControlsService, postures: dict[str, ControlPosture]
+) -> list[dict[str, object]]:
     rows = []
     for framework in service.frameworks():
-        posture = service.framework_posture(framework.id)
+        posture = framework_posture(service.catalog, framework, postures)
         history = service.posture_history(framework.id, 500)
         since = max((s.taken_at for s in history), default=None)
         recent = [
@@ -62,8 +76,7 @@ def _frameworks(service: ControlsService) -> list[dict[str, object]]:
 async def posture_page(console: ConsoleDep, collected: str | None = None) -> HTMLResponse:
     await console.require("controls:read", "control")
     service = console.services.controls
-    frameworks = await run_in_threadpool(_frameworks, service)
-    controls = ordered_controls(await run_in_threadpool(service.control_postures))
+    frameworks, controls = await run_in_threadpool(_posture, service)
     return await render(
         console,
         "posture.html",
