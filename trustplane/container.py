@@ -78,6 +78,10 @@ class Container:
     def cookie_secure(self) -> bool:
         return self.settings.cookie_secure
 
+    @property
+    def key_cryptoperiod_days(self) -> int:
+        return self.settings.controls.cryptoperiod_days
+
     def readiness_checks(self) -> tuple[ReadinessCheck, ...]:
         return (("database", self._database_reachable), *self.readiness)
 

@@ -162,6 +162,7 @@ def test_security_analyst_opens_posture_a_failing_control_and_downloads_evidence
     assert Path(download.path()).stat().st_size > 0
     for path, name in (
         ("/console/decisions", "12-decisions"),
+        ("/console/keys", "16-keys"),
         ("/console/audit", "13-audit"),
         ("/console/dpo", "14-dpo-desk-read-only"),
     ):

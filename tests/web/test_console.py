@@ -14,7 +14,7 @@ from tests.callers import ADMIN_NETWORK_CLIENT
 
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
 CONSOLE_PAGES = {
-    "security": ["/console/posture", "/console/decisions", "/console/audit"],
+    "security": ["/console/posture", "/console/decisions", "/console/keys", "/console/audit"],
     "dpo": ["/console/dpo"],
     "auditor": ["/console/auditor", "/console/posture", "/console/audit"],
 }
@@ -354,3 +354,23 @@ def test_offline_docs_are_served_by_the_app(anonymous: TestClient) -> None:
         script = anonymous.get(f"/console/static/vendor/{asset}")
         assert script.status_code == 200
         assert len(script.content) > 100_000
+
+
+def test_keys_inventory_with_rotation_age_and_rotate_for_admin(console: ConsoleApp) -> None:
+    reader, _ = signed_in_as(console, "security")
+    page = reader.get("/console/keys").text
+    assert "Cryptoperiod: 365 days." in page
+    assert "<td>fields</td>" in page
+    assert "badge status-pass\">within" in page
+    assert "Rotate fields" not in page  # rotation is admin:manage in the access model
+    admin, csrf = signed_in_as(console, "admin")
+    before = console.container.vault.keys.provider.describe("fields").version
+    refused = admin.post("/console/keys/rotate", data={"name": "fields"}, follow_redirects=False)
+    assert refused.status_code == 403
+    rotated = admin.post(
+        "/console/keys/rotate", data={"name": "fields", "csrf_token": csrf}, follow_redirects=True
+    )
+    assert rotated.status_code == 200
+    assert "Key fields rotated" in rotated.text
+    assert console.container.vault.keys.provider.describe("fields").version == before + 1
+    assert "<td>rotate</td>" in rotated.text

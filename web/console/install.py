@@ -6,7 +6,16 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from web.console import audit_pages, auditor, decisions, docs, posture, privacy_pages, signin
+from web.console import (
+    audit_pages,
+    auditor,
+    decisions,
+    docs,
+    keys,
+    posture,
+    privacy_pages,
+    signin,
+)
 from web.console.headers import SecurityHeadersMiddleware
 from web.console.rendering import STATIC_DIR, render
 from web.console.session import Console, FormRefusedError, PageForbiddenError, SignInRequiredError
@@ -39,7 +48,7 @@ async def _form_refused(request: Request, _exc: Exception) -> HTMLResponse:
 def install_console(app: FastAPI) -> None:
     app.mount("/console/static/vendor", StaticFiles(directory=docs.VENDOR_DIR), name="vendor")
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
-    for module in (signin, posture, decisions, audit_pages, privacy_pages, auditor, docs):
+    for module in (signin, posture, decisions, keys, audit_pages, privacy_pages, auditor, docs):
         app.include_router(module.router)
     app.add_exception_handler(SignInRequiredError, _sign_in)
     app.add_exception_handler(PageForbiddenError, _forbidden)

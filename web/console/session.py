@@ -51,6 +51,7 @@ class NavItem:
 NAVIGATION = (
     NavItem("Posture", "/console/posture", "controls:read", "control"),
     NavItem("Decisions", "/console/decisions", "policy:read", "policy"),
+    NavItem("Keys", "/console/keys", "evidence:read", "key"),
     NavItem("Audit log", "/console/audit", "audit:read", "audit_log"),
     NavItem("DPO desk", "/console/dpo", "dsr:read", "data_subject_request"),
     NavItem("Auditor portal", "/console/auditor", "reports:read", "report"),
