@@ -361,7 +361,7 @@ def test_keys_inventory_with_rotation_age_and_rotate_for_admin(console: ConsoleA
     page = reader.get("/console/keys").text
     assert "Cryptoperiod: 365 days." in page
     assert "<td>fields</td>" in page
-    assert "badge status-pass\">within" in page
+    assert 'badge status-pass">within' in page
     assert "Rotate fields" not in page  # rotation is admin:manage in the access model
     admin, csrf = signed_in_as(console, "admin")
     before = console.container.vault.keys.provider.describe("fields").version
