@@ -374,3 +374,16 @@ def test_keys_inventory_with_rotation_age_and_rotate_for_admin(console: ConsoleA
     assert "Key fields rotated" in rotated.text
     assert console.container.vault.keys.provider.describe("fields").version == before + 1
     assert "<td>rotate</td>" in rotated.text
+
+
+def test_decisions_page_shows_rates_reasons_and_denied_subjects(console: ConsoleApp) -> None:
+    denied, _ = signed_in_as(console, "dpo")
+    assert denied.get("/console/decisions").status_code == 403  # a denial to count
+    console.container.policies.logger.flush()
+    client, _ = signed_in_as(console, "security")
+    page = client.get("/console/decisions").text
+    found = re.search(r"<p>(\d+) decisions among the newest (\d+) audit events.</p>", page)
+    assert found
+    assert int(found.group(1)) > 0
+    assert "Top deny reasons" in page
+    assert "No denial." not in page
