@@ -2,12 +2,12 @@
 decisions pages against ``GET /v1/me`` on the same server, in the same run.
 
 The posture page is rendered over ``BENCH_FINDINGS`` findings (default 50,000) recorded as
-one collection; each figure is p50 and p99 over sequential requests from one signed-in
-browser session (cookie), and the ratio to ``/v1/me`` (goal: within 5x). The decisions page
-reads policy revisions and agents; it does not aggregate decision logs yet, so the number of
-decisions stored does not change its cost and none are seeded.
+one collection; the decisions page over ``BENCH_DECISIONS`` decision events in the audit log
+(default 1,000,000; it reads the decisions among the newest 5,000 audit events, so its cost
+is bounded whatever the log holds). Each figure is p50 and p99 over sequential requests from
+one signed-in browser session (cookie), and the ratio to ``/v1/me`` (goal: within 5x).
 
-    .venv/bin/python bench/console.py            # BENCH_FINDINGS=5000 for a quick run
+    BENCH_FINDINGS=5000 BENCH_DECISIONS=25000 .venv/bin/python bench/console.py   # quick
 """
 
 from __future__ import annotations
@@ -27,7 +27,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx
 from ulid import ULID
 
-from audit import SYSTEM_ACTOR
+from audit import (
+    SYSTEM_ACTOR,
+    Actor,
+    AuditEventIn,
+    AuditLog,
+    EventType,
+    Origin,
+    Outcome,
+    Target,
+)
 from controls import CollectionRecord, Finding, FindingStatus
 from identity import IdentityService
 from identity.totp import code_at
@@ -39,6 +48,8 @@ from trustplane.server import BackgroundServer
 from trustplane.settings import Settings
 
 FINDINGS = int(os.environ.get("BENCH_FINDINGS", "50000"))
+DECISIONS = int(os.environ.get("BENCH_DECISIONS", "1000000"))
+SERVICES = ("payments", "wealth", "analytics", "notification", "auth")
 ROUNDS = {"/v1/me": 200, "/console/decisions": 100, "/console/posture": 20}
 CHEAP_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_kib": 8, "argon2_parallelism": 1}
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -74,6 +85,32 @@ def seed_findings(container: object, count: int) -> None:
         )
     )
     controls.repository.finish_run(run_id, now + timedelta(seconds=2))
+
+
+def seed_decisions(log: AuditLog, count: int) -> None:
+    """Decision events as the decision logger writes them (1 in 8 denied), in batches."""
+    batch: list[AuditEventIn] = []
+    for i in range(count):
+        allow = i % 8 != 0
+        batch.append(
+            AuditEventIn(
+                type=EventType.DECISION,
+                outcome=Outcome.SUCCESS if allow else Outcome.FAILURE,
+                actor=Actor(id=f"u-{i % 500}", kind="user", roles=("support_agent",)),
+                origin=Origin(service=SERVICES[i % len(SERVICES)]),
+                target=Target(type="customer_profile", id=f"c-{i % 10_000}"),
+                details={
+                    "allow": allow,
+                    "reasons": ["allowed by rule support_ticket"] if allow else ["no rule allows"],
+                    "action": "read",
+                },
+            )
+        )
+        if len(batch) == 5000:
+            log.record_many(batch)
+            batch = []
+    if batch:
+        log.record_many(batch)
 
 
 def sign_in(client: httpx.Client, email: str, password: str, secret: str) -> None:
@@ -121,6 +158,9 @@ def main() -> None:
         started = time.perf_counter()
         seed_findings(container, FINDINGS)
         print(f"seeded {FINDINGS:,} findings in {time.perf_counter() - started:.1f} s")
+        started = time.perf_counter()
+        seed_decisions(container.audit, DECISIONS)
+        print(f"seeded {DECISIONS:,} decisions in {time.perf_counter() - started:.1f} s")
         server = BackgroundServer(create_app(settings, container)).start()
         try:
             assert server.wait_ready()

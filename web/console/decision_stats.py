@@ -11,7 +11,7 @@ from typing import Any
 
 from audit import AuditLog, EventFilter, EventType
 
-SCAN_EVENTS = 20_000
+SCAN_EVENTS = 5_000
 TOP = 10
 
 
