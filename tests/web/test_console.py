@@ -387,3 +387,14 @@ def test_decisions_page_shows_rates_reasons_and_denied_subjects(console: Console
     assert int(found.group(1)) > 0
     assert "Top deny reasons" in page
     assert "No denial." not in page
+
+
+def test_the_demo_gives_the_decisions_and_keys_pages_data(console: ConsoleApp) -> None:
+    client, _ = signed_in_as(console, "security")
+    decisions = client.get("/console/decisions").text
+    for service in ("payments", "analytics", "support-desk", "engineering", "wealth"):
+        assert f"<td>{service}</td>" in decisions, service
+    # an engineer reaching for PII is denied every time
+    assert re.search(r"<td>engineering</td><td>0</td><td>[1-9]\d*</td><td>100.0%</td>", decisions)
+    keys = client.get("/console/keys").text
+    assert "<td>rotate</td>" in keys
