@@ -398,3 +398,44 @@ def test_the_demo_gives_the_decisions_and_keys_pages_data(console: ConsoleApp) -
     assert re.search(r"<td>engineering</td><td>0</td><td>[1-9]\d*</td><td>100.0%</td>", decisions)
     keys = client.get("/console/keys").text
     assert "<td>rotate</td>" in keys
+
+
+# --- what an attacker would try ----------------------------------------------------------
+
+
+def test_a_form_of_another_role_is_refused_even_with_a_valid_token(console: ConsoleApp) -> None:
+    client, csrf = signed_in_as(console, "dpo")
+    before = _runs(console)
+    response = client.post("/console/collect", data={"csrf_token": csrf}, follow_redirects=False)
+    assert response.status_code == 403
+    assert "<h1>Not allowed</h1>" in response.text
+    assert _runs(console) == before
+
+
+def test_a_sign_in_token_from_another_browser_is_refused(console: ConsoleApp) -> None:
+    attacker = client_for(console)
+    victim = client_for(console)
+    attacker_token = csrf_of(attacker.get("/console/login").text)
+    victim.get("/console/login")  # the victim's own pre-session cookie differs
+    response = victim.post(
+        "/console/login",
+        data={**console.credentials("security"), "csrf_token": attacker_token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 403
+    assert "tp_session" not in response.headers.get("set-cookie", "")
+
+
+def test_search_input_is_escaped_not_executed(console: ConsoleApp) -> None:
+    client, _ = signed_in_as(console, "security")
+    payload = '"><script>alert(1)</script>'
+    page = client.get("/console/audit", params={"actor": payload}).text
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_a_forged_session_cookie_is_sent_to_sign_in(console: ConsoleApp) -> None:
+    client = client_for(console, cookies={"tp_session": "forged-value"})
+    response = client.get("/console/audit", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/console/login")
