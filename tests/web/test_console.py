@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from audit import AuditEventIn, EventType, Target
 from tests.browser.console_app import ConsoleApp, build_console_app, csrf_of, sign_in
 from tests.callers import ADMIN_NETWORK_CLIENT
 
@@ -439,3 +440,26 @@ def test_a_forged_session_cookie_is_sent_to_sign_in(console: ConsoleApp) -> None
     response = client.get("/console/audit", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"].startswith("/console/login")
+
+
+def test_audit_search_by_a_values_hmac_finds_the_event_without_echoing_the_value(
+    console: ConsoleApp,
+) -> None:
+    secret_email = "priya.k@finsolve.example"
+    recorded = console.container.audit.record(
+        AuditEventIn(
+            type=EventType.ADMIN_ACTION,
+            target=Target(type="customer"),
+            details={"email": secret_email, "action": "test.lookup"},
+        )
+    )
+    client, csrf = signed_in_as(console, "security")
+    page = client.post("/console/audit/hash", data={"csrf_token": csrf, "value": secret_email})
+    assert page.status_code == 200
+    assert console.container.audit.hash_value(secret_email) in page.text
+    assert f"<td>{recorded.seq}</td>" in page.text
+    assert secret_email not in page.text
+    other = client.post(
+        "/console/audit/hash", data={"csrf_token": csrf, "value": "nobody@finsolve.example"}
+    )
+    assert f"<td>{recorded.seq}</td>" not in other.text

@@ -20,6 +20,8 @@ from web.deps import client_ip
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 50
+HASH_SCAN = 5_000  # newest events searched for a value's HMAC
+MAX_VALUE = 512
 PLAIN = re.compile(r"^[^\x00-\x1f\x7f]*$")
 
 
@@ -52,11 +54,48 @@ def _search(
     return [{"index": event.seq, "event": event.document} for event in page.events]
 
 
+def _search_hash(
+    log: AuditLog, digest: str, console: Console, request: Request
+) -> list[dict[str, object]]:
+    """Events among the newest HASH_SCAN whose bytes carry ``digest`` (the value's HMAC, as
+    the log's redaction wrote it); the read is audited without the value."""
+    needle = digest.encode()
+    found: list[dict[str, object]] = []
+    after = max(-1, log.tree_size() - HASH_SCAN - 1)
+    while len(found) < PAGE_SIZE:
+        page = log.events(EventFilter(), after=after, limit=1000)
+        found.extend(
+            {"index": e.seq, "event": e.document} for e in page.events if needle in e.canonical
+        )
+        if page.next_cursor is None:
+            break
+        after = page.next_cursor
+    log.record(
+        AuditEventIn(
+            type=EventType.AUDIT_READ,
+            actor=actor_of(console.caller),
+            origin=Origin(
+                ip=client_ip(request), request_id=getattr(request.state, "request_id", None)
+            ),
+            target=Target(type="audit_log"),
+            details={"action": "console.search_hash", "count": len(found)},
+        )
+    )
+    return found[:PAGE_SIZE]
+
+
 async def _audit_page(
-    console: ConsoleDep, where: EventFilter, form: dict[str, str], verification: object = None
+    console: ConsoleDep,
+    where: EventFilter,
+    form: dict[str, str],
+    verification: object = None,
+    digest: str | None = None,
 ) -> HTMLResponse:
     log = console.services.audit
-    events = await run_in_threadpool(_search, log, where, console, console.request)
+    if digest is None:
+        events = await run_in_threadpool(_search, log, where, console, console.request)
+    else:
+        events = await run_in_threadpool(_search_hash, log, digest, console, console.request)
     checkpoint = await run_in_threadpool(log.latest_checkpoint)
     return await render(
         console,
@@ -67,6 +106,9 @@ async def _audit_page(
         form=form,
         verification=verification,
         can_verify=await console.may("audit:checkpoint", "audit_log"),
+        can_hash=await console.may("audit:hash", "audit_log"),
+        digest=digest,
+        hash_scan=HASH_SCAN,
     )
 
 
@@ -98,3 +140,18 @@ async def verify_now(console: ConsoleDep) -> HTMLResponse:
     report = await run_in_threadpool(lambda: log.verify(workers=1))
     form = {"type": "", "actor": "", "since": "", "until": ""}
     return await _audit_page(console, EventFilter(), form, verification=report)
+
+
+@router.post("/console/audit/hash")
+async def search_by_value(console: ConsoleDep) -> HTMLResponse:
+    """Events that name a known value (an email, a PAN) by its HMAC; the value travels in a
+    form body, never in a URL, and is neither logged nor shown back."""
+    await console.require("audit:read", "audit_log")
+    await console.require("audit:hash", "audit_log")
+    form = await console.form()
+    value = form.get("value")
+    form_echo = {"type": "", "actor": "", "since": "", "until": ""}
+    if not isinstance(value, str) or not value or len(value) > MAX_VALUE:
+        return await _audit_page(console, EventFilter(), form_echo)
+    digest = console.services.audit.hash_value(value)
+    return await _audit_page(console, EventFilter(), form_echo, digest=digest)
