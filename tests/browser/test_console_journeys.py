@@ -65,8 +65,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         server.stop()
 
 
-def watched(live: Live) -> tuple[BrowserContext, Watched]:
-    context = live.browser.new_context(base_url=live.server.url, accept_downloads=True)
+def watched(live: Live, *, javascript: bool = True) -> tuple[BrowserContext, Watched]:
+    context = live.browser.new_context(
+        base_url=live.server.url, accept_downloads=True, java_script_enabled=javascript
+    )
     page = context.new_page()
     seen = Watched(page)
 
@@ -250,4 +252,21 @@ def test_api_docs_render_offline(live: Live) -> None:
     page.get_by_text("/v1/authorize", exact=True).first.wait_for(timeout=30_000)
     check_page(seen, "51-redoc", axe=False, tolerated=REDOC_LOGO)
     assert re.search(r"trustplane", page.title())
+    context.close()
+
+
+def test_the_console_works_with_javascript_off(live: Live) -> None:
+    context, seen = watched(live, javascript=False)
+    page = seen.page
+    sign_in(live, seen, "security")
+    assert page.url.endswith("/console/posture")
+    page.goto("/console/audit")
+    page.get_by_role("button", name="Verify now").click()
+    page.wait_for_load_state("load")
+    assert "The log verifies" in page.locator("#verify-result").inner_text()
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_load_state("load")
+    assert "/console/login" in page.url
+    page.goto("/console/posture")
+    assert "/console/login" in page.url  # the session ended
     context.close()
