@@ -463,3 +463,14 @@ def test_audit_search_by_a_values_hmac_finds_the_event_without_echoing_the_value
         "/console/audit/hash", data={"csrf_token": csrf, "value": "nobody@finsolve.example"}
     )
     assert f"<td>{recorded.seq}</td>" not in other.text
+
+
+def test_collect_now_runs_the_collectors_and_says_so(console: ConsoleApp) -> None:
+    client, csrf = signed_in_as(console, "security")
+    before = _runs(console)
+    response = client.post("/console/collect", data={"csrf_token": csrf}, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/console/posture?collected=")
+    page = client.get(response.headers["location"]).text
+    assert re.search(r"Collection run [0-9A-Za-z-]+ finished", page)
+    assert _runs(console) == before + 1
