@@ -42,7 +42,13 @@ from controls.platform_ports import (
     DsrSlaStatus,
     KeyInventory,
 )
-from controls.posture import ControlPosture, ControlStatus, FrameworkPosture, RequirementPosture
+from controls.posture import (
+    ControlPosture,
+    ControlStatus,
+    FrameworkPosture,
+    RequirementPosture,
+    framework_posture,
+)
 from controls.records import CollectionRecord, PostureSnapshot, RunRecord, StoredFinding
 from controls.repository import ControlsRepository
 from controls.runner import CollectionRunner, RunReport
@@ -127,6 +133,7 @@ __all__ = [
     "UnknownFrameworkError",
     "VaultCollector",
     "collected_from",
+    "framework_posture",
     "load_catalog",
     "run_gate",
     "store_and_record",

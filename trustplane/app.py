@@ -14,6 +14,7 @@ from trustplane.heap import freeze_startup_heap
 from trustplane.logsetup import configure_logging
 from trustplane.private_files import private_umask
 from trustplane.settings import Settings
+from web.console import install_console
 from web.deps import install_services
 from web.middleware import RequestContextMiddleware
 from web.openapi import install_openapi
@@ -54,6 +55,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # /docs and /redoc are the console's offline pages
+        redoc_url=None,
     )
     install_services(app, container)
     app.add_middleware(
@@ -72,6 +75,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(reports_router.router)
     app.include_router(dsr_router.router)
     app.include_router(dsr_public.router)
+    install_console(app)
     return app
 
 

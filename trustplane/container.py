@@ -23,6 +23,7 @@ from policies import PolicyRoom, PrometheusDecisionMetrics
 from privacy import DsrBindings, DsrRepository, DsrService
 from reports import ReportsService
 from trustplane.db import make_engine
+from trustplane.demo.console import seed_console_demo
 from trustplane.demo.identity import seed_identity_demo
 from trustplane.demo.policies import seed_policy_demo
 from trustplane.demo.privacy import seed_privacy_demo
@@ -77,6 +78,10 @@ class Container:
     @property
     def cookie_secure(self) -> bool:
         return self.settings.cookie_secure
+
+    @property
+    def key_cryptoperiod_days(self) -> int:
+        return self.settings.controls.cryptoperiod_days
 
     def readiness_checks(self) -> tuple[ReadinessCheck, ...]:
         return (("database", self._database_reachable), *self.readiness)
@@ -154,5 +159,6 @@ def build_container(settings: Settings, engine: Engine | None = None) -> Contain
             partial(seed_policy_demo, policies),
             partial(seed_privacy_demo, settings, privacy, vault),
             partial(seed_reports_demo, controls, audit, lambda: datetime.now(UTC)),
+            partial(seed_console_demo, policies, vault),
         ),
     )

@@ -104,6 +104,11 @@ class Services(Protocol):
     @property
     def cookie_secure(self) -> bool: ...
 
+    @property
+    def key_cryptoperiod_days(self) -> int:
+        """How old a key-encryption key may grow before it is due for rotation."""
+        ...
+
     def readiness_checks(self) -> Sequence[ReadinessCheck]: ...
 
 

@@ -1,0 +1,139 @@
+"""Posture pages: frameworks (percent, counts, 30-day trend), controls (failing first), a
+control's requirements, findings and evidence, and "collect now" for the security role."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from fastapi import APIRouter, Path
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from controls import (
+    ControlPosture,
+    ControlsService,
+    ControlStatus,
+    UnknownControlError,
+    framework_posture,
+)
+from identity import actor_of
+from web.console.charts import TrendPoint, trend_svg
+from web.console.rendering import render
+from web.console.session import ConsoleDep
+
+router = APIRouter(include_in_schema=False)
+
+# failing and stale controls first, then the rest
+STATUS_ORDER = {
+    ControlStatus.FAIL: 0,
+    ControlStatus.ERROR: 1,
+    ControlStatus.STALE: 2,
+    ControlStatus.NO_EVIDENCE: 3,
+    ControlStatus.PASS: 4,
+    ControlStatus.NOT_APPLICABLE: 5,
+}
+TREND_DAYS = 30
+RUN_ID = re.compile(r"[0-9A-Za-z-]{1,64}")
+
+
+def ordered_controls(postures: dict[str, ControlPosture]) -> list[ControlPosture]:
+    return sorted(postures.values(), key=lambda p: (STATUS_ORDER[p.status], p.control_id))
+
+
+def _posture(service: ControlsService) -> tuple[list[dict[str, object]], list[ControlPosture]]:
+    """Framework rows and the controls, failing first, from one judgement of the findings."""
+    postures = service.control_postures()
+    return _frameworks(service, postures), ordered_controls(postures)
+
+
+def _frameworks(
+    service: ControlsService, postures: dict[str, ControlPosture]
+) -> list[dict[str, object]]:
+    rows = []
+    for framework in service.frameworks():
+        posture = framework_posture(service.catalog, framework, postures)
+        history = service.posture_history(framework.id, 500)
+        since = max((s.taken_at for s in history), default=None)
+        recent = [
+            s
+            for s in history
+            if since is not None and s.taken_at >= since - timedelta(days=TREND_DAYS)
+        ]
+        recent.sort(key=lambda s: s.taken_at)
+        points = [TrendPoint(s.taken_at, s.percent) for s in recent]
+        rows.append(
+            {
+                "posture": posture,
+                "points": points,
+                "chart": trend_svg(points, f"{framework.name}: percent satisfied over time"),
+            }
+        )
+    return rows
+
+
+@router.get("/console/posture")
+async def posture_page(console: ConsoleDep, collected: str | None = None) -> HTMLResponse:
+    await console.require("controls:read", "control")
+    service = console.services.controls
+    frameworks, controls = await run_in_threadpool(_posture, service)
+    return await render(
+        console,
+        "posture.html",
+        frameworks=frameworks,
+        controls=controls,
+        can_collect=await console.may("collections:run", "collection"),
+        collected=collected if collected and RUN_ID.fullmatch(collected) else None,
+    )
+
+
+@router.get("/console/controls/{control_id}")
+async def control_page(console: ConsoleDep, control_id: str = Path(max_length=64)) -> HTMLResponse:
+    await console.require("controls:read", "control")
+    service = console.services.controls
+    try:
+        control, posture = await run_in_threadpool(service.control, control_id)
+    except UnknownControlError:
+        return await render(
+            console,
+            "message.html",
+            404,
+            title="No such control",
+            message="There is no control with this identifier.",
+        )
+    return await render(
+        console,
+        "control.html",
+        control=control,
+        posture=posture,
+        frameworks={f.id: f for f in service.frameworks()},
+        can_download=await console.may("evidence:read", "evidence"),
+    )
+
+
+@router.get("/console/evidence/{sha256}")
+async def evidence_download(
+    console: ConsoleDep, sha256: str = Path(pattern=r"^[0-9a-f]{64}$")
+) -> Response:
+    await console.require("evidence:read", "evidence")
+    meta, content = await run_in_threadpool(console.services.controls.evidence, sha256)
+    return Response(
+        content=content,
+        media_type=meta.media_type,
+        headers={
+            "ETag": f'"{meta.sha256}"',
+            "Content-Disposition": f'attachment; filename="evidence-{meta.sha256[:16]}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.post("/console/collect")
+async def collect_now(console: ConsoleDep) -> Response:
+    await console.require("collections:run", "collection")
+    await console.form()
+    service = console.services.controls
+    report = await run_in_threadpool(
+        lambda: service.collect(trigger="console", actor=actor_of(console.caller))
+    )
+    return RedirectResponse(f"/console/posture?collected={report.run_id}", status_code=303)

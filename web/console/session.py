@@ -1,0 +1,127 @@
+"""Who is signed in to the console, what they may open, and the CSRF check of every form.
+
+The console reads the same ``tp_session`` cookie as the API (identity's sessions: idle and
+absolute lifetimes from settings). A page that needs a sign-in sends the browser to the
+sign-in page; a page outside the caller's role is the 403 page. Every state-changing form
+carries the session's CSRF token in a hidden field, compared in constant time.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+
+from identity import AuthenticationError, Caller
+from web.deps import SESSION_COOKIE, Services, ServicesDep, client_ip, run_short
+from web.errors import RateLimitedError
+
+CSRF_FIELD = "csrf_token"
+
+
+class SignInRequiredError(Exception):
+    """No live session: the browser goes to the sign-in page."""
+
+
+class PageForbiddenError(Exception):
+    """The decision point does not let the caller's role open this page (the 403 page)."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("not allowed")
+        self.reasons = reasons
+
+
+class FormRefusedError(Exception):
+    """A form without the session's CSRF token (missing, or another session's)."""
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    href: str
+    action: str
+    resource: str
+
+
+NAVIGATION = (
+    NavItem("Posture", "/console/posture", "controls:read", "control"),
+    NavItem("Decisions", "/console/decisions", "policy:read", "policy"),
+    NavItem("Keys", "/console/keys", "evidence:read", "key"),
+    NavItem("Audit log", "/console/audit", "audit:read", "audit_log"),
+    NavItem("DPO desk", "/console/dpo", "dsr:read", "data_subject_request"),
+    NavItem("Auditor portal", "/console/auditor", "reports:read", "report"),
+)
+
+
+@dataclass
+class Console:
+    """One request's view: the caller, what the gate lets it open, and its services."""
+
+    request: Request
+    caller: Caller
+    services: Services
+    decided: dict[tuple[str, str], bool] = field(default_factory=dict)
+
+    async def may(self, action: str, resource: str) -> bool:
+        key = (action, resource)
+        if key not in self.decided:
+            gate = self.services.gate
+            context: Mapping[str, str] = {
+                "ip": client_ip(self.request),
+                "method": self.request.method,
+                "path": self.request.url.path,
+            }
+            decision = await run_short(
+                not gate.blocking, gate.check, self.caller, action, resource, context
+            )
+            self.decided[key] = decision.allow
+            if not decision.allow:
+                self.request.state.console_reasons = decision.reasons
+        return self.decided[key]
+
+    async def require(self, action: str, resource: str) -> None:
+        if not await self.may(action, resource):
+            raise PageForbiddenError(getattr(self.request.state, "console_reasons", []))
+
+    async def navigation(self) -> list[NavItem]:
+        return [item for item in NAVIGATION if await self.may(item.action, item.resource)]
+
+    async def form(self) -> FormData:
+        """The posted form, once its CSRF token matched the session's."""
+        form = await self.request.form()
+        sent = form.get(CSRF_FIELD)
+        expected = self.caller.csrf_token
+        if not isinstance(sent, str) or not sent or expected is None:
+            raise FormRefusedError()
+        if not hmac.compare_digest(sent.encode(), expected.encode()):
+            raise FormRefusedError()
+        return form
+
+
+async def signed_in(request: Request, services: ServicesDep) -> Caller:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise SignInRequiredError()
+    try:
+        caller = await run_in_threadpool(services.authenticator.authenticate_session, token)
+    except AuthenticationError:
+        raise SignInRequiredError() from None
+    retry_after = services.limiter.acquire(f"caller:{caller.id}")
+    if retry_after > 0:
+        raise RateLimitedError(retry_after)
+    request.state.caller = caller
+    return caller
+
+
+async def console_of(
+    request: Request, services: ServicesDep, caller: Annotated[Caller, Depends(signed_in)]
+) -> Console:
+    return Console(request, caller, services)
+
+
+ConsoleDep = Annotated[Console, Depends(console_of)]
