@@ -130,27 +130,44 @@ class ControlsRepository:
 
     # --- latest state ---------------------------------------------------------------------
 
+    def _latest_rows(self, session: Session) -> dict[str, CollectionRow]:
+        """Per collector, its newest collection (on a tie of finish times, the highest id)."""
+        newest = (
+            select(CollectionRow.collector, func.max(CollectionRow.finished_at).label("at"))
+            .group_by(CollectionRow.collector)
+            .subquery()
+        )
+        rows = session.exec(
+            select(CollectionRow).join(
+                newest,
+                and_(
+                    col(CollectionRow.collector) == newest.c.collector,
+                    col(CollectionRow.finished_at) == newest.c.at,
+                ),
+            )
+        ).all()
+        latest: dict[str, CollectionRow] = {}
+        for row in sorted(rows, key=lambda r: r.id):
+            latest[row.collector] = row
+        return latest
+
     def latest_collections(self) -> dict[str, CollectionRecord]:
         """The newest collection of each collector (with its findings)."""
         with self._session() as session:
-            newest = (
-                select(CollectionRow.collector, func.max(CollectionRow.finished_at).label("at"))
-                .group_by(CollectionRow.collector)
-                .subquery()
-            )
-            rows = session.exec(
-                select(CollectionRow).join(
-                    newest,
-                    and_(
-                        col(CollectionRow.collector) == newest.c.collector,
-                        col(CollectionRow.finished_at) == newest.c.at,
-                    ),
-                )
-            ).all()
-            latest: dict[str, CollectionRecord] = {}
-            for row in sorted(rows, key=lambda r: r.id):
-                latest[row.collector] = self._collection(session, row)
-            return latest
+            return {
+                collector: self._collection(session, row)
+                for collector, row in self._latest_rows(session).items()
+            }
+
+    def latest_collection_ids(self) -> tuple[tuple[str, str], ...]:
+        """(collector, collection id) of each collector's newest collection, in the order
+        ``latest_findings`` reads them: one query over collections, none over findings.
+
+        A collection's findings are written with it in one transaction and never change, so
+        these ids name the latest findings exactly (the posture cache's key, ADR 0405).
+        """
+        with self._session() as session:
+            return tuple((c, row.id) for c, row in self._latest_rows(session).items())
 
     def latest_findings(self) -> list[StoredFinding]:
         return [
@@ -163,6 +180,26 @@ class ControlsRepository:
             for c in self.latest_collections().values()
             for f in c.findings
         ]
+
+    def findings_of(self, collection_ids: Sequence[str]) -> list[StoredFinding]:
+        """The findings of these collections, in the given order (as ``latest_findings``)."""
+        with self._session() as session:
+            stored: list[StoredFinding] = []
+            for collection_id in collection_ids:
+                row = session.get(CollectionRow, collection_id)
+                if row is None:
+                    continue
+                c = self._collection(session, row)
+                stored.extend(
+                    StoredFinding(
+                        finding=f,
+                        observed_at=c.finished_at,
+                        evidence_sha256=c.evidence_sha256,
+                        run_id=c.run_id,
+                    )
+                    for f in c.findings
+                )
+            return stored
 
     # --- attestations ---------------------------------------------------------------------
 
