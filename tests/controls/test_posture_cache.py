@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from ulid import ULID
@@ -220,3 +220,67 @@ def test_a_collection_stored_by_another_worker_is_seen(engine: Engine, tmp_path:
     assert second == _full(reader, clock.now)
     assert second != first
     assert second["TP-IAM-02"].status is ControlStatus.FAIL
+
+
+collection_batches = st.lists(
+    st.tuples(
+        st.sampled_from(["postgres", "manual", "other"]),
+        st.integers(0, 3),  # finish time in days: ties between collections of one collector
+        st.lists(
+            st.tuples(st.sampled_from(CHECKS), st.sampled_from(list(FindingStatus))), max_size=8
+        ),
+    ),
+    min_size=1,
+    max_size=3,
+)
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(batches=st.lists(collection_batches, min_size=1, max_size=3), days=st.integers(0, 40))
+def test_random_collections_in_the_database_give_the_full_answer(
+    engine: Engine,
+    tmp_path: Path,
+    batches: list[list[tuple[str, int, list[tuple[str, FindingStatus]]]]],
+    days: int,
+) -> None:
+    """Collections (ties of finish time included) accumulate in one database across batches
+    and examples; after each batch, and again later with no new collection, the reader's
+    answer equals the full computation over whatever is latest."""
+    clock = Clock()
+    reader, _ = _service(engine, tmp_path, clock, Postgres())
+    repository = ControlsRepository(engine)
+    for batch in batches:
+        run_id = repository.start_run("random", "random", START)
+        for collector, day, findings in batch:
+            finished = START + timedelta(days=day)
+            repository.record_collection(
+                CollectionRecord(
+                    id=str(ULID()),
+                    run_id=run_id,
+                    collector=collector,
+                    status="ok",
+                    scope="random",
+                    evidence_sha256=None,
+                    error=None,
+                    started_at=finished,
+                    finished_at=finished,
+                    findings=tuple(
+                        Finding(
+                            check_id=check,
+                            collector=collector,
+                            status=status,
+                            resource=f"r-{i}",
+                            reason="random",
+                        )
+                        for i, (check, status) in enumerate(findings)
+                    ),
+                )
+            )
+        clock.now = START + timedelta(days=days)
+        assert reader.control_postures() == _full(reader, clock.now)
+        clock.now += timedelta(days=days)
+        assert reader.control_postures() == _full(reader, clock.now)
