@@ -182,24 +182,49 @@ class ControlsRepository:
         ]
 
     def findings_of(self, collection_ids: Sequence[str]) -> list[StoredFinding]:
-        """The findings of these collections, in the given order (as ``latest_findings``)."""
-        with self._session() as session:
-            stored: list[StoredFinding] = []
+        """The findings of these collections, in the given order (as ``latest_findings``),
+        read as plain columns: no ORM objects, one query per collection."""
+        stored: list[StoredFinding] = []
+        with self._engine.connect() as connection:
             for collection_id in collection_ids:
-                row = session.get(CollectionRow, collection_id)
-                if row is None:
+                head = connection.execute(
+                    select(
+                        CollectionRow.collector,
+                        CollectionRow.finished_at,
+                        CollectionRow.evidence_sha256,
+                        CollectionRow.run_id,
+                    ).where(CollectionRow.id == collection_id)
+                ).first()
+                if head is None:
                     continue
-                c = self._collection(session, row)
+                collector, finished_at, evidence_sha256, run_id = head
+                observed_at = _utc(finished_at)
+                rows = connection.execute(
+                    select(
+                        FindingRow.check_id,
+                        FindingRow.status,
+                        FindingRow.resource,
+                        FindingRow.reason,
+                    )
+                    .where(FindingRow.collection_id == collection_id)
+                    .order_by(col(FindingRow.id))
+                )
                 stored.extend(
                     StoredFinding(
-                        finding=f,
-                        observed_at=c.finished_at,
-                        evidence_sha256=c.evidence_sha256,
-                        run_id=c.run_id,
+                        finding=Finding(
+                            check_id=check_id,
+                            collector=collector,
+                            status=FindingStatus(status),
+                            resource=resource,
+                            reason=reason,
+                        ),
+                        observed_at=observed_at,
+                        evidence_sha256=evidence_sha256,
+                        run_id=run_id,
                     )
-                    for f in c.findings
+                    for check_id, status, resource, reason in rows
                 )
-            return stored
+        return stored
 
     # --- attestations ---------------------------------------------------------------------
 
