@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
@@ -86,8 +87,9 @@ def index_by_check(findings: Iterable[StoredFinding]) -> dict[str, list[StoredFi
 
 
 def control_posture(
-    control: Control, by_check: dict[str, list[StoredFinding]], now: datetime
+    control: Control, by_check: dict[str, list[StoredFinding]], now: datetime | None
 ) -> ControlPosture:
+    """The posture of one control; with ``now=None`` its status leaves staleness out."""
     findings = tuple(f for check in control.checks for f in by_check.get(check, ()))
     counts: dict[str, int] = defaultdict(int)
     for stored in findings:
@@ -108,11 +110,11 @@ def control_posture(
 
 
 def _status(
-    control: Control, counts: dict[str, int], newest: datetime | None, now: datetime
+    control: Control, counts: dict[str, int], newest: datetime | None, now: datetime | None
 ) -> ControlStatus:
     if newest is None:
         return ControlStatus.NO_EVIDENCE
-    if now - newest > control.frequency.period:
+    if now is not None and now - newest > control.frequency.period:
         return ControlStatus.STALE
     if counts.get(FindingStatus.FAIL.value):
         return ControlStatus.FAIL
@@ -128,6 +130,38 @@ def all_control_postures(
 ) -> dict[str, ControlPosture]:
     by_check = index_by_check(findings)
     return {cid: control_posture(c, by_check, now) for cid, c in catalog.controls.items()}
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """Control postures judged from one set of findings with the time left out.
+
+    Only staleness depends on the time, and only through each control's newest evidence
+    time and frequency, so ``at(now)`` gives the same answer as
+    ``all_control_postures(catalog, findings, now)`` in O(controls): a judgement can be
+    kept while the findings it was made from are the latest (ADR 0405).
+    """
+
+    fresh: Mapping[str, ControlPosture]
+    periods: Mapping[str, timedelta]
+
+    def at(self, now: datetime) -> dict[str, ControlPosture]:
+        return {cid: _at(posture, self.periods[cid], now) for cid, posture in self.fresh.items()}
+
+
+def _at(posture: ControlPosture, period: timedelta, now: datetime) -> ControlPosture:
+    newest = posture.newest_evidence_at
+    if newest is not None and now - newest > period:
+        return posture.model_copy(update={"status": ControlStatus.STALE})
+    return posture
+
+
+def judge(catalog: Catalog, findings: Sequence[StoredFinding]) -> Judgement:
+    by_check = index_by_check(findings)
+    return Judgement(
+        fresh={cid: control_posture(c, by_check, None) for cid, c in catalog.controls.items()},
+        periods={cid: c.frequency.period for cid, c in catalog.controls.items()},
+    )
 
 
 def framework_posture(

@@ -130,27 +130,44 @@ class ControlsRepository:
 
     # --- latest state ---------------------------------------------------------------------
 
+    def _latest_rows(self, session: Session) -> dict[str, CollectionRow]:
+        """Per collector, its newest collection (on a tie of finish times, the highest id)."""
+        newest = (
+            select(CollectionRow.collector, func.max(CollectionRow.finished_at).label("at"))
+            .group_by(CollectionRow.collector)
+            .subquery()
+        )
+        rows = session.exec(
+            select(CollectionRow).join(
+                newest,
+                and_(
+                    col(CollectionRow.collector) == newest.c.collector,
+                    col(CollectionRow.finished_at) == newest.c.at,
+                ),
+            )
+        ).all()
+        latest: dict[str, CollectionRow] = {}
+        for row in sorted(rows, key=lambda r: r.id):
+            latest[row.collector] = row
+        return latest
+
     def latest_collections(self) -> dict[str, CollectionRecord]:
         """The newest collection of each collector (with its findings)."""
         with self._session() as session:
-            newest = (
-                select(CollectionRow.collector, func.max(CollectionRow.finished_at).label("at"))
-                .group_by(CollectionRow.collector)
-                .subquery()
-            )
-            rows = session.exec(
-                select(CollectionRow).join(
-                    newest,
-                    and_(
-                        col(CollectionRow.collector) == newest.c.collector,
-                        col(CollectionRow.finished_at) == newest.c.at,
-                    ),
-                )
-            ).all()
-            latest: dict[str, CollectionRecord] = {}
-            for row in sorted(rows, key=lambda r: r.id):
-                latest[row.collector] = self._collection(session, row)
-            return latest
+            return {
+                collector: self._collection(session, row)
+                for collector, row in self._latest_rows(session).items()
+            }
+
+    def latest_collection_ids(self) -> tuple[tuple[str, str], ...]:
+        """(collector, collection id) of each collector's newest collection, in the order
+        ``latest_findings`` reads them: one query over collections, none over findings.
+
+        A collection's findings are written with it in one transaction and never change, so
+        these ids name the latest findings exactly (the posture cache's key, ADR 0405).
+        """
+        with self._session() as session:
+            return tuple((c, row.id) for c, row in self._latest_rows(session).items())
 
     def latest_findings(self) -> list[StoredFinding]:
         return [
@@ -163,6 +180,51 @@ class ControlsRepository:
             for c in self.latest_collections().values()
             for f in c.findings
         ]
+
+    def findings_of(self, collection_ids: Sequence[str]) -> list[StoredFinding]:
+        """The findings of these collections, in the given order (as ``latest_findings``),
+        read as plain columns: no ORM objects, one query per collection."""
+        stored: list[StoredFinding] = []
+        with self._engine.connect() as connection:
+            for collection_id in collection_ids:
+                head = connection.execute(
+                    select(
+                        CollectionRow.collector,
+                        CollectionRow.finished_at,
+                        CollectionRow.evidence_sha256,
+                        CollectionRow.run_id,
+                    ).where(CollectionRow.id == collection_id)
+                ).first()
+                if head is None:
+                    continue
+                collector, finished_at, evidence_sha256, run_id = head
+                observed_at = _utc(finished_at)
+                rows = connection.execute(
+                    select(
+                        FindingRow.check_id,
+                        FindingRow.status,
+                        FindingRow.resource,
+                        FindingRow.reason,
+                    )
+                    .where(FindingRow.collection_id == collection_id)
+                    .order_by(col(FindingRow.id))
+                )
+                stored.extend(
+                    StoredFinding(
+                        finding=Finding(
+                            check_id=check_id,
+                            collector=collector,
+                            status=FindingStatus(status),
+                            resource=resource,
+                            reason=reason,
+                        ),
+                        observed_at=observed_at,
+                        evidence_sha256=evidence_sha256,
+                        run_id=run_id,
+                    )
+                    for check_id, status, resource, reason in rows
+                )
+        return stored
 
     # --- attestations ---------------------------------------------------------------------
 

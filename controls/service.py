@@ -16,8 +16,9 @@ from controls.model import Catalog, Control, Framework
 from controls.posture import (
     ControlPosture,
     FrameworkPosture,
-    all_control_postures,
+    Judgement,
     framework_posture,
+    judge,
 )
 from controls.records import PostureSnapshot
 from controls.repository import ControlsRepository
@@ -42,6 +43,8 @@ class ControlsService:
         self.store = store
         self._recorder = recorder
         self._clock = clock
+        # (latest collection ids, judgement of their findings): replaced whole, never mutated
+        self._judged: tuple[tuple[tuple[str, str], ...], Judgement] | None = None
 
     # --- reads ----------------------------------------------------------------------------
 
@@ -49,7 +52,20 @@ class ControlsService:
         return sorted(self.catalog.frameworks.values(), key=lambda f: f.id)
 
     def control_postures(self) -> dict[str, ControlPosture]:
-        return all_control_postures(self.catalog, self.repository.latest_findings(), self._clock())
+        """Every control's posture now: the same answer as ``all_control_postures`` over the
+        latest findings, but the findings are read and judged only when the latest
+        collections changed (one cheap query says which they are), so a read is O(controls)
+        and correct across workers sharing the database (ADR 0405)."""
+        return self._judgement().at(self._clock())
+
+    def _judgement(self) -> Judgement:
+        key = self.repository.latest_collection_ids()
+        cached = self._judged
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        judgement = judge(self.catalog, self.repository.findings_of([cid for _, cid in key]))
+        self._judged = (key, judgement)
+        return judgement
 
     def framework_posture(self, framework_id: str) -> FrameworkPosture:
         framework = self.catalog.framework(framework_id)
