@@ -10,21 +10,33 @@ from privacy.connectors.base import (
     Principal,
 )
 from privacy.connectors.sql import SqlConnector
+from privacy.consent import (
+    CHANNELS,
+    ConsentAction,
+    ConsentEvent,
+    ConsentState,
+    Purpose,
+)
+from privacy.consent_ledger import ConsentLedger, ConsentListener
 from privacy.datamap_loader import LoadedDataMap, parse_datamap
 from privacy.datamap_model import Category, DataMap, ErasureAction, SystemSpec, TableSpec
 from privacy.errors import (
     ConnectorError,
+    ConsentNotGivenError,
     DataMapError,
     DataMapMissingError,
     DsrNotFoundError,
     DuplicateRequestError,
     IllegalTransitionError,
+    InvalidConsentError,
     InvalidDsrError,
+    NoticeNotFoundError,
     PackageLinkError,
     PrivacyError,
     VerificationError,
 )
 from privacy.model import CLOSED, OPEN, DsrRequest, DsrState, DsrType, Step
+from privacy.notices import LANGUAGES, Notice, NoticeRegistry, NoticeVersion
 from privacy.outbox import FileOutbox, Outbox, SmtpOutbox
 from privacy.package import build_package, render_certificate
 from privacy.ports import ConnectorFactory, Decrypter, PackageStore, SubjectShredder
@@ -35,12 +47,20 @@ from privacy.sla import Regime, add_months, can_extend, days_left, due_at
 from privacy.stores import DirectoryPackageStore, KindConnectors
 
 __all__ = [
+    "CHANNELS",
     "CLOSED",
+    "LANGUAGES",
     "OPEN",
     "Category",
     "Connector",
     "ConnectorError",
     "ConnectorFactory",
+    "ConsentAction",
+    "ConsentEvent",
+    "ConsentLedger",
+    "ConsentListener",
+    "ConsentNotGivenError",
+    "ConsentState",
     "DataMap",
     "DataMapError",
     "DataMapMissingError",
@@ -63,15 +83,21 @@ __all__ = [
     "FileOutbox",
     "IdentifierSealer",
     "IllegalTransitionError",
+    "InvalidConsentError",
     "InvalidDsrError",
     "KindConnectors",
     "LoadedDataMap",
+    "Notice",
+    "NoticeNotFoundError",
+    "NoticeRegistry",
+    "NoticeVersion",
     "Outbox",
     "PackageLinkError",
     "PackageStore",
     "Principal",
     "PrivacyConfig",
     "PrivacyError",
+    "Purpose",
     "Regime",
     "SmtpOutbox",
     "SqlConnector",

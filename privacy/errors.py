@@ -46,3 +46,15 @@ class ConnectorError(PrivacyError):
 
 class PackageLinkError(PrivacyError):
     """A package download link is invalid or expired."""
+
+
+class InvalidConsentError(PrivacyError):
+    """A consent change is invalid (unknown purpose or notice, bad principal or channel)."""
+
+
+class ConsentNotGivenError(PrivacyError):
+    """A withdrawal of a consent that is not currently given; nothing changed."""
+
+
+class NoticeNotFoundError(PrivacyError):
+    """No notice with this id, version or language."""

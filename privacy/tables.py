@@ -81,3 +81,22 @@ class VerificationRow(SQLModel, table=True):
     code_hash: str = Field(max_length=64)
     expires_at: datetime = Field(sa_column=_utc())
     attempts: int = 0
+
+
+class ConsentEventRow(SQLModel, table=True):
+    """One grant or withdrawal (append-only: rows are inserted, never updated or deleted)."""
+
+    __tablename__ = "privacy_consent_event"
+    __table_args__ = (Index("ix_privacy_consent_principal", "principal_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    principal_id: str = Field(max_length=128)
+    purpose: str = Field(max_length=64)
+    action: str = Field(max_length=8)
+    at: datetime = Field(sa_column=_utc())
+    channel: str = Field(max_length=32)
+    notice_id: str = Field(max_length=64)
+    notice_version: int
+    consent_manager_id: str | None = Field(default=None, max_length=200)
+    actor: str = Field(max_length=200)
+    audit_seq: int

@@ -20,7 +20,7 @@ from audit import AuditLog
 from controls import ControlsService, Scheduler
 from identity import IdentityService
 from policies import PolicyRoom, PrometheusDecisionMetrics
-from privacy import DsrBindings, DsrRepository, DsrService
+from privacy import ConsentLedger, DsrBindings, DsrRepository, DsrService
 from reports import ReportsService
 from trustplane.db import make_engine
 from trustplane.demo.identity import seed_identity_demo
@@ -34,7 +34,7 @@ from trustplane.wiring.controls import build_controls, build_platform, build_sch
 from trustplane.wiring.controls_platform import CountingDecisionMetrics
 from trustplane.wiring.identity import build_identity
 from trustplane.wiring.policies import build_policies, build_route_gate, bundle_ready
-from trustplane.wiring.privacy import DsrSlaAdapter, build_privacy
+from trustplane.wiring.privacy import DsrSlaAdapter, build_consent_ledger, build_privacy
 from trustplane.wiring.reports import build_reports
 from trustplane.wiring.vault import PolicyDecryptAuthorizer, build_vault, field_keys_ready
 from vault import DsrBoundAuthorizer, VaultServices
@@ -62,6 +62,7 @@ class Container:
     policies: PolicyRoom
     vault: VaultServices
     privacy: DsrService
+    consents: ConsentLedger
     controls: ControlsService
     controls_scheduler: Scheduler | None
     reports: ReportsService
@@ -100,8 +101,14 @@ def build_container(settings: Settings, engine: Engine | None = None) -> Contain
     identity = build_identity(settings, engine, audit)
     prometheus = PrometheusDecisionMetrics(metrics.registry)
     decision_counts = CountingDecisionMetrics(prometheus)
+    consents = build_consent_ledger(settings, engine, audit)  # decisions read it
     policies = build_policies(
-        settings, engine, audit, metrics=decision_counts, log_metrics=prometheus
+        settings,
+        engine,
+        audit,
+        metrics=decision_counts,
+        log_metrics=prometheus,
+        consents=consents,
     )
     dsr_requests = DsrRepository(engine)
     decrypts = DsrBoundAuthorizer(  # decrypts under purpose dsr cite a live request (ADR 0601)
@@ -126,6 +133,7 @@ def build_container(settings: Settings, engine: Engine | None = None) -> Contain
         policies=policies,
         vault=vault,
         privacy=privacy,
+        consents=consents,
         controls=controls,
         controls_scheduler=build_scheduler(settings, controls),
         reports=build_reports(settings, engine, audit, controls, vault),

@@ -204,6 +204,17 @@ class PrivacySettings(BaseModel):
     # public intake: requests per minute from one client address
     intake_per_minute: float = Field(default=5.0, gt=0)
     demo_customers: int = Field(default=2000, ge=10, le=200_000)
+    # purposes that need the data principal's consent: name -> description (ADR 0602)
+    consent_purposes: dict[str, str] = Field(
+        default_factory=lambda: {
+            "analytics": "pseudonymised analysis of product use",
+            "marketing": "offers and news by email, SMS or in the app",
+            "credit_bureau_sharing": "repayment record shared with credit information companies",
+        }
+    )
+    # a change made on another replica reaches this one's decisions within this many seconds
+    consent_refresh_seconds: float = Field(default=1.0, ge=0, le=60)
+    notices_dir: Path | None = None  # default: the notices shipped in privacy/notices
 
 
 class Settings(BaseSettings):

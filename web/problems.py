@@ -70,12 +70,15 @@ from policies import (
 )
 from privacy import (
     ConnectorError,
+    ConsentNotGivenError,
     DataMapError,
     DataMapMissingError,
     DsrNotFoundError,
     DuplicateRequestError,
     IllegalTransitionError,
+    InvalidConsentError,
     InvalidDsrError,
+    NoticeNotFoundError,
     PackageLinkError,
     PrivacyError,
     VerificationError,
@@ -177,6 +180,9 @@ PROBLEM_MAP: dict[type[BaseException], ProblemKind] = {
     VerificationError: ProblemKind(422, "dsr-verification", "Verification failed"),
     PackageLinkError: ProblemKind(403, "package-link", "Invalid or expired link"),
     ConnectorError: ProblemKind(502, "connector-error", "A data system failed"),
+    InvalidConsentError: ProblemKind(422, "invalid-consent", "Invalid consent change"),
+    ConsentNotGivenError: ProblemKind(409, "consent-not-given", "No consent in force"),
+    NoticeNotFoundError: ProblemKind(404, "notice-not-found", "Notice not found"),
     PrivacyError: ProblemKind(500, "privacy-error", "Privacy error"),
     # reports
     InvalidReportRequestError: ProblemKind(422, "invalid-report-request", "Invalid report request"),

@@ -11,16 +11,21 @@ import secrets
 from collections.abc import Sequence
 from datetime import timedelta
 
+from sqlalchemy.engine import Engine
+
 from audit import Actor, AuditRecorder
 from controls import DsrInfo
 from privacy import (
+    ConsentLedger,
     DirectoryPackageStore,
     DsrRepository,
     DsrService,
     FileOutbox,
     KindConnectors,
+    NoticeRegistry,
     Outbox,
     PrivacyConfig,
+    Purpose,
     Regime,
     SmtpOutbox,
     VaultSealer,
@@ -51,6 +56,18 @@ def build_outbox(settings: Settings) -> Outbox:
             starttls=section.smtp_starttls,
         )
     return FileOutbox(section.outbox_dir or settings.data_dir / "outbox", section.mail_from)
+
+
+def build_consent_ledger(settings: Settings, engine: Engine, audit: AuditRecorder) -> ConsentLedger:
+    """The consent ledger, built before the policy room: decisions read it (ADR 0602)."""
+    section = settings.privacy
+    return ConsentLedger(
+        engine,
+        audit,
+        [Purpose(name, text) for name, text in section.consent_purposes.items()],
+        NoticeRegistry.load(section.notices_dir),
+        refresh_seconds=section.consent_refresh_seconds,
+    )
 
 
 class VaultShredder:
