@@ -18,6 +18,7 @@ from privacy.consent import (
     Purpose,
 )
 from privacy.consent_ledger import ConsentLedger, ConsentListener
+from privacy.consent_webhooks import Subscriber, WebhookAnnouncer
 from privacy.datamap_loader import LoadedDataMap, parse_datamap
 from privacy.datamap_model import Category, DataMap, ErasureAction, SystemSpec, TableSpec
 from privacy.errors import (
@@ -104,10 +105,12 @@ __all__ = [
     "Step",
     "StoredDataMap",
     "SubjectShredder",
+    "Subscriber",
     "SystemSpec",
     "TableSpec",
     "VaultSealer",
     "VerificationError",
+    "WebhookAnnouncer",
     "add_months",
     "build_package",
     "can_extend",

@@ -71,6 +71,10 @@ class ConsentLedger:
         self._head: int | None = None
         self._checked = float("-inf")
 
+    @property
+    def listeners(self) -> tuple[ConsentListener, ...]:
+        return self._listeners
+
     # --- the policies.ConsentSource port -------------------------------------------------
 
     def purposes(self) -> frozenset[str]:

@@ -28,7 +28,9 @@ from privacy import (
     Purpose,
     Regime,
     SmtpOutbox,
+    Subscriber,
     VaultSealer,
+    WebhookAnnouncer,
 )
 from trustplane.errors import ConfigurationError
 from trustplane.keyfiles import load_or_create
@@ -61,12 +63,14 @@ def build_outbox(settings: Settings) -> Outbox:
 def build_consent_ledger(settings: Settings, engine: Engine, audit: AuditRecorder) -> ConsentLedger:
     """The consent ledger, built before the policy room: decisions read it (ADR 0602)."""
     section = settings.privacy
+    hooks = [Subscriber(hook.name, hook.url, hook.secret_env) for hook in section.consent_webhooks]
     return ConsentLedger(
         engine,
         audit,
         [Purpose(name, text) for name, text in section.consent_purposes.items()],
         NoticeRegistry.load(section.notices_dir),
         refresh_seconds=section.consent_refresh_seconds,
+        listeners=[WebhookAnnouncer(hooks)] if hooks else [],
     )
 
 
