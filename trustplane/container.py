@@ -23,6 +23,7 @@ from policies import PolicyRoom, PrometheusDecisionMetrics
 from privacy import ConsentLedger, DsrBindings, DsrRepository, DsrService
 from reports import ReportsService
 from trustplane.db import make_engine
+from trustplane.demo.consents import seed_consent_demo
 from trustplane.demo.identity import seed_identity_demo
 from trustplane.demo.policies import seed_policy_demo
 from trustplane.demo.privacy import seed_privacy_demo
@@ -161,6 +162,7 @@ def build_container(settings: Settings, engine: Engine | None = None) -> Contain
             partial(seed_identity_demo, identity),
             partial(seed_policy_demo, policies),
             partial(seed_privacy_demo, settings, privacy, vault),
+            partial(seed_consent_demo, consents),
             partial(seed_reports_demo, controls, audit, lambda: datetime.now(UTC)),
         ),
     )

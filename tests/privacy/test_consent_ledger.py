@@ -23,6 +23,7 @@ from policies import (
 )
 from privacy import ConsentEvent, ConsentLedger, NoticeRegistry, Purpose
 from privacy.consent_ledger import CONSENT
+from trustplane.demo.consents import seed_consent_demo
 
 PURPOSES = [Purpose("analytics", "a"), Purpose("marketing", "m")]
 
@@ -177,3 +178,15 @@ def test_hindi_notice_keeps_its_characters_and_every_purpose() -> None:
     for purpose in ("analytics", "marketing", "credit_bureau_sharing"):
         assert purpose in text
     assert text.encode("utf-8").decode("utf-8") == text
+
+
+def test_demo_seed_records_consents_some_withdrawn_once(engine: Engine) -> None:
+    ledger = ledger_on(engine)
+    first = seed_consent_demo(ledger)
+    assert "grants" in first[0]
+    assert ledger.consents_of("C0000003") == {"analytics"}  # marketing withdrawn
+    assert ledger.consents_of("C0000005") == {"marketing"}  # analytics withdrawn
+    assert ledger.consents_of("C0000001") == {"analytics", "marketing"}
+    size = len(ledger.state("C0000003").history)
+    assert seed_consent_demo(ledger) == ["consents: demo consents already recorded"]
+    assert len(ledger.state("C0000003").history) == size
