@@ -1,6 +1,18 @@
 """privacy room (public API): data map, data subject requests, connectors, packages."""
 
 from privacy.bindings import DsrBindings
+from privacy.breach import (
+    IST,
+    SEVERITIES,
+    Breach,
+    BreachStatus,
+    Clock,
+    Duty,
+    TimelineEntry,
+    ist,
+    load_duties,
+)
+from privacy.breach_register import BreachRegister
 from privacy.connectors.base import (
     Connector,
     EncryptedValue,
@@ -22,6 +34,7 @@ from privacy.consent_webhooks import Subscriber, WebhookAnnouncer
 from privacy.datamap_loader import LoadedDataMap, parse_datamap
 from privacy.datamap_model import Category, DataMap, ErasureAction, SystemSpec, TableSpec
 from privacy.errors import (
+    BreachNotFoundError,
     ConnectorError,
     ConsentNotGivenError,
     DataMapError,
@@ -29,6 +42,7 @@ from privacy.errors import (
     DsrNotFoundError,
     DuplicateRequestError,
     IllegalTransitionError,
+    InvalidBreachError,
     InvalidConsentError,
     InvalidDsrError,
     NoticeNotFoundError,
@@ -50,9 +64,16 @@ from privacy.stores import DirectoryPackageStore, KindConnectors
 __all__ = [
     "CHANNELS",
     "CLOSED",
+    "IST",
     "LANGUAGES",
     "OPEN",
+    "SEVERITIES",
+    "Breach",
+    "BreachNotFoundError",
+    "BreachRegister",
+    "BreachStatus",
     "Category",
+    "Clock",
     "Connector",
     "ConnectorError",
     "ConnectorFactory",
@@ -75,6 +96,7 @@ __all__ = [
     "DsrState",
     "DsrType",
     "DuplicateRequestError",
+    "Duty",
     "EncryptedValue",
     "ErasedField",
     "ErasureAction",
@@ -84,6 +106,7 @@ __all__ = [
     "FileOutbox",
     "IdentifierSealer",
     "IllegalTransitionError",
+    "InvalidBreachError",
     "InvalidConsentError",
     "InvalidDsrError",
     "KindConnectors",
@@ -108,6 +131,7 @@ __all__ = [
     "Subscriber",
     "SystemSpec",
     "TableSpec",
+    "TimelineEntry",
     "VaultSealer",
     "VerificationError",
     "WebhookAnnouncer",
@@ -116,6 +140,8 @@ __all__ = [
     "can_extend",
     "days_left",
     "due_at",
+    "ist",
+    "load_duties",
     "parse_datamap",
     "render_certificate",
 ]

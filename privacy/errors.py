@@ -58,3 +58,11 @@ class ConsentNotGivenError(PrivacyError):
 
 class NoticeNotFoundError(PrivacyError):
     """No notice with this id, version or language."""
+
+
+class InvalidBreachError(PrivacyError):
+    """A breach's input is invalid (no affected categories, unknown severity or regime, ...)."""
+
+
+class BreachNotFoundError(PrivacyError):
+    """No breach with this id, or no such duty for it."""

@@ -100,3 +100,34 @@ class ConsentEventRow(SQLModel, table=True):
     consent_manager_id: str | None = Field(default=None, max_length=200)
     actor: str = Field(max_length=200)
     audit_seq: int
+
+
+class BreachRow(SQLModel, table=True):
+    __tablename__ = "privacy_breach"
+
+    id: str = Field(primary_key=True, max_length=36)
+    title: str = Field(max_length=300)
+    severity: str = Field(max_length=2)
+    status: str = Field(max_length=16, index=True)
+    detected_at: datetime = Field(sa_column=_utc())
+    aware_at: datetime = Field(sa_column=_utc())
+    affected_count: int
+    affected_ids_json: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    categories_json: str = Field(sa_column=Column(Text, nullable=False))
+    systems_json: str = Field(sa_column=Column(Text, nullable=False))
+    regimes_json: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime = Field(sa_column=_utc())
+
+
+class BreachEventRow(SQLModel, table=True):
+    """The breach's timeline (append-only), each entry with its audit event."""
+
+    __tablename__ = "privacy_breach_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    breach_id: str = Field(foreign_key="privacy_breach.id", index=True, max_length=36)
+    at: datetime = Field(sa_column=_utc())
+    kind: str = Field(max_length=16)
+    note: str = Field(default="", max_length=4000)
+    duty_id: str | None = Field(default=None, max_length=64)
+    audit_seq: int

@@ -20,7 +20,7 @@ from audit import AuditLog
 from controls import ControlsService, Scheduler
 from identity import IdentityService
 from policies import PolicyRoom, PrometheusDecisionMetrics
-from privacy import ConsentLedger, DsrBindings, DsrRepository, DsrService
+from privacy import BreachRegister, ConsentLedger, DsrBindings, DsrRepository, DsrService
 from reports import ReportsService
 from trustplane.db import make_engine
 from trustplane.demo.consents import seed_consent_demo
@@ -35,7 +35,13 @@ from trustplane.wiring.controls import build_controls, build_platform, build_sch
 from trustplane.wiring.controls_platform import CountingDecisionMetrics
 from trustplane.wiring.identity import build_identity
 from trustplane.wiring.policies import build_policies, build_route_gate, bundle_ready
-from trustplane.wiring.privacy import DsrSlaAdapter, build_consent_ledger, build_privacy
+from trustplane.wiring.privacy import (
+    BreachClockAdapter,
+    DsrSlaAdapter,
+    build_breaches,
+    build_consent_ledger,
+    build_privacy,
+)
 from trustplane.wiring.reports import build_reports
 from trustplane.wiring.vault import PolicyDecryptAuthorizer, build_vault, field_keys_ready
 from vault import DsrBoundAuthorizer, VaultServices
@@ -64,6 +70,7 @@ class Container:
     vault: VaultServices
     privacy: DsrService
     consents: ConsentLedger
+    breaches: BreachRegister
     controls: ControlsService
     controls_scheduler: Scheduler | None
     reports: ReportsService
@@ -117,12 +124,19 @@ def build_container(settings: Settings, engine: Engine | None = None) -> Contain
     )
     vault = build_vault(settings, engine, audit, decrypts)
     privacy = build_privacy(settings, audit, vault, dsr_requests)
+    breaches = build_breaches(settings, engine, audit)
     controls = build_controls(
         settings,
         engine,
         audit,
         platform=build_platform(
-            settings, audit, vault, policies, decision_counts, dsr=DsrSlaAdapter(privacy)
+            settings,
+            audit,
+            vault,
+            policies,
+            decision_counts,
+            dsr=DsrSlaAdapter(privacy),
+            breaches=BreachClockAdapter(breaches),
         ),
     )
     return Container(
@@ -135,6 +149,7 @@ def build_container(settings: Settings, engine: Engine | None = None) -> Contain
         vault=vault,
         privacy=privacy,
         consents=consents,
+        breaches=breaches,
         controls=controls,
         controls_scheduler=build_scheduler(settings, controls),
         reports=build_reports(settings, engine, audit, controls, vault),

@@ -25,7 +25,7 @@ from audit import AuditLog
 from controls import ControlsService
 from identity import Caller, CsrfError, IdentityService
 from policies import PolicyRoom
-from privacy import ConsentLedger, DsrService
+from privacy import BreachRegister, ConsentLedger, DsrService
 from reports import ReportsService
 from vault import VaultServices
 from web.errors import ForbiddenError, NotAuthenticatedError, RateLimitedError
@@ -99,6 +99,9 @@ class Services(Protocol):
     def consents(self) -> ConsentLedger: ...
 
     @property
+    def breaches(self) -> BreachRegister: ...
+
+    @property
     def dsr_intake_limiter(self) -> TokenBucketLimiter: ...
 
     @property
@@ -151,6 +154,10 @@ async def get_consents(services: ServicesDep) -> ConsentLedger:
     return services.consents
 
 
+async def get_breaches(services: ServicesDep) -> BreachRegister:
+    return services.breaches
+
+
 async def get_dsr_intake_limiter(services: ServicesDep) -> TokenBucketLimiter:
     return services.dsr_intake_limiter
 
@@ -180,6 +187,7 @@ MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 ReportsDep = Annotated[ReportsService, Depends(get_reports)]
 PrivacyDep = Annotated[DsrService, Depends(get_privacy)]
 ConsentsDep = Annotated[ConsentLedger, Depends(get_consents)]
+BreachesDep = Annotated[BreachRegister, Depends(get_breaches)]
 DsrIntakeLimiterDep = Annotated[TokenBucketLimiter, Depends(get_dsr_intake_limiter)]
 LoginGuardDep = Annotated[LoginGuard, Depends(get_login_guard)]
 BlindIndexGuardDep = Annotated[BlindIndexGuard, Depends(get_blind_index_guard)]

@@ -48,6 +48,8 @@ DEFAULT_ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "dsr:read": frozenset({"dpo", "auditor", "security", "admin"}),
     "consent:manage": frozenset({"dpo", "admin"}),
     "consent:read": frozenset({"dpo", "auditor", "security", "admin"}),
+    "breach:manage": frozenset({"dpo", "admin"}),
+    "breach:read": frozenset({"dpo", "auditor", "security", "admin"}),
     "admin:manage": frozenset({"admin"}),
     "bundles:read": frozenset({"service", "opa-agent", "security", "admin"}),
     # ingested decision logs and agent status: agents alone (recorded as reported by them)

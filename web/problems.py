@@ -69,6 +69,7 @@ from policies import (
     UploadTooLargeError,
 )
 from privacy import (
+    BreachNotFoundError,
     ConnectorError,
     ConsentNotGivenError,
     DataMapError,
@@ -76,6 +77,7 @@ from privacy import (
     DsrNotFoundError,
     DuplicateRequestError,
     IllegalTransitionError,
+    InvalidBreachError,
     InvalidConsentError,
     InvalidDsrError,
     NoticeNotFoundError,
@@ -183,6 +185,8 @@ PROBLEM_MAP: dict[type[BaseException], ProblemKind] = {
     InvalidConsentError: ProblemKind(422, "invalid-consent", "Invalid consent change"),
     ConsentNotGivenError: ProblemKind(409, "consent-not-given", "No consent in force"),
     NoticeNotFoundError: ProblemKind(404, "notice-not-found", "Notice not found"),
+    InvalidBreachError: ProblemKind(422, "invalid-breach", "Invalid breach"),
+    BreachNotFoundError: ProblemKind(404, "not-found", "Not found"),
     PrivacyError: ProblemKind(500, "privacy-error", "Privacy error"),
     # reports
     InvalidReportRequestError: ProblemKind(422, "invalid-report-request", "Invalid report request"),

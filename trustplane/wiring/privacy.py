@@ -14,8 +14,9 @@ from datetime import timedelta
 from sqlalchemy.engine import Engine
 
 from audit import Actor, AuditRecorder
-from controls import DsrInfo
+from controls import BreachClockInfo, DsrInfo
 from privacy import (
+    BreachRegister,
     ConsentLedger,
     DirectoryPackageStore,
     DsrRepository,
@@ -31,6 +32,7 @@ from privacy import (
     Subscriber,
     VaultSealer,
     WebhookAnnouncer,
+    load_duties,
 )
 from trustplane.errors import ConfigurationError
 from trustplane.keyfiles import load_or_create
@@ -72,6 +74,11 @@ def build_consent_ledger(settings: Settings, engine: Engine, audit: AuditRecorde
         refresh_seconds=section.consent_refresh_seconds,
         listeners=[WebhookAnnouncer(hooks)] if hooks else [],
     )
+
+
+def build_breaches(settings: Settings, engine: Engine, audit: AuditRecorder) -> BreachRegister:
+    """The breach register: regime duties from the shipped data file, drafts through the outbox."""
+    return BreachRegister(engine, audit, build_outbox(settings), load_duties())
 
 
 class VaultShredder:
@@ -132,4 +139,25 @@ class DsrSlaAdapter:
         return [
             DsrInfo(id=r.id, due_at=r.due_at, closed_at=r.closed_at)
             for r in self._service.repository.sla_rows(since)
+        ]
+
+
+class BreachClockAdapter:
+    """``controls.BreachClockStatus`` over the breach register (timed clocks only)."""
+
+    def __init__(self, register: BreachRegister) -> None:
+        self._register = register
+
+    def breach_clocks(self) -> Sequence[BreachClockInfo]:
+        return [
+            BreachClockInfo(
+                breach_id=breach.id,
+                duty=clock.duty.id,
+                due_at=clock.due_at,
+                done_at=clock.done_at,
+                open=breach.status.value != "closed",
+            )
+            for breach in self._register.breaches()
+            for clock in self._register.clocks(breach)
+            if clock.due_at is not None
         ]
