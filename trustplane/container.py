@@ -23,6 +23,7 @@ from policies import PolicyRoom, PrometheusDecisionMetrics
 from privacy import BreachRegister, ConsentLedger, DsrBindings, DsrRepository, DsrService
 from reports import ReportsService
 from trustplane.db import make_engine
+from trustplane.demo.breaches import seed_breach_demo
 from trustplane.demo.consents import seed_consent_demo
 from trustplane.demo.identity import seed_identity_demo
 from trustplane.demo.policies import seed_policy_demo
@@ -178,6 +179,7 @@ def build_container(settings: Settings, engine: Engine | None = None) -> Contain
             partial(seed_policy_demo, policies),
             partial(seed_privacy_demo, settings, privacy, vault),
             partial(seed_consent_demo, consents),
+            partial(seed_breach_demo, breaches, lambda: datetime.now(UTC)),
             partial(seed_reports_demo, controls, audit, lambda: datetime.now(UTC)),
         ),
     )
