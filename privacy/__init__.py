@@ -32,7 +32,15 @@ from privacy.consent import (
 from privacy.consent_ledger import ConsentLedger, ConsentListener
 from privacy.consent_webhooks import Subscriber, WebhookAnnouncer
 from privacy.datamap_loader import LoadedDataMap, parse_datamap
-from privacy.datamap_model import Category, DataMap, ErasureAction, SystemSpec, TableSpec
+from privacy.datamap_model import (
+    Category,
+    DataMap,
+    ErasureAction,
+    Processing,
+    SystemSpec,
+    TableSpec,
+    Transfer,
+)
 from privacy.errors import (
     BreachNotFoundError,
     ConnectorError,
@@ -56,6 +64,7 @@ from privacy.outbox import FileOutbox, Outbox, SmtpOutbox
 from privacy.package import build_package, render_certificate
 from privacy.ports import ConnectorFactory, Decrypter, PackageStore, SubjectShredder
 from privacy.repository import DsrRepository, StoredDataMap
+from privacy.ropa import Activity, Measure, build_ropa, ropa_csv, ropa_html
 from privacy.sealing import IdentifierSealer, VaultSealer
 from privacy.service import DsrService, ExecutionResult, PrivacyConfig
 from privacy.sla import Regime, add_months, can_extend, days_left, due_at
@@ -68,6 +77,7 @@ __all__ = [
     "LANGUAGES",
     "OPEN",
     "SEVERITIES",
+    "Activity",
     "Breach",
     "BreachNotFoundError",
     "BreachRegister",
@@ -111,6 +121,7 @@ __all__ = [
     "InvalidDsrError",
     "KindConnectors",
     "LoadedDataMap",
+    "Measure",
     "Notice",
     "NoticeNotFoundError",
     "NoticeRegistry",
@@ -121,6 +132,7 @@ __all__ = [
     "Principal",
     "PrivacyConfig",
     "PrivacyError",
+    "Processing",
     "Purpose",
     "Regime",
     "SmtpOutbox",
@@ -132,11 +144,13 @@ __all__ = [
     "SystemSpec",
     "TableSpec",
     "TimelineEntry",
+    "Transfer",
     "VaultSealer",
     "VerificationError",
     "WebhookAnnouncer",
     "add_months",
     "build_package",
+    "build_ropa",
     "can_extend",
     "days_left",
     "due_at",
@@ -144,4 +158,6 @@ __all__ = [
     "load_duties",
     "parse_datamap",
     "render_certificate",
+    "ropa_csv",
+    "ropa_html",
 ]

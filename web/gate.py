@@ -50,6 +50,7 @@ DEFAULT_ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "consent:read": frozenset({"dpo", "auditor", "security", "admin"}),
     "breach:manage": frozenset({"dpo", "admin"}),
     "breach:read": frozenset({"dpo", "auditor", "security", "admin"}),
+    "ropa:read": frozenset({"dpo", "auditor", "security", "admin"}),
     "admin:manage": frozenset({"admin"}),
     "bundles:read": frozenset({"service", "opa-agent", "security", "admin"}),
     # ingested decision logs and agent status: agents alone (recorded as reported by them)

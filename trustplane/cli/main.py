@@ -9,7 +9,7 @@ import os
 
 import typer
 
-from trustplane.cli import audit, breaches, consents, controls, privacy, reports, serve
+from trustplane.cli import audit, breaches, consents, controls, privacy, reports, ropa, serve
 from trustplane.cli.config import config_app
 from trustplane.cli.db import db_app
 from trustplane.cli.help import hide_flag_types
@@ -37,6 +37,7 @@ reports.register(app)
 privacy.register(app)
 consents.register(app)
 breaches.register(app)
+ropa.register(app)
 serve.register(app)
 
 
