@@ -49,15 +49,18 @@ from privacy.errors import (
     DataMapMissingError,
     DsrNotFoundError,
     DuplicateRequestError,
+    GrievanceNotFoundError,
     IllegalTransitionError,
     InvalidBreachError,
     InvalidConsentError,
     InvalidDsrError,
+    InvalidGrievanceError,
     NoticeNotFoundError,
     PackageLinkError,
     PrivacyError,
     VerificationError,
 )
+from privacy.grievances import GRIEVANCE_DAYS, Grievance, GrievanceDesk, Nomination
 from privacy.model import CLOSED, OPEN, DsrRequest, DsrState, DsrType, Step
 from privacy.notices import LANGUAGES, Notice, NoticeRegistry, NoticeVersion
 from privacy.outbox import FileOutbox, Outbox, SmtpOutbox
@@ -73,6 +76,7 @@ from privacy.stores import DirectoryPackageStore, KindConnectors
 __all__ = [
     "CHANNELS",
     "CLOSED",
+    "GRIEVANCE_DAYS",
     "IST",
     "LANGUAGES",
     "OPEN",
@@ -114,14 +118,19 @@ __all__ = [
     "ExecutionResult",
     "Export",
     "FileOutbox",
+    "Grievance",
+    "GrievanceDesk",
+    "GrievanceNotFoundError",
     "IdentifierSealer",
     "IllegalTransitionError",
     "InvalidBreachError",
     "InvalidConsentError",
     "InvalidDsrError",
+    "InvalidGrievanceError",
     "KindConnectors",
     "LoadedDataMap",
     "Measure",
+    "Nomination",
     "Notice",
     "NoticeNotFoundError",
     "NoticeRegistry",

@@ -66,3 +66,11 @@ class InvalidBreachError(PrivacyError):
 
 class BreachNotFoundError(PrivacyError):
     """No breach with this id, or no such duty for it."""
+
+
+class InvalidGrievanceError(PrivacyError):
+    """A grievance or nomination is invalid (unknown action, no nomination for a nominee...)."""
+
+
+class GrievanceNotFoundError(PrivacyError):
+    """No grievance or nomination with this id."""

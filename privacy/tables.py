@@ -131,3 +131,35 @@ class BreachEventRow(SQLModel, table=True):
     note: str = Field(default="", max_length=4000)
     duty_id: str | None = Field(default=None, max_length=64)
     audit_seq: int
+
+
+class GrievanceRow(SQLModel, table=True):
+    """A grievance (DPDP s.13) with its rule-14 clock; states as a DSR's."""
+
+    __tablename__ = "privacy_grievance"
+
+    id: str = Field(primary_key=True, max_length=36)
+    principal_id: str = Field(max_length=128, index=True)
+    filed_by: str = Field(max_length=128)  # the principal, or their nominee
+    summary: str = Field(max_length=2000)
+    channel: str = Field(max_length=32)
+    state: str = Field(max_length=24, index=True)
+    received_at: datetime = Field(sa_column=_utc())
+    due_at: datetime = Field(sa_column=_utc())
+    closed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    resolution: str = Field(default="", max_length=2000)
+    updated_at: datetime = Field(sa_column=_utc())
+
+
+class NominationRow(SQLModel, table=True):
+    """A nominee (DPDP s.14) who may act for a principal on death or incapacity."""
+
+    __tablename__ = "privacy_nomination"
+
+    id: str = Field(primary_key=True, max_length=36)
+    principal_id: str = Field(max_length=128, index=True)
+    nominee_id: str = Field(max_length=128)
+    relationship: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=_utc())
+    revoked_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    audit_seq: int

@@ -20,7 +20,14 @@ from audit import AuditLog
 from controls import ControlsService, Scheduler
 from identity import IdentityService
 from policies import PolicyRoom, PrometheusDecisionMetrics
-from privacy import BreachRegister, ConsentLedger, DsrBindings, DsrRepository, DsrService
+from privacy import (
+    BreachRegister,
+    ConsentLedger,
+    DsrBindings,
+    DsrRepository,
+    DsrService,
+    GrievanceDesk,
+)
 from reports import ReportsService
 from trustplane.db import make_engine
 from trustplane.demo.breaches import seed_breach_demo
@@ -72,6 +79,7 @@ class Container:
     privacy: DsrService
     consents: ConsentLedger
     breaches: BreachRegister
+    grievances: GrievanceDesk
     controls: ControlsService
     controls_scheduler: Scheduler | None
     reports: ReportsService
@@ -151,6 +159,7 @@ def build_container(settings: Settings, engine: Engine | None = None) -> Contain
         privacy=privacy,
         consents=consents,
         breaches=breaches,
+        grievances=GrievanceDesk(engine, audit),
         controls=controls,
         controls_scheduler=build_scheduler(settings, controls),
         reports=build_reports(settings, engine, audit, controls, vault),

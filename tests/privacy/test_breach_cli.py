@@ -70,3 +70,23 @@ def test_demo_seeds_one_open_breach_with_running_clocks(tmp_path: Path) -> None:
     assert seed_breach_demo(register, lambda: now) == ["breaches: demo breach already recorded"]
     assert len(register.breaches()) == 1
     assert now - breach.detected_at == timedelta(hours=2)
+
+
+def test_grievance_nomination_and_ropa_commands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRUSTPLANE_DATA_DIR", str(tmp_path))
+    refused = runner.invoke(app, ["grievances", "file", "C1", "no reply", "--filed-by", "C2"])
+    assert refused.exit_code == 1
+    assert "nomination" in refused.output
+    nominated = runner.invoke(app, ["nominations", "add", "C1", "C2", "--relationship", "son"])
+    assert nominated.exit_code == 0, nominated.output
+    filed = runner.invoke(app, ["grievances", "file", "C1", "no reply", "--filed-by", "C2"])
+    assert filed.exit_code == 0, filed.output
+    grievance = json.loads(filed.output)
+    assert grievance["by_nominee"] is True
+    moved = runner.invoke(app, ["grievances", "move", grievance["id"], "verify"])
+    assert json.loads(moved.output)["state"] == "verified"
+    no_map = runner.invoke(app, ["ropa"])
+    assert no_map.exit_code == 1
+    assert "no data map" in no_map.output
