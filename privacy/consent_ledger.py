@@ -12,6 +12,9 @@ the next decision in this process sees it; a change made by another replica is s
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -55,6 +58,7 @@ class ConsentLedger:
         *,
         refresh_seconds: float = 1.0,
         listeners: Sequence[ConsentListener] = (),
+        link_key: bytes | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._engine = engine
@@ -64,6 +68,7 @@ class ConsentLedger:
         self.notices = notices
         self._refresh = refresh_seconds
         self._listeners = tuple(listeners)
+        self._link_key = link_key
         self.clock = clock
         self._generation = 0  # bumped by every change: a read that raced one is not cached
         self._cache: dict[str, frozenset[str]] = {}
@@ -187,6 +192,51 @@ class ConsentLedger:
             actor=actor,
             origin=origin,
         )
+
+    # --- withdrawal links (the public intake) ---------------------------------------------
+
+    def withdrawal_token(self, grant: ConsentEvent) -> str | None:
+        """A token that withdraws exactly this grant, for the principal (in the app, in the
+        confirmation message); None without a link key. It names no principal or purpose."""
+        if self._link_key is None or grant.action is not ConsentAction.GRANT:
+            return None
+        head = base64.urlsafe_b64encode(str(grant.id).encode()).decode().rstrip("=")
+        return f"{head}.{self._mac(grant)}"
+
+    def withdraw_by_token(
+        self, token: str, *, actor: Actor, origin: Origin | None = None
+    ) -> ConsentEvent:
+        """One call withdraws the grant the token was issued for (DPDP s.6(4)).
+
+        ``InvalidConsentError`` for a token that is malformed, forged or for an unknown grant;
+        ``ConsentNotGivenError`` when that grant is no longer in force.
+        """
+        head, _, mac = token.partition(".")
+        try:
+            grant_id = int(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)).decode())
+        except (ValueError, UnicodeDecodeError):
+            raise InvalidConsentError("invalid withdrawal link") from None
+        with self._engine.connect() as connection:
+            row = connection.execute(select(CONSENT).where(CONSENT.c.id == grant_id)).first()
+        grant = self._event(row) if row is not None else None
+        if (
+            self._link_key is None
+            or grant is None
+            or grant.action is not ConsentAction.GRANT
+            or not hmac.compare_digest(mac, self._mac(grant))
+        ):
+            raise InvalidConsentError("invalid withdrawal link")
+        in_force = self.state(grant.principal_id).granted.get(grant.purpose)
+        if in_force is None or in_force.id != grant.id:
+            raise ConsentNotGivenError("this consent is no longer in force; nothing to withdraw")
+        return self.withdraw(
+            grant.principal_id, grant.purpose, channel="web", actor=actor, origin=origin
+        )
+
+    def _mac(self, grant: ConsentEvent) -> str:
+        assert self._link_key is not None
+        message = f"{grant.id}\x00{grant.principal_id}\x00{grant.purpose}".encode()
+        return hmac.new(self._link_key, message, hashlib.sha256).hexdigest()[:32]
 
     # --- internals -----------------------------------------------------------------------
 

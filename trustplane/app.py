@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(dsr_public.router)
     app.include_router(consents.router)
     app.include_router(consents.notices_router)
+    app.include_router(consents.public_router)
     app.include_router(breaches.router)
     app.include_router(ropa.router)
     app.include_router(grievances.router)

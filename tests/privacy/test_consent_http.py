@@ -211,3 +211,32 @@ def test_notices_in_english_and_hindi(client: TestClient) -> None:
     assert client.get(f"/v1/notices/{NOTICE}", params={"lang": "fr"}).status_code == 404
     assert client.get(f"/v1/notices/{NOTICE}", params={"version": 7}).status_code == 404
     assert client.get("/v1/notices/unknown").status_code == 404
+
+
+def test_the_withdrawal_link_withdraws_in_one_public_call(
+    served: tuple[TestClient, Container],
+) -> None:
+    client, container = served
+    owner = "c-public"
+    granted = grant(client, owner, "marketing")
+    token = granted.json()["withdraw_token"]
+    assert token
+    assert owner not in token
+    assert "marketing" not in token
+    head, _, mac = token.partition(".")
+    forged = f"{head}.{'0' * len(mac)}"
+    before = rows(container)
+    refused = client.post("/v1/public/consents/withdraw", json={"token": forged})
+    assert refused.status_code == 422
+    assert refused.json()["type"].endswith("/invalid-consent")
+    assert rows(container) == before
+    done = client.post("/v1/public/consents/withdraw", json={"token": token})  # no credentials
+    assert done.status_code == 201, done.text
+    assert (done.json()["action"], done.json()["channel"]) == ("withdraw", "web")
+    assert container.consents.consents_of(owner) == frozenset()
+    again = client.post("/v1/public/consents/withdraw", json={"token": token})
+    assert again.status_code == 409
+    # a token of one grant never withdraws a later grant of the same purpose
+    assert grant(client, owner, "marketing").status_code == 201
+    assert client.post("/v1/public/consents/withdraw", json={"token": token}).status_code == 409
+    assert container.consents.consents_of(owner) == {"marketing"}

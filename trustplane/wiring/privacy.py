@@ -72,6 +72,7 @@ def build_consent_ledger(settings: Settings, engine: Engine, audit: AuditRecorde
         [Purpose(name, text) for name, text in section.consent_purposes.items()],
         NoticeRegistry.load(section.notices_dir),
         refresh_seconds=section.consent_refresh_seconds,
+        link_key=load_or_create(settings.keys_dir() / "consent-link.key", _new_key),
         listeners=[WebhookAnnouncer(hooks)] if hooks else [],
     )
 

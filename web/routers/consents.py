@@ -13,14 +13,27 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
+from audit import Actor
 from identity import Caller
 from privacy import ConsentEvent, ConsentLedger
-from web.deps import ConsentsDep, require
+from web.deps import ConsentsDep, DsrIntakeLimiterDep, client_ip, require
+from web.errors import RateLimitedError
 from web.privacy_problems import PRIVACY_RESPONSES
 from web.routers.dsr import actor_of, origin_of
 
 router = APIRouter(prefix="/v1", tags=["consent"], responses=dict(PRIVACY_RESPONSES))
 notices_router = APIRouter(prefix="/v1", tags=["consent"])
+public_router = APIRouter(prefix="/v1/public", tags=["consent"], responses=dict(PRIVACY_RESPONSES))
+PUBLIC_PRINCIPAL = Actor(id="data-principal", kind="user")
+
+
+def _limiter(request: Request, limiter: DsrIntakeLimiterDep) -> None:
+    retry = limiter.acquire(f"consent-withdraw:{client_ip(request)}")
+    if retry > 0:
+        raise RateLimitedError(retry)
+
+
+Limited = Depends(_limiter)
 
 Manager = Annotated[Caller, Depends(require("consent:manage", "consent"))]
 Reader = Annotated[Caller, Depends(require("consent:read", "consent"))]
@@ -55,6 +68,18 @@ class ConsentEventOut(BaseModel):
     consent_manager_id: str | None
     actor: str
     audit_seq: int
+
+
+class GrantOut(ConsentEventOut):
+    withdraw_token: str | None = Field(
+        default=None,
+        description="hand it to the principal: POST /v1/public/consents/withdraw with it "
+        "withdraws this consent in one call",
+    )
+
+
+class TokenIn(BaseModel):
+    token: str = Field(min_length=10, max_length=200, pattern=r"^[A-Za-z0-9_-]+\.[0-9a-f]+$")
 
 
 class ConsentStateOut(BaseModel):
@@ -92,10 +117,10 @@ def state_out(ledger: ConsentLedger, principal: str) -> ConsentStateOut:
     )
 
 
-@router.post("/consents", status_code=201, response_model=ConsentEventOut)
+@router.post("/consents", status_code=201, response_model=GrantOut)
 def grant_consent(
     body: GrantIn, request: Request, caller: Manager, ledger: ConsentsDep
-) -> ConsentEventOut:
+) -> GrantOut:
     """Record a consent given under a notice version (an audit event, then the ledger)."""
     event = ledger.grant(
         body.principal,
@@ -107,7 +132,7 @@ def grant_consent(
         actor=actor_of(caller),
         origin=origin_of(request),
     )
-    return event_out(event)
+    return GrantOut(**event_out(event).model_dump(), withdraw_token=ledger.withdrawal_token(event))
 
 
 @router.post("/consents/withdraw", status_code=201, response_model=ConsentEventOut)
@@ -156,3 +181,17 @@ def read_notice(
     """The notice in the principal's language (``en``, ``hi``), its latest version by default."""
     text = ledger.notices.render(notice_id, lang, version)
     return PlainTextResponse(text, headers={"Content-Language": lang})
+
+
+@public_router.post(
+    "/consents/withdraw",
+    status_code=201,
+    response_model=ConsentEventOut,
+    dependencies=[Limited],
+    summary="Withdraw a consent with the link given at grant",
+    openapi_extra={"security": []},
+)
+def public_withdraw(body: TokenIn, request: Request, ledger: ConsentsDep) -> ConsentEventOut:
+    """No account: the token withdraws exactly the consent it was issued for (rate limited)."""
+    event = ledger.withdraw_by_token(body.token, actor=PUBLIC_PRINCIPAL, origin=origin_of(request))
+    return event_out(event)
