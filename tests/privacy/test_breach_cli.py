@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from typer.testing import CliRunner
 from audit import InMemoryAuditLog
 from privacy import BreachRegister, FileOutbox, load_duties
 from privacy.breach_register import BREACH, EVENT
+from tests.privacy.test_consent_cli import document
 from trustplane.cli import app
 from trustplane.demo.breaches import seed_breach_demo
 
@@ -27,7 +27,7 @@ def test_create_draft_notify_and_close(tmp_path: Path, monkeypatch: pytest.Monke
          "--category", "contact", "--detected-at", "2026-12-04T23:30:00+05:30"],
     )  # fmt: skip
     assert created.exit_code == 0, created.output
-    breach = json.loads(created.output)
+    breach = document(created.output)
     assert breach["aware_ist"] == "2026-12-04 23:30 IST"
     clocks = {c["duty"]: c for c in breach["clocks"]}
     assert clocks["cert-in"]["due_ist"] == "2026-12-05 05:30 IST"
@@ -40,13 +40,13 @@ def test_create_draft_notify_and_close(tmp_path: Path, monkeypatch: pytest.Monke
         app, ["breaches", "notify", breach["id"], "cert-in", "--to", "incident@cert-in.org.in"]
     )
     assert sent.exit_code == 0, sent.output
-    assert {c["duty"]: c for c in json.loads(sent.output)["clocks"]}["cert-in"]["state"] in {
+    assert {c["duty"]: c for c in document(sent.output)["clocks"]}["cert-in"]["state"] in {
         "met",
         "met_late",
     }
     assert list((tmp_path / "outbox").glob("*.eml"))
     closed = runner.invoke(app, ["breaches", "update", breach["id"], "--status", "closed"])
-    assert json.loads(closed.output)["status"] == "closed"
+    assert document(closed.output)["status"] == "closed"
     bad = runner.invoke(
         app, ["breaches", "create", "x y z", "--severity", "P1", "--affected", "1",
               "--category", "Not A Name"],
@@ -83,10 +83,10 @@ def test_grievance_nomination_and_ropa_commands(
     assert nominated.exit_code == 0, nominated.output
     filed = runner.invoke(app, ["grievances", "file", "C1", "no reply", "--filed-by", "C2"])
     assert filed.exit_code == 0, filed.output
-    grievance = json.loads(filed.output)
+    grievance = document(filed.output)
     assert grievance["by_nominee"] is True
     moved = runner.invoke(app, ["grievances", "move", grievance["id"], "verify"])
-    assert json.loads(moved.output)["state"] == "verified"
+    assert document(moved.output)["state"] == "verified"
     no_map = runner.invoke(app, ["ropa"])
     assert no_map.exit_code == 1
     assert "no data map" in no_map.output
