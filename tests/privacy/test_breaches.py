@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from audit import SYSTEM_ACTOR, InMemoryAuditLog
@@ -101,9 +101,8 @@ def test_a_new_regulator_is_a_data_change() -> None:
 
 
 @pytest.fixture
-def register(tmp_path: Path) -> tuple[BreachRegister, Engine, list[datetime]]:
-    engine = create_engine(f"sqlite:///{tmp_path / 'b.db'}")
-    BREACH.metadata.create_all(engine, tables=[BREACH, EVENT])
+def register(tmp_path: Path, engine: Engine) -> tuple[BreachRegister, Engine, list[datetime]]:
+    """A register on each backend (the shared migrated ``engine``: SQLite and PostgreSQL)."""
     now = [datetime(2026, 12, 4, 10, 0, tzinfo=UTC)]
     return (
         BreachRegister(

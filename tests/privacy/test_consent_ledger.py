@@ -1,14 +1,13 @@
-"""The consent ledger and the decision rule on their own: caching across a change, two
-replicas on one database, races, a ledger that cannot answer, and the notices."""
+"""The consent ledger (on SQLite and PostgreSQL: the shared ``engine`` fixture) and the
+decision rule on their own: caching across a change, two replicas on one database, races, a
+ledger that cannot answer, the notices and the demo seed."""
 
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 
 from audit import SYSTEM_ACTOR, InMemoryAuditLog
@@ -22,17 +21,9 @@ from policies import (
     load_bundle_dir,
 )
 from privacy import ConsentEvent, ConsentLedger, NoticeRegistry, Purpose
-from privacy.consent_ledger import CONSENT
 from trustplane.demo.consents import seed_consent_demo
 
 PURPOSES = [Purpose("analytics", "a"), Purpose("marketing", "m")]
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    engine = create_engine(f"sqlite:///{tmp_path / 'consent.db'}")
-    CONSENT.create(engine)
-    return engine
 
 
 def ledger_on(engine: Engine, **kwargs: Any) -> ConsentLedger:
