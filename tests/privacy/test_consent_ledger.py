@@ -181,3 +181,9 @@ def test_demo_seed_records_consents_some_withdrawn_once(engine: Engine) -> None:
     size = len(ledger.state("C0000003").history)
     assert seed_consent_demo(ledger) == ["consents: demo consents already recorded"]
     assert len(ledger.state("C0000003").history) == size
+
+
+def test_demo_seed_skips_a_ledger_without_the_demo_purposes(engine: Engine) -> None:
+    ledger = ConsentLedger(engine, InMemoryAuditLog(), [], NoticeRegistry.load())
+    assert "none seeded" in seed_consent_demo(ledger)[0]
+    assert ledger.state("C0000001").history == []

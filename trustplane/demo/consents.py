@@ -17,6 +17,8 @@ APP = Actor(id="demo-app", kind="service", roles=("service",))
 
 def seed_consent_demo(ledger: ConsentLedger) -> list[str]:
     """Idempotent: a second run finds the first customer's history and changes nothing."""
+    if not {"analytics", "marketing"} <= ledger.purposes():
+        return ["consents: analytics and marketing are not consent purposes here; none seeded"]
     if ledger.state(customer_id(1)).history:
         return ["consents: demo consents already recorded"]
     grants = withdrawals = 0
