@@ -30,6 +30,7 @@ DEFAULT_SENSITIVE_KEYS = (
     "name",
     "address",
     "ip",
+    "principal_id",  # a data principal named in a privacy event (consent ledger)
 )
 
 

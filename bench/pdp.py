@@ -7,7 +7,10 @@ Prints, in one run:
   (c) ``POST /v1/authorize`` decisions/s and p50/p99 at 64 concurrent clients, 2 workers,
       durable decisions (the default) against the async decision log, in the same run;
   (d) ``POST /v1/authorize/batch`` with 1,000 items, decisions/s answered and durable;
-  (e) pycasbin on an equivalent RBAC-only model (roles → resource type x action), µs/decision.
+  (e) pycasbin on an equivalent RBAC-only model (roles → resource type x action), µs/decision;
+  (f) ``decide()`` p50 with and without the consent ledger (``privacy.ConsentLedger`` on a
+      SQLite file, per-principal cache) in the same run: on the corpus mix, and on a mix where
+      every request names a consent purpose for one of 1,000 owners (issue 17: at most +20 %).
 
 The request mix cycles through the ACCESS-MODEL decision corpus (every rule, allow and deny).
 The HTTP figures share the machine's cores between server, load generator and anything else
@@ -31,6 +34,7 @@ from typing import Any
 
 import casbin
 import httpx
+from sqlalchemy import create_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -40,7 +44,7 @@ from loadgen import LoadResult, run_load  # noqa: E402
 from serving import start_server  # noqa: E402
 from serving import trustplane as cli  # noqa: E402
 
-from audit import InMemoryAuditLog  # noqa: E402
+from audit import SYSTEM_ACTOR, InMemoryAuditLog  # noqa: E402
 from policies import (  # noqa: E402
     DECISION_QUERY,
     DecisionLogger,
@@ -50,6 +54,8 @@ from policies import (  # noqa: E402
     load_bundle_dir,
 )
 from policies.testing import compile_engine  # noqa: E402
+from privacy import ConsentLedger, NoticeRegistry, Purpose  # noqa: E402
+from privacy.consent_ledger import CONSENT  # noqa: E402
 from tests.policies.corpus import CASES  # noqa: E402
 
 REQUESTS = [case.request for case in CASES]
@@ -78,20 +84,74 @@ def raw_regorus(iterations: int) -> tuple[float, float]:
     return (time.perf_counter() - started) / iterations * 1e6, statistics.median(latencies)
 
 
-def in_process(iterations: int, *, log: bool = True) -> tuple[float, float, float]:
+CONSENT_OWNERS = 1000
+
+
+def consent_ledger(workdir: Path) -> ConsentLedger:
+    """A real ledger on a migrated SQLite file; every other owner consented to analytics."""
+    engine = create_engine(f"sqlite:///{workdir / 'consent.db'}")
+    CONSENT.create(engine)  # (bench/ shadows the reports room: no trustplane migrations here)
+    ledger = ConsentLedger(
+        engine,
+        InMemoryAuditLog(),
+        [Purpose("analytics", "analytics"), Purpose("marketing", "marketing")],
+        NoticeRegistry.load(),
+    )
+    for index in range(0, CONSENT_OWNERS, 2):
+        ledger.grant(
+            f"c-{index}",
+            "analytics",
+            channel="app",
+            notice_id="finsolve-privacy",
+            notice_version=None,
+            actor=SYSTEM_ACTOR,
+        )
+    return ledger
+
+
+def consent_mix() -> list[dict[str, Any]]:
+    """svc:analytics reads of 1,000 owners, each request naming purpose analytics."""
+    return [
+        {
+            "subject": {"id": "svc-analytics", "type": "service", "roles": ["svc:analytics"]},
+            "action": {"name": "read"},
+            "resource": {
+                "type": "customer_profile",
+                "id": f"c-{index}",
+                "owner_id": f"c-{index}",
+                "classification": 3,
+                "fields": ["name", "email"],
+            },
+            "context": {"purpose": "analytics"},
+        }
+        for index in range(CONSENT_OWNERS)
+    ]
+
+
+def in_process(
+    iterations: int,
+    *,
+    log: bool = True,
+    consents: ConsentLedger | None = None,
+    requests: list[dict[str, Any]] | None = None,
+) -> tuple[float, float, float]:
     audit = InMemoryAuditLog()
+    mix = requests or REQUESTS
     # the in-memory log is not durable: this is the decision path's own cost (async queue)
     logger = DecisionLogger(audit, durable=False, max_queue=iterations + 1000) if log else None
     service = DecisionService(
-        StaticEngineSource(RegorusEngine(load_bundle_dir())), logger, timeout_seconds=10
+        StaticEngineSource(RegorusEngine(load_bundle_dir())),
+        logger,
+        timeout_seconds=10,
+        consents=consents,
     )
-    for request in REQUESTS:
+    for request in mix:
         service.decide(request)
     latencies: list[float] = []
     started = time.perf_counter()
     for index in range(iterations):
         begin = time.perf_counter()
-        service.decide(REQUESTS[index % len(REQUESTS)])
+        service.decide(mix[index % len(mix)])
         latencies.append((time.perf_counter() - begin) * 1e6)
     total = (time.perf_counter() - started) / iterations * 1e6
     if logger is not None:
@@ -267,6 +327,23 @@ def http_figures(args: argparse.Namespace, workdir: Path) -> None:
         )
 
 
+def ledger_figures(per_round: int, rounds: int, workdir: Path) -> None:
+    """(f): decide() p50 with and without the consent ledger, rounds alternating."""
+    ledger = consent_ledger(workdir)
+    mixes = (("corpus mix", REQUESTS), ("consent-purpose mix", consent_mix()))
+    for name, mix in mixes:
+        bare: list[float] = []
+        read: list[float] = []
+        for _ in range(rounds):
+            bare.append(in_process(per_round, requests=mix)[0])
+            read.append(in_process(per_round, requests=mix, consents=ledger)[0])
+        without, with_ledger = statistics.median(bare), statistics.median(read)
+        print(
+            f"(f) decide() p50, {name:<20} without ledger {without:>7.1f} µs   "
+            f"with ledger {with_ledger:>7.1f} µs   ({(with_ledger / without - 1) * 100:+.1f} %)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=5.0)
@@ -308,6 +385,7 @@ def main() -> None:
         )
     with tempfile.TemporaryDirectory(prefix="tp-bench-pdp-") as tmp:
         workdir = Path(tmp)
+        ledger_figures(per_round, rounds, workdir)
         peer = casbin_peer(args.iterations, workdir)
         print(
             f"(e) pycasbin RBAC-only peer enforce()        {peer:>9.1f} µs/decision "

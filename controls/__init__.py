@@ -37,6 +37,7 @@ from controls.gate import GateReport, GateViolation, run_gate
 from controls.model import Catalog, Control, Framework, Frequency, Requirement, Severity
 from controls.platform_ports import (
     AuditChainStatus,
+    BreachClockStatus,
     BundleTestStatus,
     DecisionLogStats,
     DsrSlaStatus,
@@ -59,6 +60,7 @@ from controls.snapshots.aws import AwsPolicy
 from controls.snapshots.manual import ATTESTATION_KINDS, AttestationInfo
 from controls.snapshots.platform import (
     AuditChainReport,
+    BreachClockInfo,
     BundleTestReport,
     DecisionLogReport,
     DsrInfo,
@@ -75,6 +77,8 @@ __all__ = [
     "AuditChainStatus",
     "AwsCollector",
     "AwsPolicy",
+    "BreachClockInfo",
+    "BreachClockStatus",
     "BundleTestReport",
     "BundleTestStatus",
     "Catalog",

@@ -11,6 +11,7 @@ from typing import Protocol, runtime_checkable
 
 from controls.snapshots.platform import (
     AuditChainReport,
+    BreachClockInfo,
     BundleTestReport,
     DecisionLogReport,
     DsrInfo,
@@ -44,6 +45,13 @@ class DsrSlaStatus(Protocol):
     """privacy: data subject requests with their due dates (open and recently closed)."""
 
     def requests(self) -> Sequence[DsrInfo]: ...
+
+
+@runtime_checkable
+class BreachClockStatus(Protocol):
+    """privacy: the timed notification clocks of every breach (open and closed)."""
+
+    def breach_clocks(self) -> Sequence[BreachClockInfo]: ...
 
 
 @runtime_checkable

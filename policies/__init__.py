@@ -1,6 +1,7 @@
 """policies room: the decision point (public API)."""
 
 from policies.client import Guard
+from policies.consent import LEDGER_UNAVAILABLE, ConsentSource, apply_ledger
 from policies.data_path import query_for_path
 from policies.decision_ids import AuditDecisionIds
 from policies.decision_log import DecisionLogEntry, DecisionLogger, SubstituteCounter, audit_event
@@ -67,6 +68,7 @@ __all__ = [
     "DECISION_LOG_UNAVAILABLE",
     "DECISION_QUERY",
     "DEFAULT_BUNDLE_DIR",
+    "LEDGER_UNAVAILABLE",
     "MASK_QUERY",
     "MAX_BATCH",
     "POLICY_EVALUATION_FAILED",
@@ -83,6 +85,7 @@ __all__ = [
     "BundleService",
     "BundleSigner",
     "BundleStore",
+    "ConsentSource",
     "CountingMetrics",
     "DataResult",
     "Decision",
@@ -118,6 +121,7 @@ __all__ = [
     "UploadTooLargeError",
     "Uploader",
     "access_request",
+    "apply_ledger",
     "apply_mask",
     "audit_event",
     "build_bundle",

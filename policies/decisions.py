@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from ulid import ULID
 
+from policies.consent import ConsentSource, LedgerView, apply_ledger
 from policies.decision_log import DecisionLogEntry, DecisionLogger
 from policies.engines.port import DECISION_QUERY, BatchEngine, Evaluation, PolicyEngine
 from policies.errors import (
@@ -119,8 +120,10 @@ class DecisionService:
         metrics: DecisionMetrics | None = None,
         timeout_seconds: float = 0.05,
         query: str = DECISION_QUERY,
+        consents: ConsentSource | None = None,
     ) -> None:
         self._engines = engines
+        self._consents = consents
         self._logger = logger
         self._metrics = metrics or NullMetrics()
         self._timeout = timeout_seconds
@@ -133,6 +136,19 @@ class DecisionService:
     @property
     def metrics(self) -> DecisionMetrics:
         return self._metrics
+
+    def _ledger_view(self, request: Mapping[str, Any]) -> LedgerView:
+        """The request with the consent ledger applied (ADR 0602); unchanged without one."""
+        if self._consents is None:
+            return LedgerView(request)
+        return apply_ledger(request, self._consents)
+
+    def _with_ledger(self, engine: PolicyEngine, view: LedgerView, decision: Decision) -> Decision:
+        if view.failed:
+            return self._failed(engine, decision.decision_id, "error", view.note)
+        if view.note is None:
+            return decision
+        return replace(decision, reasons=[*decision.reasons, view.note])
 
     def decide(
         self,
@@ -167,10 +183,18 @@ class DecisionService:
             engine = self._engines.current()
         except Exception:  # no engine (database down, no bundle): fail closed
             engine = _UNAVAILABLE
-        decision = self._evaluate(engine, query or self._query, request, new_decision_id())
+        view = self._ledger_view(request)
+        if view.failed:
+            decision = self._failed(engine, new_decision_id(), "error", view.note)
+        else:
+            decision = self._with_ledger(
+                engine,
+                view,
+                self._evaluate(engine, query or self._query, view.request, new_decision_id()),
+            )
         entry = DecisionLogEntry(
             decision=decision,
-            input_document=dict(request),
+            input_document=dict(view.request),
             entry_point=entry_point,
             latency_seconds=time.perf_counter() - started,
             engine=engine,
@@ -249,7 +273,10 @@ class DecisionService:
         entry_point: str,
         requested_by: str | None,
     ) -> list[tuple[Decision, DecisionLogEntry]]:
-        requests = [request for _, request in chunk]
+        views = [self._ledger_view(request) for _, request in chunk]
+        if any(view.failed for view in views):
+            return [self._decide_entry(request, entry_point, requested_by) for _, request in chunk]
+        requests = [view.request for view in views]
         evaluations: list[Evaluation] | None = None
         started = time.perf_counter()
         cpu_started = time.thread_time()
@@ -261,12 +288,14 @@ class DecisionService:
         elapsed = time.perf_counter() - started
         runaway = time.thread_time() - cpu_started > self._timeout * len(requests)
         if evaluations is None or runaway:
-            return [self._decide_entry(request, entry_point, requested_by) for request in requests]
+            return [self._decide_entry(request, entry_point, requested_by) for _, request in chunk]
         share = elapsed / len(requests)
         path = self._query.removeprefix("data.").replace(".", "/")
         decisions: list[tuple[Decision, DecisionLogEntry]] = []
-        for request, evaluation in zip(requests, evaluations, strict=True):
-            decision = self._decision_of(engine, evaluation, new_decision_id())
+        for view, request, evaluation in zip(views, requests, evaluations, strict=True):
+            decision = self._with_ledger(
+                engine, view, self._decision_of(engine, evaluation, new_decision_id())
+            )
             entry = DecisionLogEntry(
                 decision=decision,
                 input_document=dict(request),
@@ -292,6 +321,11 @@ class DecisionService:
         log cannot canonicalize (an integer beyond ±(2**53 - 1), NaN, infinity).
         """
         check_representable(input_document)
+        view = self._ledger_view(input_document)
+        if view.failed:
+            self._metrics.evaluation_failed("error")
+            raise EvaluationError(POLICY_EVALUATION_FAILED)
+        input_document = view.request
         started = time.perf_counter()
         cpu_started = time.thread_time()
         try:
@@ -312,7 +346,7 @@ class DecisionService:
         allow = _allow_of(evaluation)
         summary = Decision(
             allow=allow,
-            reasons=_reasons_of(evaluation),
+            reasons=_reasons_of(evaluation) + ([view.note] if view.note else []),
             obligations=[],
             policy_revision=engine.revision,
             decision_id=decision_id,
@@ -356,11 +390,13 @@ class DecisionService:
         allow, reasons, obligations = parsed
         return Decision(allow, reasons, obligations, engine.revision, decision_id)
 
-    def _failed(self, engine: PolicyEngine, decision_id: str, kind: str) -> Decision:
+    def _failed(
+        self, engine: PolicyEngine, decision_id: str, kind: str, why: str | None = None
+    ) -> Decision:
         self._metrics.evaluation_failed(kind)
         return Decision(
             allow=False,
-            reasons=[POLICY_EVALUATION_FAILED],
+            reasons=[POLICY_EVALUATION_FAILED] if why is None else [POLICY_EVALUATION_FAILED, why],
             obligations=[],
             policy_revision=engine.revision,
             decision_id=decision_id,

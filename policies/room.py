@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from audit import AuditRecorder
+from policies.consent import ConsentSource
 from policies.decision_ids import AuditDecisionIds, EventReader, InMemoryDecisionIds
 from policies.decision_log import DecisionLogger, SubstituteCounter
 from policies.decisions import DecisionService, EngineSource
@@ -101,8 +102,12 @@ def build_policy_room(
     metrics: DecisionMetrics | None = None,
     log_metrics: SubstituteCounter | None = None,
     watch: bool = True,
+    consents: ConsentSource | None = None,
 ) -> PolicyRoom:
     """Store + bundle service + decision logger + decision service on the chosen engine.
+
+    ``consents``: the consent ledger decisions read (ADR 0602); None in rooms built without
+    one (unit tests, benchmarks of the bare engine).
 
     Nothing touches the database here: on first use the bundle service loads the active
     revision, activating ``bundle_dir`` (default: the shipped bundle) on a fresh database,
@@ -131,7 +136,9 @@ def build_policy_room(
         source = opa = _OpaSource(bundles, opa_url, opa_token, timeout_ms / 1000)
     elif engine_kind != "embedded":
         raise ValueError(f"unknown policy engine {engine_kind!r} (embedded or opa)")
-    decisions = DecisionService(source, logger, metrics=metrics, timeout_seconds=timeout_ms / 1000)
+    decisions = DecisionService(
+        source, logger, metrics=metrics, timeout_seconds=timeout_ms / 1000, consents=consents
+    )
     signer = BundleSigner(signing_key_pem, signing_keyid) if signing_key_pem else None
     return PolicyRoom(
         store=store,

@@ -87,6 +87,24 @@ class FieldSpec(_Strict):
         return _rule(value)
 
 
+class Transfer(_Strict):
+    """A transfer outside India or the EEA (GDPR Art. 30(1)(e), DPDP s.16) and its safeguard."""
+
+    country: str = Field(pattern=r"^[A-Z]{2}$")  # ISO 3166-1 alpha-2
+    recipient: str = Field(min_length=2, max_length=200)
+    safeguard: str = Field(min_length=3, max_length=300)
+
+
+class Processing(_Strict):
+    """Record-of-processing facts of a table or system (GDPR Art. 30(1)); all optional."""
+
+    principals: str = Field(default="customers", max_length=200)
+    recipients: list[Annotated[str, Field(min_length=2, max_length=200)]] = Field(
+        default_factory=list
+    )
+    transfers: list[Transfer] = Field(default_factory=list)
+
+
 class TableSpec(_Strict):
     name: SqlName
     key: Key
@@ -101,6 +119,7 @@ class TableSpec(_Strict):
     purpose: str = Field(default="", max_length=500)
     legal_basis: str = Field(default="", max_length=500)
     retention: str = Field(default="", max_length=200)
+    processing: Processing = Field(default_factory=Processing)
 
     @field_validator("on_erasure", mode="before")
     @classmethod
@@ -147,6 +166,15 @@ class SystemSpec(_Strict):
         default_factory=list
     )  # http/manual: the identifier kinds the system understands
     on_erasure: ErasureRule = ErasureRule(action=ErasureAction.DELETE)  # s3/http/manual
+    # ROPA: what the system is for (s3/http/manual; sql tables state their own), its region,
+    # and the controls of the catalog that protect it (their status comes from controls)
+    purpose: str = Field(default="", max_length=500)
+    retention: str = Field(default="", max_length=200)
+    region: str = Field(default="ap-south-1", max_length=40)
+    controls: list[Annotated[str, Field(pattern=r"^[A-Z]{2,5}(-[A-Z0-9]{2,10}){1,3}$")]] = Field(
+        default_factory=list
+    )
+    processing: Processing = Field(default_factory=Processing)
 
     @field_validator("on_erasure", mode="before")
     @classmethod

@@ -46,3 +46,31 @@ class ConnectorError(PrivacyError):
 
 class PackageLinkError(PrivacyError):
     """A package download link is invalid or expired."""
+
+
+class InvalidConsentError(PrivacyError):
+    """A consent change is invalid (unknown purpose or notice, bad principal or channel)."""
+
+
+class ConsentNotGivenError(PrivacyError):
+    """A withdrawal of a consent that is not currently given; nothing changed."""
+
+
+class NoticeNotFoundError(PrivacyError):
+    """No notice with this id, version or language."""
+
+
+class InvalidBreachError(PrivacyError):
+    """A breach's input is invalid (no affected categories, unknown severity or regime, ...)."""
+
+
+class BreachNotFoundError(PrivacyError):
+    """No breach with this id, or no such duty for it."""
+
+
+class InvalidGrievanceError(PrivacyError):
+    """A grievance or nomination is invalid (unknown action, no nomination for a nominee...)."""
+
+
+class GrievanceNotFoundError(PrivacyError):
+    """No grievance or nomination with this id."""

@@ -20,7 +20,17 @@ from web.middleware import RequestContextMiddleware
 from web.openapi import install_openapi
 from web.problems import ProblemKind, install_problem_handlers
 from web.routers import audit as audit_router
-from web.routers import auth, dsr_public, fields, health, policies
+from web.routers import (
+    auth,
+    breaches,
+    consents,
+    dsr_public,
+    fields,
+    grievances,
+    health,
+    policies,
+    ropa,
+)
 from web.routers import controls as controls_router
 from web.routers import dsr as dsr_router
 from web.routers import reports as reports_router
@@ -75,6 +85,12 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(reports_router.router)
     app.include_router(dsr_router.router)
     app.include_router(dsr_public.router)
+    app.include_router(consents.router)
+    app.include_router(consents.notices_router)
+    app.include_router(consents.public_router)
+    app.include_router(breaches.router)
+    app.include_router(ropa.router)
+    app.include_router(grievances.router)
     install_console(app)
     return app
 

@@ -20,9 +20,18 @@ from audit import AuditLog
 from controls import ControlsService, Scheduler
 from identity import IdentityService
 from policies import PolicyRoom, PrometheusDecisionMetrics
-from privacy import DsrBindings, DsrRepository, DsrService
+from privacy import (
+    BreachRegister,
+    ConsentLedger,
+    DsrBindings,
+    DsrRepository,
+    DsrService,
+    GrievanceDesk,
+)
 from reports import ReportsService
 from trustplane.db import make_engine
+from trustplane.demo.breaches import seed_breach_demo
+from trustplane.demo.consents import seed_consent_demo
 from trustplane.demo.console import seed_console_demo
 from trustplane.demo.identity import seed_identity_demo
 from trustplane.demo.policies import seed_policy_demo
@@ -35,7 +44,13 @@ from trustplane.wiring.controls import build_controls, build_platform, build_sch
 from trustplane.wiring.controls_platform import CountingDecisionMetrics
 from trustplane.wiring.identity import build_identity
 from trustplane.wiring.policies import build_policies, build_route_gate, bundle_ready
-from trustplane.wiring.privacy import DsrSlaAdapter, build_privacy
+from trustplane.wiring.privacy import (
+    BreachClockAdapter,
+    DsrSlaAdapter,
+    build_breaches,
+    build_consent_ledger,
+    build_privacy,
+)
 from trustplane.wiring.reports import build_reports
 from trustplane.wiring.vault import PolicyDecryptAuthorizer, build_vault, field_keys_ready
 from vault import DsrBoundAuthorizer, VaultServices
@@ -63,6 +78,9 @@ class Container:
     policies: PolicyRoom
     vault: VaultServices
     privacy: DsrService
+    consents: ConsentLedger
+    breaches: BreachRegister
+    grievances: GrievanceDesk
     controls: ControlsService
     controls_scheduler: Scheduler | None
     reports: ReportsService
@@ -105,8 +123,14 @@ def build_container(settings: Settings, engine: Engine | None = None) -> Contain
     identity = build_identity(settings, engine, audit)
     prometheus = PrometheusDecisionMetrics(metrics.registry)
     decision_counts = CountingDecisionMetrics(prometheus)
+    consents = build_consent_ledger(settings, engine, audit)  # decisions read it
     policies = build_policies(
-        settings, engine, audit, metrics=decision_counts, log_metrics=prometheus
+        settings,
+        engine,
+        audit,
+        metrics=decision_counts,
+        log_metrics=prometheus,
+        consents=consents,
     )
     dsr_requests = DsrRepository(engine)
     decrypts = DsrBoundAuthorizer(  # decrypts under purpose dsr cite a live request (ADR 0601)
@@ -114,12 +138,19 @@ def build_container(settings: Settings, engine: Engine | None = None) -> Contain
     )
     vault = build_vault(settings, engine, audit, decrypts)
     privacy = build_privacy(settings, audit, vault, dsr_requests)
+    breaches = build_breaches(settings, engine, audit)
     controls = build_controls(
         settings,
         engine,
         audit,
         platform=build_platform(
-            settings, audit, vault, policies, decision_counts, dsr=DsrSlaAdapter(privacy)
+            settings,
+            audit,
+            vault,
+            policies,
+            decision_counts,
+            dsr=DsrSlaAdapter(privacy),
+            breaches=BreachClockAdapter(breaches),
         ),
     )
     return Container(
@@ -131,6 +162,9 @@ def build_container(settings: Settings, engine: Engine | None = None) -> Contain
         policies=policies,
         vault=vault,
         privacy=privacy,
+        consents=consents,
+        breaches=breaches,
+        grievances=GrievanceDesk(engine, audit),
         controls=controls,
         controls_scheduler=build_scheduler(settings, controls),
         reports=build_reports(settings, engine, audit, controls, vault, dsr_requests=dsr_requests),
@@ -158,6 +192,8 @@ def build_container(settings: Settings, engine: Engine | None = None) -> Contain
             partial(seed_identity_demo, identity),
             partial(seed_policy_demo, policies),
             partial(seed_privacy_demo, settings, privacy, vault),
+            partial(seed_consent_demo, consents),
+            partial(seed_breach_demo, breaches, lambda: datetime.now(UTC)),
             partial(seed_reports_demo, controls, audit, lambda: datetime.now(UTC)),
             partial(seed_console_demo, policies, vault),
         ),

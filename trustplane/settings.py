@@ -185,6 +185,14 @@ class ControlsSettings(BaseModel):
     scheduler_tick_seconds: float = Field(default=60.0, gt=0)
 
 
+class ConsentWebhook(BaseModel):
+    """A domain service told of every withdrawal (signed like the http connector)."""
+
+    name: str = Field(pattern=r"^[a-z0-9_-]{1,64}$")
+    url: str = Field(pattern=r"^https?://")
+    secret_env: str = Field(pattern=r"^[A-Z][A-Z0-9_]{0,127}$")  # the HMAC secret's variable
+
+
 class PrivacySettings(BaseModel):
     # DPDP response period the fiduciary publishes (DPDP Rules 2025 rule 14: at most 90 days)
     dsr_sla_days: int = Field(default=30, ge=1, le=90)
@@ -204,6 +212,18 @@ class PrivacySettings(BaseModel):
     # public intake: requests per minute from one client address
     intake_per_minute: float = Field(default=5.0, gt=0)
     demo_customers: int = Field(default=2000, ge=10, le=200_000)
+    # purposes that need the data principal's consent: name -> description (ADR 0602)
+    consent_purposes: dict[str, str] = Field(
+        default_factory=lambda: {
+            "analytics": "pseudonymised analysis of product use",
+            "marketing": "offers and news by email, SMS or in the app",
+            "credit_bureau_sharing": "repayment record shared with credit information companies",
+        }
+    )
+    # a change made on another replica reaches this one's decisions within this many seconds
+    consent_refresh_seconds: float = Field(default=1.0, ge=0, le=60)
+    notices_dir: Path | None = None  # default: the notices shipped in privacy/notices
+    consent_webhooks: list[ConsentWebhook] = Field(default_factory=list)
 
 
 class Settings(BaseSettings):

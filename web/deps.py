@@ -25,7 +25,7 @@ from audit import AuditLog
 from controls import ControlsService
 from identity import Caller, CsrfError, IdentityService
 from policies import PolicyRoom
-from privacy import DsrService
+from privacy import BreachRegister, ConsentLedger, DsrService, GrievanceDesk
 from reports import ReportsService
 from vault import VaultServices
 from web.errors import ForbiddenError, NotAuthenticatedError, RateLimitedError
@@ -96,6 +96,15 @@ class Services(Protocol):
     def privacy(self) -> DsrService: ...
 
     @property
+    def consents(self) -> ConsentLedger: ...
+
+    @property
+    def breaches(self) -> BreachRegister: ...
+
+    @property
+    def grievances(self) -> GrievanceDesk: ...
+
+    @property
     def dsr_intake_limiter(self) -> TokenBucketLimiter: ...
 
     @property
@@ -149,6 +158,18 @@ async def get_privacy(services: ServicesDep) -> DsrService:
     return services.privacy
 
 
+async def get_consents(services: ServicesDep) -> ConsentLedger:
+    return services.consents
+
+
+async def get_breaches(services: ServicesDep) -> BreachRegister:
+    return services.breaches
+
+
+async def get_grievances(services: ServicesDep) -> GrievanceDesk:
+    return services.grievances
+
+
 async def get_dsr_intake_limiter(services: ServicesDep) -> TokenBucketLimiter:
     return services.dsr_intake_limiter
 
@@ -177,6 +198,9 @@ ControlsDep = Annotated[ControlsService, Depends(get_controls)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 ReportsDep = Annotated[ReportsService, Depends(get_reports)]
 PrivacyDep = Annotated[DsrService, Depends(get_privacy)]
+ConsentsDep = Annotated[ConsentLedger, Depends(get_consents)]
+BreachesDep = Annotated[BreachRegister, Depends(get_breaches)]
+GrievancesDep = Annotated[GrievanceDesk, Depends(get_grievances)]
 DsrIntakeLimiterDep = Annotated[TokenBucketLimiter, Depends(get_dsr_intake_limiter)]
 LoginGuardDep = Annotated[LoginGuard, Depends(get_login_guard)]
 BlindIndexGuardDep = Annotated[BlindIndexGuard, Depends(get_blind_index_guard)]

@@ -46,6 +46,11 @@ DEFAULT_ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "subjects:shred": frozenset({"dpo"}),
     "audit:hash": frozenset({"dpo", "security", "admin"}),
     "dsr:read": frozenset({"dpo", "auditor", "security", "admin"}),
+    "consent:manage": frozenset({"dpo", "admin"}),
+    "consent:read": frozenset({"dpo", "auditor", "security", "admin"}),
+    "breach:manage": frozenset({"dpo", "admin"}),
+    "breach:read": frozenset({"dpo", "auditor", "security", "admin"}),
+    "ropa:read": frozenset({"dpo", "auditor", "security", "admin"}),
     "admin:manage": frozenset({"admin"}),
     "bundles:read": frozenset({"service", "opa-agent", "security", "admin"}),
     # ingested decision logs and agent status: agents alone (recorded as reported by them)

@@ -97,6 +97,23 @@ def dsr_sla(snap: PlatformSnapshot) -> Iterator[Result]:
             yield passed(resource, "open, within SLA")
 
 
+@check("platform.breach_clocks", "platform", "Open breaches notified within each regime's clock")
+def breach_clocks(snap: PlatformSnapshot) -> Iterator[Result]:
+    if snap.breach_clocks is None:
+        yield not_applicable("platform:breach", NOT_WIRED)
+        return
+    for clock in snap.breach_clocks:
+        resource = f"platform:breach/{clock.breach_id}/{clock.duty}"
+        if clock.done_at is not None:
+            yield verdict(
+                clock.done_at <= clock.due_at, resource, "notified in time", "notified late"
+            )
+        elif clock.open and snap.observed_at > clock.due_at:
+            yield failed(resource, "open breach past its notification clock")
+        elif clock.open:
+            yield passed(resource, "open, clock running")
+
+
 @check("platform.bundle_tests", "platform", "The active policy bundle's tests pass")
 def bundle_tests(snap: PlatformSnapshot) -> Iterator[Result]:
     if snap.bundle is None:

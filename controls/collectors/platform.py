@@ -5,6 +5,7 @@ from __future__ import annotations
 from controls.collectors.base import Clock, Collected, collected_from, utc_now
 from controls.platform_ports import (
     AuditChainStatus,
+    BreachClockStatus,
     BundleTestStatus,
     DecisionLogStats,
     DsrSlaStatus,
@@ -26,6 +27,7 @@ class PlatformCollector:
         decision_log: DecisionLogStats | None = None,
         dsr: DsrSlaStatus | None = None,
         bundle: BundleTestStatus | None = None,
+        breaches: BreachClockStatus | None = None,
         checkpoint_max_age_seconds: int = 3600,
         clock: Clock = utc_now,
     ) -> None:
@@ -34,6 +36,7 @@ class PlatformCollector:
         self._decision_log = decision_log
         self._dsr = dsr
         self._bundle = bundle
+        self._breaches = breaches
         self._checkpoint_max_age_seconds = checkpoint_max_age_seconds
         self._clock = clock
 
@@ -46,5 +49,6 @@ class PlatformCollector:
             decision_log=self._decision_log.decision_log_stats() if self._decision_log else None,
             dsrs=tuple(self._dsr.requests()) if self._dsr else None,
             bundle=self._bundle.bundle_tests() if self._bundle else None,
+            breach_clocks=tuple(self._breaches.breach_clocks()) if self._breaches else None,
         )
         return collected_from("platform:trustplane", snapshot)

@@ -36,6 +36,16 @@ class DsrInfo(_Frozen):
     closed_at: datetime | None = None
 
 
+class BreachClockInfo(_Frozen):
+    """One notification clock of a personal data breach (privacy's breach register)."""
+
+    breach_id: str
+    duty: str
+    due_at: datetime
+    done_at: datetime | None = None
+    open: bool = True
+
+
 class BundleTestReport(_Frozen):
     revision: str
     passed: int
@@ -52,3 +62,4 @@ class PlatformSnapshot(_Frozen):
     decision_log: DecisionLogReport | None = None
     dsrs: tuple[DsrInfo, ...] | None = None
     bundle: BundleTestReport | None = None
+    breach_clocks: tuple[BreachClockInfo, ...] | None = None

@@ -19,6 +19,7 @@ from controls.platform_ports import (
 from controls.snapshots.manual import AttestationInfo
 from controls.snapshots.platform import (
     AuditChainReport,
+    BreachClockInfo,
     BundleTestReport,
     DecisionLogReport,
     DsrInfo,
@@ -39,6 +40,7 @@ class MemoryPlatform:
     bundle: BundleTestReport = field(
         default_factory=lambda: BundleTestReport(revision="r1", passed=10, failed=0)
     )
+    clocks: list[BreachClockInfo] = field(default_factory=list)
 
     def chain_status(self) -> AuditChainReport:
         return self.audit
@@ -54,6 +56,9 @@ class MemoryPlatform:
 
     def bundle_tests(self) -> BundleTestReport:
         return self.bundle
+
+    def breach_clocks(self) -> Sequence[BreachClockInfo]:
+        return self.clocks
 
 
 def _table(
@@ -90,6 +95,15 @@ def test_healthy_platform_passes() -> None:
             DsrInfo(id="d1", due_at=NOW + timedelta(days=3)),
             DsrInfo(id="d2", due_at=NOW - timedelta(days=1), closed_at=NOW - timedelta(days=2)),
         ],
+        clocks=[
+            BreachClockInfo(breach_id="b1", duty="cert-in", due_at=NOW + timedelta(hours=2)),
+            BreachClockInfo(
+                breach_id="b1",
+                duty="gdpr-33",
+                due_at=NOW - timedelta(hours=1),
+                done_at=NOW - timedelta(hours=5),
+            ),
+        ],
     )
     collector = PlatformCollector(
         audit=platform,
@@ -97,6 +111,7 @@ def test_healthy_platform_passes() -> None:
         decision_log=platform,
         dsr=platform,
         bundle=platform,
+        breaches=platform,
         clock=lambda: NOW,
     )
     table = _table(collector, "platform")
@@ -128,6 +143,15 @@ def test_unhealthy_platform_fails_each_check() -> None:
             ),
         ],
         bundle=BundleTestReport(revision="r2", passed=8, failed=2),
+        clocks=[
+            BreachClockInfo(breach_id="b2", duty="cert-in", due_at=NOW - timedelta(hours=1)),
+            BreachClockInfo(
+                breach_id="b2",
+                duty="gdpr-33",
+                due_at=NOW - timedelta(hours=9),
+                done_at=NOW - timedelta(hours=2),
+            ),
+        ],
     )
     collector = PlatformCollector(
         audit=platform,
@@ -135,6 +159,7 @@ def test_unhealthy_platform_fails_each_check() -> None:
         decision_log=platform,
         dsr=platform,
         bundle=platform,
+        breaches=platform,
         clock=lambda: NOW,
     )
     table = _table(collector, "platform")
@@ -148,6 +173,10 @@ def test_unhealthy_platform_fails_each_check() -> None:
             ("platform:dsr/late-open", "fail"),
         ],
         "platform.bundle_tests": [("platform:bundle/r2", "fail")],
+        "platform.breach_clocks": [
+            ("platform:breach/b2/cert-in", "fail"),
+            ("platform:breach/b2/gdpr-33", "fail"),
+        ],
     }
 
 
@@ -171,7 +200,7 @@ def test_no_checkpoint_and_no_tests_fail() -> None:
 def test_unwired_ports_are_not_applicable() -> None:
     table = _table(PlatformCollector(clock=lambda: NOW), "platform")
     assert {status for rows in table.values() for _, status in rows} == {"not_applicable"}
-    assert len(table) == 6
+    assert len(table) == 7
 
 
 @dataclass

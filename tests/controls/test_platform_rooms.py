@@ -40,7 +40,7 @@ from trustplane.wiring.controls_platform import (
     KeyInventoryAdapter,
     PolicyRoomAdapter,
 )
-from trustplane.wiring.privacy import DsrSlaAdapter
+from trustplane.wiring.privacy import BreachClockAdapter, DsrSlaAdapter
 from trustplane.wiring.vault import build_vault
 from vault import AllowAllAuthorizer
 
@@ -256,6 +256,7 @@ def _platform_of(container: Container) -> PlatformCollector:
         container.policies,
         counts,
         dsr=DsrSlaAdapter(container.privacy),
+        breaches=BreachClockAdapter(container.breaches),
     )
 
 

@@ -47,6 +47,9 @@ def settings_for(data_dir: Path, **policy: Any) -> Settings:
             "identity": CHEAP_ARGON2,
             # a loaded 2-core CI machine must not turn expected decisions into timeouts
             "policy": {"poll_seconds": 0.2, "timeout_ms": 2000, **policy},
+            # the corpus states consents as callers pass them (rule 14 as written); with the
+            # ledger on, it would overrule them (tests/privacy/test_consent_http.py)
+            "privacy": {"consent_purposes": {}},
         }
     )
 

@@ -24,6 +24,7 @@ def server_env(data_dir: Path, **extra: str) -> dict[str, str]:
         env[f"TRUSTPLANE_IDENTITY__ARGON2_{name}"] = str(value)
         env[f"TRUSTPLANE_IDENTITY__CLIENT_SECRET_ARGON2_{name}"] = str(value)
     env["TRUSTPLANE_POLICY__TIMEOUT_MS"] = "2000"
+    env["TRUSTPLANE_PRIVACY__CONSENT_PURPOSES"] = "{}"  # the corpus's consents stand (harness)
     env.update(extra)
     return env
 

@@ -27,6 +27,8 @@ class LoyaltyState:
     fail: bool = False
     calls: list[dict[str, Any]] = field(default_factory=list)
     raw: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    consent_events: list[dict[str, Any]] = field(default_factory=list)
+    refused: int = 0
 
 
 def loyalty_app(secret: bytes, state: LoyaltyState) -> FastAPI:
@@ -36,6 +38,19 @@ def loyalty_app(secret: bytes, state: LoyaltyState) -> FastAPI:
     @app.get("/readyz")
     def ready() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.post("/consent")
+    async def consent(request: Request) -> JSONResponse:
+        body = await request.body()
+        try:
+            verifier.verify(
+                request.headers.get(TIMESTAMP_HEADER), request.headers.get(SIGNATURE_HEADER), body
+            )
+        except WebhookSignatureError as exc:
+            state.refused += 1
+            return JSONResponse({"error": str(exc)}, status_code=401)
+        state.consent_events.append(json.loads(body))
+        return JSONResponse({"ok": True})
 
     @app.post("/dsr")
     async def dsr(request: Request) -> JSONResponse:

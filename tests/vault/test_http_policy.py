@@ -18,6 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from audit import (
+    SYSTEM_ACTOR,
     AuditEventIn,
     AuditRecorder,
     AuditUnavailableError,
@@ -216,6 +217,16 @@ def test_analytics_without_consent_is_denied_with_consent_reason(api: Api) -> No
 def test_analytics_with_consent_gets_pseudonyms(api: Api) -> None:
     first = api.encrypt("c-9")
     second = api.encrypt("c-10")
+    # the decision point reads the consent ledger (ADR 0602): both principals consented there
+    for principal in ("c-9", "c-10"):
+        api.container.consents.grant(
+            principal,
+            "analytics",
+            channel="app",
+            notice_id="finsolve-privacy",
+            notice_version=None,
+            actor=SYSTEM_ACTOR,
+        )
     one = api.decrypt("analytics", first, "analytics", consents=["analytics"])
     two = api.decrypt("analytics", second, "analytics", owner="c-10", consents=["analytics"])
     for field, plain in PROFILE.items():

@@ -30,6 +30,8 @@ PUBLIC_OPERATIONS = {
     ("post", "/v1/public/dsr"): "data principals ask about their data (no account; rate limited)",
     ("post", "/v1/public/dsr/{dsr_id}/verify"): "the principal enters the mailed code",
     ("get", "/v1/public/dsr/{dsr_id}/package"): "signed, expiring link to the access package",
+    ("get", "/v1/notices/{notice_id}"): "what a data principal is asked to consent to (DPDP s.5)",
+    ("post", "/v1/public/consents/withdraw"): "withdrawal link given at grant (DPDP s.6(4))",
 }
 # A malformed body is not a 422 here, by an external protocol:
 NOT_422 = {

@@ -46,6 +46,10 @@ PUBLIC = {
     ("post", "/v1/public/dsr"),
     ("post", "/v1/public/dsr/{dsr_id}/verify"),
     ("get", "/v1/public/dsr/{dsr_id}/package"),
+    # privacy notices: what a data principal is asked to consent to, read before consenting
+    ("get", "/v1/notices/{notice_id}"),
+    # withdrawal with the signed link handed to the principal at grant (rate limited)
+    ("post", "/v1/public/consents/withdraw"),
 }
 # Authenticated but needing no permission, each for a reason:
 ANY_CALLER = {

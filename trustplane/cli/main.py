@@ -9,7 +9,17 @@ import os
 
 import typer
 
-from trustplane.cli import audit, controls, privacy, reports, serve
+from trustplane.cli import (
+    audit,
+    breaches,
+    consents,
+    controls,
+    grievances,
+    privacy,
+    reports,
+    ropa,
+    serve,
+)
 from trustplane.cli.config import config_app
 from trustplane.cli.db import db_app
 from trustplane.cli.help import hide_flag_types
@@ -35,6 +45,10 @@ controls.register(app)
 audit.register(app)
 reports.register(app)
 privacy.register(app)
+consents.register(app)
+breaches.register(app)
+ropa.register(app)
+grievances.register(app)
 serve.register(app)
 
 

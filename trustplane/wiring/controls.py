@@ -13,6 +13,7 @@ from audit import AuditLog, AuditRecorder
 from controls import (
     AwsCollector,
     AwsPolicy,
+    BreachClockStatus,
     CollectionRunner,
     Collector,
     ControlsRepository,
@@ -74,6 +75,7 @@ def build_platform(
     decision_counts: CountingDecisionMetrics,
     *,
     dsr: DsrSlaStatus,
+    breaches: BreachClockStatus,
 ) -> PlatformCollector:
     """Platform self-checks over the other rooms, through adapters of their public APIs."""
     section = settings.controls
@@ -83,6 +85,7 @@ def build_platform(
         keys=KeyInventoryAdapter(vault.keys, section.cryptoperiod_days),
         decision_log=room,
         dsr=dsr,
+        breaches=breaches,
         bundle=room,
         checkpoint_max_age_seconds=section.checkpoint_max_age_seconds,
     )

@@ -7,7 +7,13 @@ from collections.abc import Callable
 from sqlalchemy.engine import Engine
 
 from audit import AuditRecorder
-from policies import DecisionMetrics, PolicyRoom, SubstituteCounter, build_policy_room
+from policies import (
+    ConsentSource,
+    DecisionMetrics,
+    PolicyRoom,
+    SubstituteCounter,
+    build_policy_room,
+)
 from trustplane.keyfiles import load_existing
 from trustplane.settings import Settings
 from web.gate import RoleGate, RouteGate
@@ -21,6 +27,7 @@ def build_policies(
     *,
     metrics: DecisionMetrics,
     log_metrics: SubstituteCounter,
+    consents: ConsentSource | None,
 ) -> PolicyRoom:
     policy = settings.policy
     key_path = policy.bundle_signing_key_path
@@ -41,6 +48,7 @@ def build_policies(
         log_wait_seconds=policy.decision_log_wait_seconds,
         metrics=metrics,
         log_metrics=log_metrics,
+        consents=consents,
     )
 
 

@@ -11,19 +11,28 @@ import secrets
 from collections.abc import Sequence
 from datetime import timedelta
 
+from sqlalchemy.engine import Engine
+
 from audit import Actor, AuditRecorder
-from controls import DsrInfo
+from controls import BreachClockInfo, DsrInfo
 from privacy import (
+    BreachRegister,
+    ConsentLedger,
     DirectoryPackageStore,
     DsrRepository,
     DsrService,
     FileOutbox,
     KindConnectors,
+    NoticeRegistry,
     Outbox,
     PrivacyConfig,
+    Purpose,
     Regime,
     SmtpOutbox,
+    Subscriber,
     VaultSealer,
+    WebhookAnnouncer,
+    load_duties,
 )
 from trustplane.errors import ConfigurationError
 from trustplane.keyfiles import load_or_create
@@ -51,6 +60,26 @@ def build_outbox(settings: Settings) -> Outbox:
             starttls=section.smtp_starttls,
         )
     return FileOutbox(section.outbox_dir or settings.data_dir / "outbox", section.mail_from)
+
+
+def build_consent_ledger(settings: Settings, engine: Engine, audit: AuditRecorder) -> ConsentLedger:
+    """The consent ledger, built before the policy room: decisions read it (ADR 0602)."""
+    section = settings.privacy
+    hooks = [Subscriber(hook.name, hook.url, hook.secret_env) for hook in section.consent_webhooks]
+    return ConsentLedger(
+        engine,
+        audit,
+        [Purpose(name, text) for name, text in section.consent_purposes.items()],
+        NoticeRegistry.load(section.notices_dir),
+        refresh_seconds=section.consent_refresh_seconds,
+        link_key=load_or_create(settings.keys_dir() / "consent-link.key", _new_key),
+        listeners=[WebhookAnnouncer(hooks)] if hooks else [],
+    )
+
+
+def build_breaches(settings: Settings, engine: Engine, audit: AuditRecorder) -> BreachRegister:
+    """The breach register: regime duties from the shipped data file, drafts through the outbox."""
+    return BreachRegister(engine, audit, build_outbox(settings), load_duties())
 
 
 class VaultShredder:
@@ -111,4 +140,25 @@ class DsrSlaAdapter:
         return [
             DsrInfo(id=r.id, due_at=r.due_at, closed_at=r.closed_at)
             for r in self._service.repository.sla_rows(since)
+        ]
+
+
+class BreachClockAdapter:
+    """``controls.BreachClockStatus`` over the breach register (timed clocks only)."""
+
+    def __init__(self, register: BreachRegister) -> None:
+        self._register = register
+
+    def breach_clocks(self) -> Sequence[BreachClockInfo]:
+        return [
+            BreachClockInfo(
+                breach_id=breach.id,
+                duty=clock.duty.id,
+                due_at=clock.due_at,
+                done_at=clock.done_at,
+                open=breach.status.value != "closed",
+            )
+            for breach in self._register.breaches()
+            for clock in self._register.clocks(breach)
+            if clock.due_at is not None
         ]

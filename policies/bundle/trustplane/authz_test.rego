@@ -142,6 +142,12 @@ test_route_reports_read if admitted("reports:read") == {"auditor", "security", "
 
 test_route_reports_generate if admitted("reports:generate") == {"auditor", "security", "admin"}
 
+test_route_consent_read if admitted("consent:read") == {"dpo", "auditor", "security", "admin"}
+
+test_route_breach_read if admitted("breach:read") == {"dpo", "auditor", "security", "admin"}
+
+test_route_ropa_read if admitted("ropa:read") == {"dpo", "auditor", "security", "admin"}
+
 test_route_consent_and_breach_are_dpo_and_admin if {
 	admitted("consent:manage") == {"dpo", "admin"}
 	admitted("breach:manage") == {"dpo", "admin"}
