@@ -4,42 +4,25 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
 
-from audit import Actor
-from privacy import Breach, BreachRegister, PrivacyError, ist
-from trustplane.cli.common import fail, load_settings
-from trustplane.container import build_container
-from trustplane.migrations.runner import upgrade
+from privacy import Breach, BreachRegister, ist
+from trustplane.cli.common import fail
+from trustplane.cli.dpo import ActorOpt, dpo, opened
 
 breaches_app = typer.Typer(help="The breach register and its clocks.", no_args_is_help=True)
-ActorOpt = Annotated[str, typer.Option("--actor", help="Who acts (recorded in the audit log)")]
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(breaches_app, name="breaches")
 
 
-@contextmanager
-def _register() -> Iterator[BreachRegister]:
-    container = build_container(load_settings())
-    try:
-        upgrade(container.engine)
-        try:
-            yield container.breaches
-        except PrivacyError as exc:
-            raise fail(str(exc)) from exc
-    finally:
-        container.close()
-
-
-def _dpo(actor: str) -> Actor:
-    return Actor(id=actor, kind="user", roles=("dpo",))
+def _register() -> AbstractContextManager[BreachRegister]:
+    return opened(lambda container: container.breaches)
 
 
 def _out(register: BreachRegister, breach: Breach) -> dict[str, Any]:
@@ -108,7 +91,7 @@ def create(
             categories=category,
             systems=system or [],
             regimes=regime or ["dpdp", "cert-in"],
-            actor=_dpo(actor),
+            actor=dpo(actor),
         )
         _print(_out(breaches, breach))
 
@@ -139,7 +122,7 @@ def update_breach(
     with _register() as breaches:
         breach = breaches.update(
             breach_id,
-            actor=_dpo(actor),
+            actor=dpo(actor),
             status=status,
             severity=severity,
             affected_count=affected,
@@ -151,7 +134,7 @@ def update_breach(
 def note(breach_id: str, text: str, actor: ActorOpt = "cli-dpo") -> None:
     """Add a timeline entry."""
     with _register() as breaches:
-        _print(_out(breaches, breaches.add_note(breach_id, text, actor=_dpo(actor))))
+        _print(_out(breaches, breaches.add_note(breach_id, text, actor=dpo(actor))))
 
 
 @breaches_app.command("draft")
@@ -172,5 +155,5 @@ def notify(
 ) -> None:
     """Approve the duty's draft and send it through the outbox."""
     with _register() as breaches:
-        breach = breaches.notify(breach_id, duty, to, actor=_dpo(actor), lang=lang)
+        breach = breaches.notify(breach_id, duty, to, actor=dpo(actor), lang=lang)
         _print(_out(breaches, breach))

@@ -8,22 +8,17 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Annotated, Any
 
 import typer
 
-from audit import Actor
-from privacy import ConsentEvent, ConsentLedger, PrivacyError
-from trustplane.cli.common import fail, load_settings
-from trustplane.container import build_container
-from trustplane.migrations.runner import upgrade
+from privacy import ConsentEvent, ConsentLedger
+from trustplane.cli.dpo import ActorOpt, dpo, opened
 
 consents_app = typer.Typer(help="The consent ledger (grants, withdrawals).", no_args_is_help=True)
 notices_app = typer.Typer(help="Privacy notices in English and Hindi.", no_args_is_help=True)
 
-ActorOpt = Annotated[str, typer.Option("--actor", help="Who acts (recorded in the audit log)")]
 ChannelOpt = Annotated[str, typer.Option("--channel", help="app, web, branch, call_centre, ...")]
 ManagerOpt = Annotated[
     str | None, typer.Option("--consent-manager", help="Consent manager id (DPDP s.6(7))")
@@ -35,21 +30,8 @@ def register(app: typer.Typer) -> None:
     app.add_typer(notices_app, name="notices")
 
 
-@contextmanager
-def _ledger() -> Iterator[ConsentLedger]:
-    container = build_container(load_settings())
-    try:
-        upgrade(container.engine)
-        try:
-            yield container.consents
-        except PrivacyError as exc:
-            raise fail(str(exc)) from exc
-    finally:
-        container.close()
-
-
-def _dpo(actor: str) -> Actor:
-    return Actor(id=actor, kind="user", roles=("dpo",))
+def _ledger() -> AbstractContextManager[ConsentLedger]:
+    return opened(lambda container: container.consents)
 
 
 def _event(event: ConsentEvent) -> dict[str, Any]:
@@ -92,7 +74,7 @@ def grant(
             notice_id=notice,
             notice_version=version,
             consent_manager_id=consent_manager,
-            actor=_dpo(actor),
+            actor=dpo(actor),
         )
         _print(_event(event))
 
@@ -113,7 +95,7 @@ def withdraw(
             purpose,
             channel=channel,
             consent_manager_id=consent_manager,
-            actor=_dpo(actor),
+            actor=dpo(actor),
         )
         _print(_event(event))
 

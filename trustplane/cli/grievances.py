@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Annotated, Any
 
 import typer
 
-from audit import Actor
-from privacy import Grievance, GrievanceDesk, Nomination, PrivacyError
-from trustplane.cli.common import fail, load_settings
-from trustplane.container import build_container
-from trustplane.migrations.runner import upgrade
+from privacy import Grievance, GrievanceDesk, Nomination
+from trustplane.cli.dpo import ActorOpt, dpo, opened
 
 grievances_app = typer.Typer(help="Grievances (DPDP s.13, 90 days).", no_args_is_help=True)
 nominations_app = typer.Typer(help="Nominations (DPDP s.14).", no_args_is_help=True)
-ActorOpt = Annotated[str, typer.Option("--actor", help="Who acts (recorded in the audit log)")]
 
 
 def register(app: typer.Typer) -> None:
@@ -26,21 +21,8 @@ def register(app: typer.Typer) -> None:
     app.add_typer(nominations_app, name="nominations")
 
 
-@contextmanager
-def _desk() -> Iterator[GrievanceDesk]:
-    container = build_container(load_settings())
-    try:
-        upgrade(container.engine)
-        try:
-            yield container.grievances
-        except PrivacyError as exc:
-            raise fail(str(exc)) from exc
-    finally:
-        container.close()
-
-
-def _dpo(actor: str) -> Actor:
-    return Actor(id=actor, kind="user", roles=("dpo",))
+def _desk() -> AbstractContextManager[GrievanceDesk]:
+    return opened(lambda container: container.grievances)
 
 
 def _grievance(item: Grievance, desk: GrievanceDesk) -> dict[str, Any]:
@@ -82,7 +64,7 @@ def file_grievance(
 ) -> None:
     """Record a grievance; due in 90 days."""
     with _desk() as desk:
-        item = desk.file(principal, summary, channel=channel, filed_by=filed_by, actor=_dpo(actor))
+        item = desk.file(principal, summary, channel=channel, filed_by=filed_by, actor=dpo(actor))
         _print(_grievance(item, desk))
 
 
@@ -100,7 +82,7 @@ def move(
     actor: ActorOpt = "cli-dpo",
 ) -> None:
     with _desk() as desk:
-        item = desk.move(grievance_id, action, resolution=resolution, actor=_dpo(actor))
+        item = desk.move(grievance_id, action, resolution=resolution, actor=dpo(actor))
         _print(_grievance(item, desk))
 
 
@@ -112,7 +94,7 @@ def add(
     actor: ActorOpt = "cli-dpo",
 ) -> None:
     with _desk() as desk:
-        _print(_nomination(desk.nominate(principal, nominee, relationship, actor=_dpo(actor))))
+        _print(_nomination(desk.nominate(principal, nominee, relationship, actor=dpo(actor))))
 
 
 @nominations_app.command("list")
@@ -124,4 +106,4 @@ def list_nominations(principal: str) -> None:
 @nominations_app.command("revoke")
 def revoke(nomination_id: str, actor: ActorOpt = "cli-dpo") -> None:
     with _desk() as desk:
-        _print(_nomination(desk.revoke(nomination_id, actor=_dpo(actor))))
+        _print(_nomination(desk.revoke(nomination_id, actor=dpo(actor))))

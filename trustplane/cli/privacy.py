@@ -8,23 +8,19 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from audit import Actor
-from privacy import DsrRequest, DsrService, DsrState, PrivacyError
-from trustplane.cli.common import fail, load_settings
-from trustplane.container import build_container
-from trustplane.migrations.runner import upgrade
+from privacy import DsrRequest, DsrService, DsrState
+from trustplane.cli.common import fail
+from trustplane.cli.dpo import ActorOpt, dpo, opened
 
 dsr_app = typer.Typer(help="Data subject requests (the DPO's desk).", no_args_is_help=True)
 datamap_app = typer.Typer(help="The data map of personal data.", no_args_is_help=True)
-
-ActorOpt = Annotated[str, typer.Option("--actor", help="Who acts (recorded in the audit log)")]
 
 
 def register(app: typer.Typer) -> None:
@@ -32,22 +28,8 @@ def register(app: typer.Typer) -> None:
     app.add_typer(datamap_app, name="datamap")
 
 
-@contextmanager
-def _service() -> Iterator[DsrService]:
-    settings = load_settings()
-    container = build_container(settings)
-    try:
-        upgrade(container.engine)
-        try:
-            yield container.privacy
-        except PrivacyError as exc:
-            raise fail(str(exc)) from exc
-    finally:
-        container.close()
-
-
-def _dpo(actor: str) -> Actor:
-    return Actor(id=actor, kind="user", roles=("dpo",))
+def _service() -> AbstractContextManager[DsrService]:
+    return opened(lambda container: container.privacy)
 
 
 def _show(service: DsrService, request: DsrRequest) -> None:
@@ -86,7 +68,7 @@ def datamap_load(
 ) -> None:
     """Validate and load a data map (YAML); prints its version and SHA-256."""
     with _service() as service:
-        stored = service.load_datamap(file.read_text(encoding="utf-8"), _dpo(actor))
+        stored = service.load_datamap(file.read_text(encoding="utf-8"), dpo(actor))
     typer.echo(f"data map version {stored.version} loaded (sha256 {stored.sha256})")
 
 
@@ -114,7 +96,7 @@ def dsr_create(  # noqa: PLR0917 (CLI options)
     with _service() as service:
         _show(
             service,
-            service.create(type_, identifier, regime=regime, note=note, actor=_dpo(actor)),
+            service.create(type_, identifier, regime=regime, note=note, actor=dpo(actor)),
         )
 
 
@@ -156,15 +138,15 @@ def dsr_verify(
     if (code is None) == (note is None):
         raise fail("give exactly one of --code or --note", 2)
     if code is not None:
-        _act(dsr_id, lambda service: service.verify_code(dsr_id, code, _dpo(actor)))
+        _act(dsr_id, lambda service: service.verify_code(dsr_id, code, dpo(actor)))
     else:
-        _act(dsr_id, lambda service: service.attest(dsr_id, note or "", _dpo(actor)))
+        _act(dsr_id, lambda service: service.attest(dsr_id, note or "", dpo(actor)))
 
 
 @dsr_app.command("approve")
 def dsr_approve(dsr_id: str, actor: ActorOpt = "cli-dpo") -> None:
     """Approve an erasure."""
-    _act(dsr_id, lambda service: service.approve(dsr_id, _dpo(actor)))
+    _act(dsr_id, lambda service: service.approve(dsr_id, dpo(actor)))
 
 
 @dsr_app.command("reject")
@@ -174,13 +156,13 @@ def dsr_reject(
     actor: ActorOpt = "cli-dpo",
 ) -> None:
     """Reject a request with its reason."""
-    _act(dsr_id, lambda service: service.reject(dsr_id, reason, _dpo(actor)))
+    _act(dsr_id, lambda service: service.reject(dsr_id, reason, dpo(actor)))
 
 
 @dsr_app.command("execute")
 def dsr_execute(dsr_id: str, actor: ActorOpt = "cli-dpo") -> None:
     """Run the request over every system (an erasure first asks for approval)."""
-    _act(dsr_id, lambda service: service.execute(dsr_id, _dpo(actor)).request)
+    _act(dsr_id, lambda service: service.execute(dsr_id, dpo(actor)).request)
 
 
 @dsr_app.command("close-task")
@@ -196,7 +178,7 @@ def dsr_close_task(
     """Close a manual task with the assignee's note (an erasure then completes)."""
     _act(
         dsr_id,
-        lambda service: service.close_task(dsr_id, step_id, note, list(deleted or []), _dpo(actor)),
+        lambda service: service.close_task(dsr_id, step_id, note, list(deleted or []), dpo(actor)),
     )
 
 
@@ -208,7 +190,7 @@ def dsr_package(
 ) -> None:
     """Write the access package (zip) to --out."""
     with _service() as service:
-        content = service.package(dsr_id, _dpo(actor))
+        content = service.package(dsr_id, dpo(actor))
     out.write_bytes(content)
     typer.echo(f"wrote {out} ({len(content)} bytes)")
 
