@@ -1,5 +1,6 @@
 """The DPO desk: the DSR queue coloured by SLA, one request's steps with verify / approve /
-execute as forms, and the parts whose rooms have not landed here ("not configured yet")."""
+execute as forms, and where the consent ledger, breach register and ROPA are served (the API
+and the CLI) until they have pages of their own."""
 
 from __future__ import annotations
 
