@@ -4,6 +4,7 @@ whatever their warm caches hold; encrypting is refused with a clear problem."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,23 @@ def decrypt(url: str, token: str, ciphertext: str, owner: str) -> dict[str, Any]
     return value
 
 
+TRANSIENT = ("policy evaluation failed", "decision log unavailable")  # fail-closed, retryable
+
+
+def decrypt_warm(url: str, token: str, ciphertext: str, owner: str) -> dict[str, Any]:
+    """A decrypt before the shred: a fail-closed answer of a loaded machine (a decision
+    that could not be made or logged in time) is retried as a client would; any other
+    refusal is returned as it is, and fails the test."""
+    value = decrypt(url, token, ciphertext, owner)
+    for _ in range(10):
+        reasons = (value.get("error") or {}).get("reasons", [])
+        if value.get("value") is not None or not any(r in TRANSIENT for r in reasons):
+            break
+        time.sleep(0.5)
+        value = decrypt(url, token, ciphertext, owner)
+    return value
+
+
 def test_two_workers_refuse_a_subject_shredded_elsewhere(tmp_path: Path) -> None:
     live = start_server(tmp_path, workers=2)
     try:
@@ -49,7 +67,8 @@ def test_two_workers_refuse_a_subject_shredded_elsewhere(tmp_path: Path) -> None
         kept_body = {"fields": [{"value": "ravi@example.in", "context": ctx("c-2")}]}
         kept = fresh(live.url, token, "/v1/fields/encrypt", kept_body).json()["ciphertexts"][0]
         for _ in range(ROUNDS):  # warm every worker's cache with the subject's data key
-            assert decrypt(live.url, token, sealed, "c-1")["value"] == "asha@example.in"
+            warm = decrypt_warm(live.url, token, sealed, "c-1")
+            assert warm["value"] == "asha@example.in", warm
             assert fresh(live.url, token, "/v1/fields/encrypt", encrypt).status_code == 200
         _app, replica = build_api_app(settings_for(tmp_path))
         try:
@@ -61,7 +80,8 @@ def test_two_workers_refuse_a_subject_shredded_elsewhere(tmp_path: Path) -> None
             refused = decrypt(live.url, token, sealed, "c-1")
             assert refused["value"] is None
             assert refused["error"]["status"] == 410, refused
-            assert decrypt(live.url, token, kept, "c-2")["value"] == "ravi@example.in"
+            other = decrypt_warm(live.url, token, kept, "c-2")
+            assert other["value"] == "ravi@example.in", other
             again = fresh(live.url, token, "/v1/fields/encrypt", encrypt)
             assert again.status_code == 200, again.text
             assert again.json()["ciphertexts"] == [None]  # nothing sealed under a dead key
