@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from controls.checks.registry import REGISTRY
 from controls.findings import Result, failed, not_applicable, passed, verdict
@@ -11,6 +11,22 @@ from controls.snapshots.platform import PlatformSnapshot
 
 check = REGISTRY.register
 NOT_WIRED = "port not wired in this deployment"
+
+
+def _against_deadline(
+    resource: str,
+    done_at: datetime | None,
+    due_at: datetime,
+    observed_at: datetime,
+    messages: tuple[str, str, str, str],
+) -> Result:
+    """One duty with a deadline: done in time / done late / open past due / open within it."""
+    in_time, late, overdue, running = messages
+    if done_at is not None:
+        return verdict(done_at <= due_at, resource, in_time, late)
+    if observed_at > due_at:
+        return failed(resource, overdue)
+    return passed(resource, running)
 
 
 @check("platform.audit_chain", "platform", "The audit log's Merkle tree verifies")
@@ -86,15 +102,13 @@ def dsr_sla(snap: PlatformSnapshot) -> Iterator[Result]:
         yield not_applicable("platform:dsr", NOT_WIRED)
         return
     for request in snap.dsrs:
-        resource = f"platform:dsr/{request.id}"
-        if request.closed_at is not None:
-            yield verdict(
-                request.closed_at <= request.due_at, resource, "closed in time", "closed late"
-            )
-        elif snap.observed_at > request.due_at:
-            yield failed(resource, "open past its due date")
-        else:
-            yield passed(resource, "open, within SLA")
+        yield _against_deadline(
+            f"platform:dsr/{request.id}",
+            request.closed_at,
+            request.due_at,
+            snap.observed_at,
+            ("closed in time", "closed late", "open past its due date", "open, within SLA"),
+        )
 
 
 @check("platform.breach_clocks", "platform", "Open breaches notified within each regime's clock")
@@ -103,15 +117,20 @@ def breach_clocks(snap: PlatformSnapshot) -> Iterator[Result]:
         yield not_applicable("platform:breach", NOT_WIRED)
         return
     for clock in snap.breach_clocks:
-        resource = f"platform:breach/{clock.breach_id}/{clock.duty}"
-        if clock.done_at is not None:
-            yield verdict(
-                clock.done_at <= clock.due_at, resource, "notified in time", "notified late"
-            )
-        elif clock.open and snap.observed_at > clock.due_at:
-            yield failed(resource, "open breach past its notification clock")
-        elif clock.open:
-            yield passed(resource, "open, clock running")
+        if clock.done_at is None and not clock.open:
+            continue
+        yield _against_deadline(
+            f"platform:breach/{clock.breach_id}/{clock.duty}",
+            clock.done_at,
+            clock.due_at,
+            snap.observed_at,
+            (
+                "notified in time",
+                "notified late",
+                "open breach past its notification clock",
+                "open, clock running",
+            ),
+        )
 
 
 @check("platform.bundle_tests", "platform", "The active policy bundle's tests pass")
