@@ -123,13 +123,7 @@ class GrievanceDesk:
         return self.nomination(nomination_id)
 
     def nomination(self, nomination_id: str) -> Nomination:
-        with self._engine.connect() as connection:
-            row = connection.execute(
-                select(NOMINATION).where(NOMINATION.c.id == nomination_id)
-            ).first()
-        if row is None:
-            raise GrievanceNotFoundError(f"no nomination {nomination_id!r}")
-        return _nomination(row)
+        return _nomination(self._one(NOMINATION, nomination_id, "nomination"))
 
     def nominations(self, principal_id: str) -> list[Nomination]:
         check_principal(principal_id)
@@ -232,13 +226,7 @@ class GrievanceDesk:
         return self.get(grievance_id)
 
     def get(self, grievance_id: str) -> Grievance:
-        with self._engine.connect() as connection:
-            row = connection.execute(
-                select(GRIEVANCE).where(GRIEVANCE.c.id == grievance_id)
-            ).first()
-        if row is None:
-            raise GrievanceNotFoundError(f"no grievance {grievance_id!r}")
-        return _grievance(row)
+        return _grievance(self._one(GRIEVANCE, grievance_id, "grievance"))
 
     def grievances(self, *, open_only: bool = False) -> list[Grievance]:
         query = select(GRIEVANCE).order_by(GRIEVANCE.c.received_at.desc())
@@ -246,6 +234,13 @@ class GrievanceDesk:
             query = query.where(GRIEVANCE.c.state.not_in([s.value for s in CLOSED]))
         with self._engine.connect() as connection:
             return [_grievance(row) for row in connection.execute(query)]
+
+    def _one(self, table: Any, row_id: str, label: str) -> Any:
+        with self._engine.connect() as connection:
+            row = connection.execute(select(table).where(table.c.id == row_id)).first()
+        if row is None:
+            raise GrievanceNotFoundError(f"no {label} {row_id!r}")
+        return row
 
     def _record(
         self,
