@@ -49,3 +49,9 @@ class UploadTooLargeError(InvalidRequestError):
 
 class AgentIdTakenError(PolicyError):
     """An agent id is already reported by another account (HTTP 409)."""
+
+
+class FactRefusedError(InvalidRequestError):
+    """A Data API input names a record trustplane holds (a data subject request, a data-map
+    system) that does not check out: nothing is evaluated, the refusal is logged as a deny
+    (HTTP 422 with the reason; ADR 0212)."""

@@ -125,6 +125,9 @@ class PolicySettings(BaseModel):
     decision_log_wait_seconds: float = Field(default=5.0, gt=0)  # then 503 + Retry-After
     bundle_signing_key_path: Path | None = None  # PEM (RSA or EC P-256): signs /bundles
     bundle_signing_keyid: str = "trustplane"
+    # the residency of the personal data (classification >= 3) of the data map's systems:
+    # a decision naming such a system (resource.system) is judged with it (ADR 0212)
+    data_residency: str | None = Field(default="IN", pattern="^[A-Z]{2}$")
 
 
 class VaultSettings(BaseModel):

@@ -1,0 +1,46 @@
+"""The data map's systems as records the decision point reads (``policies.SystemSource``):
+where each system keeps its data, so a decision takes a resource's region from trustplane's
+data map rather than from the caller (ADR 0212).
+
+The latest loaded data map is read once per new version: each lookup costs one indexed
+``max(id)`` query, so a data map loaded on any replica is seen by the very next decision.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import func, select
+
+from policies import SystemRecord
+from privacy.datamap_loader import parse_datamap
+from privacy.repository import DATAMAP, DsrRepository
+
+
+class DataMapSystems:
+    """``policies.SystemSource`` over the data map table; raises when it cannot be read."""
+
+    def __init__(self, repository: DsrRepository) -> None:
+        self._repository = repository
+        self._lock = threading.Lock()
+        self._version: int | None = None
+        self._systems: dict[str, SystemRecord] = {}
+
+    def system(self, name: str) -> SystemRecord | None:
+        return self._current().get(name)
+
+    def _current(self) -> dict[str, SystemRecord]:
+        with self._repository.engine.connect() as connection:
+            version = connection.execute(select(func.max(DATAMAP.c.id))).scalar_one()
+        with self._lock:
+            if version != self._version:
+                self._systems = self._load() if version is not None else {}
+                self._version = version
+            return self._systems
+
+    def _load(self) -> dict[str, SystemRecord]:
+        stored = self._repository.latest_datamap()
+        if stored is None:
+            return {}
+        datamap = parse_datamap(stored.content).datamap
+        return {s.name: SystemRecord(s.name, s.region) for s in datamap.systems}
