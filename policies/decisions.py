@@ -400,7 +400,9 @@ class DecisionService:
         )
         if self._finish([(decision, entry)])[0].failed:
             raise EvaluationError(DECISION_LOG_UNAVAILABLE)
-        raise FactRefusedError("; ".join(view.refusals))
+        raise FactRefusedError(
+            "; ".join(view.refusals), list(decision.reasons), decision.decision_id
+        )
 
     def _evaluate(
         self, engine: PolicyEngine, query: str, request: Mapping[str, Any], decision_id: str

@@ -53,5 +53,11 @@ class AgentIdTakenError(PolicyError):
 
 class FactRefusedError(InvalidRequestError):
     """A Data API input names a record trustplane holds (a data subject request, a data-map
-    system) that does not check out: nothing is evaluated, the refusal is logged as a deny
-    (HTTP 422 with the reason; ADR 0212)."""
+    system) that does not check out: nothing is evaluated, the refusal is logged as the deny
+    ``decision_id`` with ``reasons`` (HTTP 422 with the reason, or a deny on the decision
+    paths; ADR 0212)."""
+
+    def __init__(self, message: str, reasons: list[str], decision_id: str) -> None:
+        super().__init__(message)
+        self.reasons = reasons
+        self.decision_id = decision_id
