@@ -321,6 +321,27 @@ def test_residency_outside_allowed_regions_is_denied(api: Api) -> None:
     assert all(any("s.16" in r for r in v["error"]["reasons"]) for v in values.values())
 
 
+def test_a_system_the_data_map_places_abroad_is_denied_whatever_the_claim(api: Api) -> None:
+    """The region of a named system is the data map's, not the caller's (issue 15, item 4)."""
+    datamap = "\n".join(
+        [
+            "version: 1",
+            "systems:",
+            "  - {name: crm_eu, kind: manual, assignee: ops@example.com, region: eu-west-1}",
+            "  - {name: crm_in, kind: manual, assignee: ops@example.com, region: ap-south-1}",
+        ]
+    )
+    api.container.privacy.load_datamap(datamap, SYSTEM_ACTOR)
+    ciphertexts, dsr_id = api.encrypt(), open_dsr(api.container.privacy, "c-9")
+    claimed = {"dsr_id": dsr_id, "residency": "IN", "region": "ap-south-1"}
+    abroad = api.decrypt("dpo", ciphertexts, "legal", system="crm_eu", **claimed)
+    for value in abroad.values():
+        assert value["value"] is None
+        assert any("s.16" in r and "eu-west-1" in r for r in value["error"]["reasons"])
+    home = api.decrypt("dpo", ciphertexts, "legal", system="crm_in", **claimed)
+    assert {f: v["value"] for f, v in home.items()} == PROFILE
+
+
 def test_shred_fails_closed_when_audit_is_down(api: Api) -> None:
     ciphertexts = api.encrypt()
     api.audit.down = True
