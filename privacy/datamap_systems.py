@@ -2,13 +2,16 @@
 where each system keeps its data, so a decision takes a resource's region from trustplane's
 data map rather than from the caller (ADR 0212).
 
-The latest loaded data map is read once per new version: each lookup costs one indexed
-``max(id)`` query, so a data map loaded on any replica is seen by the very next decision.
+The latest loaded data map is parsed once per version. Whether a newer version was loaded
+(on any replica) is asked with one indexed ``max(id)`` query at most every
+``refresh_seconds`` (default 1 s; 0 asks on every lookup), so a new data map is in force
+within that interval without a query on every decision.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 
 from sqlalchemy import func, select
 
@@ -20,22 +23,28 @@ from privacy.repository import DATAMAP, DsrRepository
 class DataMapSystems:
     """``policies.SystemSource`` over the data map table; raises when it cannot be read."""
 
-    def __init__(self, repository: DsrRepository) -> None:
+    def __init__(self, repository: DsrRepository, *, refresh_seconds: float = 1.0) -> None:
         self._repository = repository
+        self._refresh = refresh_seconds
         self._lock = threading.Lock()
         self._version: int | None = None
         self._systems: dict[str, SystemRecord] = {}
+        self._checked_at: float | None = None
 
     def system(self, name: str) -> SystemRecord | None:
         return self._current().get(name)
 
     def _current(self) -> dict[str, SystemRecord]:
+        checked = self._checked_at
+        if checked is not None and time.monotonic() - checked < self._refresh:
+            return self._systems
         with self._repository.engine.connect() as connection:
             version = connection.execute(select(func.max(DATAMAP.c.id))).scalar_one()
         with self._lock:
             if version != self._version:
                 self._systems = self._load() if version is not None else {}
                 self._version = version
+            self._checked_at = time.monotonic()
             return self._systems
 
     def _load(self) -> dict[str, SystemRecord]:

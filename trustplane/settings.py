@@ -225,6 +225,9 @@ class PrivacySettings(BaseModel):
     )
     # a change made on another replica reaches this one's decisions within this many seconds
     consent_refresh_seconds: float = Field(default=1.0, ge=0, le=60)
+    # how stale the data map decisions read may be: a newer version is looked for at most
+    # this often (0: on every decision naming a system; ADR 0212)
+    datamap_refresh_seconds: float = Field(default=1.0, ge=0, le=60)
     notices_dir: Path | None = None  # default: the notices shipped in privacy/notices
     consent_webhooks: list[ConsentWebhook] = Field(default_factory=list)
 

@@ -54,7 +54,8 @@ def served(
     if request.param == "postgres":
         server: Postgres = request.getfixturevalue("postgres")
         url = server.create_database()
-    settings = Settings(data_dir=data_dir, database_url=url)
+    # every decision looks for a newer data map (the default looks at most once a second)
+    settings = Settings(data_dir=data_dir, database_url=url, privacy={"datamap_refresh_seconds": 0})
     container = build_container(settings, make_engine(url))
     upgrade(container.engine)
     container = replace(container, authenticator=TokenAuthenticator())

@@ -86,7 +86,10 @@ def build_decision_facts(settings: Settings, repository: DsrRepository) -> tuple
     cited data subject request, and the data-map system a resource names (ADR 0212)."""
     return (
         DsrFacts(DsrBindings(repository)),
-        ResidencyFacts(DataMapSystems(repository), settings.policy.data_residency),
+        ResidencyFacts(
+            DataMapSystems(repository, refresh_seconds=settings.privacy.datamap_refresh_seconds),
+            settings.policy.data_residency,
+        ),
     )
 
 
