@@ -130,7 +130,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--iterations", type=int, default=20_000)
     args = parser.parse_args()
-    rounds = 5
+    rounds = 8
     per_round = max(1, args.iterations // rounds)
     corpus = [case.request for case in CASES]
     with tempfile.TemporaryDirectory(prefix="tp-bench-facts-") as tmp:
@@ -139,14 +139,19 @@ def main() -> None:
             DsrFacts(DsrBindings(repository)),
             ResidencyFacts(DataMapSystems(repository), "IN"),
         )
-        runs: dict[str, list[float]] = {}
-        for _ in range(rounds):
-            runs.setdefault("corpus, no facts step", []).append(p50(per_round, corpus, ()))
-            runs.setdefault("corpus, facts step", []).append(p50(per_round, corpus, facts))
-            runs.setdefault("DSR citations", []).append(p50(per_round, dpo_mix(), facts))
-            runs.setdefault("system named", []).append(p50(per_round, system_mix(), facts))
+        configurations = [
+            ("corpus, no facts step", corpus, ()),
+            ("corpus, facts step", corpus, facts),
+            ("DSR citations", dpo_mix(), facts),
+            ("system named", system_mix(), facts),
+        ]
+        runs: dict[str, list[float]] = {name: [] for name, _, _ in configurations}
+        for round_ in range(rounds):  # the order turns each round: no place is favoured
+            shift = round_ % len(configurations)
+            for name, mix, checks in configurations[shift:] + configurations[:shift]:
+                runs[name].append(p50(per_round, mix, checks))
     bare = statistics.median(runs["corpus, no facts step"])
-    print(f"decide() p50, {rounds} rounds of {per_round} alternating, SQLite records")
+    print(f"decide() p50, {rounds} rounds of {per_round}, order turning, SQLite records")
     for name, values in runs.items():
         value = statistics.median(values)
         print(f"  {name:<24} {value:>8.1f} µs   ({(value / bare - 1) * 100:+.1f} % vs no facts)")

@@ -11,10 +11,11 @@ root plugs in (the privacy room implements them), so ``policies`` imports no oth
   resource's ``region``, and its personal data (classification >= 3) the configured
   ``residency``; the caller's values are overruled.
 
-A check answers with a ``FactsView``: the request as the policy must see it, notes for the
-decision's reasons (the caller was overruled), refusals (a named record that does not check
-out: the decision is a deny with that reason, nothing is evaluated) or a failure (a record
-could not be read: the decision fails closed).
+A check answers ``None`` when the request names nothing it keeps (the common case, kept
+cheap: every decision runs the chain), or a ``FactsView``: the request as the policy must
+see it, notes for the decision's reasons (the caller was overruled), refusals (a named
+record that does not check out: the decision is a deny with that reason, nothing is
+evaluated) or a failure (a record could not be read: the decision fails closed).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from policies.consent import ConsentSource, apply_ledger
 
@@ -33,8 +34,7 @@ PERSONAL_DATA_LEVEL = 3  # seed §5.1.2: level 3 (Confidential) and up is person
 SYSTEM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")  # a data map's system names
 
 
-@dataclass(frozen=True)
-class FactsView:
+class FactsView(NamedTuple):  # a tuple: built on every decision, cheaply
     """A request as the policy sees it, with what the records said about the caller's."""
 
     request: Mapping[str, Any]
@@ -52,9 +52,10 @@ class FactsView:
 
 
 class FactCheck(Protocol):
-    """One record trustplane holds, checked against (or filled into) a request."""
+    """One record trustplane holds, checked against (or filled into) a request; ``None``
+    when the request names nothing this record covers."""
 
-    def check(self, request: Mapping[str, Any]) -> FactsView: ...
+    def check(self, request: Mapping[str, Any]) -> FactsView | None: ...
 
 
 class Facts:
@@ -68,24 +69,28 @@ class Facts:
         return bool(self.checks)
 
     def apply(self, request: Mapping[str, Any]) -> FactsView:
-        notes: list[str] = []
-        refusals: list[str] = []
+        notes: tuple[str, ...] = ()
+        refusals: tuple[str, ...] = ()
         for fact in self.checks:
             view = fact.check(request)
+            if view is None:
+                continue
             if view.failed:
-                return FactsView(request, tuple(notes), tuple(refusals), view.failure)
+                return FactsView(request, notes, refusals, view.failure)
             request = view.request
             notes += view.notes
             refusals += view.refusals
-        return FactsView(request, tuple(notes), tuple(refusals))
+        return FactsView(request, notes, refusals)
 
 
-def _parts(request: Mapping[str, Any]) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
-    resource, context = request.get("resource"), request.get("context")
-    return (
-        resource if isinstance(resource, Mapping) else {},
-        context if isinstance(context, Mapping) else {},
-    )
+_EMPTY: Mapping[str, Any] = {}
+
+
+def _part(request: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    part = request.get(name)
+    if type(part) is dict or isinstance(part, Mapping):  # dict first: the cheap test
+        return part
+    return _EMPTY
 
 
 # -- consents ---------------------------------------------------------------------------
@@ -97,10 +102,12 @@ class ConsentFacts:
     def __init__(self, source: ConsentSource) -> None:
         self.source = source
 
-    def check(self, request: Mapping[str, Any]) -> FactsView:
+    def check(self, request: Mapping[str, Any]) -> FactsView | None:
         view = apply_ledger(request, self.source)
         if view.failed:
             return FactsView(request, failure=view.note)
+        if view.request is request:
+            return None
         return FactsView(view.request, (view.note,) if view.note else ())
 
 
@@ -123,14 +130,14 @@ class DsrFacts:
     def __init__(self, source: DsrSource) -> None:
         self.source = source
 
-    def check(self, request: Mapping[str, Any]) -> FactsView:
-        resource, context = _parts(request)
+    def check(self, request: Mapping[str, Any]) -> FactsView | None:
+        context = _part(request, "context")
         dsr_id = context.get("dsr_id")
         if dsr_id is None and context.get("purpose") != DSR_PURPOSE:
-            return FactsView(request)
+            return None
         if not isinstance(dsr_id, str) or not dsr_id:
             return FactsView(request, refusals=(_dsr_missing(context),))
-        owner = resource.get("owner_id")
+        owner = _part(request, "resource").get("owner_id")
         if not isinstance(owner, str) or not owner:
             why = "a decision citing a data subject request needs resource.owner_id"
             return FactsView(request, refusals=(why,))
@@ -180,10 +187,10 @@ class ResidencyFacts:
         self.source = source
         self.residency = residency
 
-    def check(self, request: Mapping[str, Any]) -> FactsView:
-        resource, _ = _parts(request)
+    def check(self, request: Mapping[str, Any]) -> FactsView | None:
+        resource = _part(request, "resource")
         if "system" not in resource:
-            return FactsView(request)
+            return None
         name = resource.get("system")
         personal = _personal(resource.get("classification"))
         if not isinstance(name, str) or not SYSTEM_NAME.fullmatch(name):
@@ -194,7 +201,7 @@ class ResidencyFacts:
             return FactsView(request, failure=SYSTEM_RECORDS_UNAVAILABLE)
         if record is None:
             if not personal:
-                return FactsView(request)
+                return None
             why = (
                 "data localisation (DPDP Act s.16): resource.system names no system of the "
                 "data map, so the region of its personal data cannot be verified"
@@ -208,7 +215,7 @@ class ResidencyFacts:
         resource: Mapping[str, Any],
         record: SystemRecord,
         personal: bool,
-    ) -> FactsView:
+    ) -> FactsView | None:
         facts: dict[str, str] = {"region": record.region}
         if personal and self.residency is not None:
             facts["residency"] = self.residency
@@ -218,7 +225,7 @@ class ResidencyFacts:
             if key in resource and resource[key] != value
         )
         if all(resource.get(key) == value for key, value in facts.items()):
-            return FactsView(request)
+            return None
         return FactsView({**request, "resource": {**resource, **facts}}, notes)
 
 
