@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from policies import SystemRecord
 from privacy.datamap_loader import parse_datamap
+from privacy.datamap_model import SystemSpec
 from privacy.repository import DATAMAP, DsrRepository
 
 
@@ -52,4 +53,12 @@ class DataMapSystems:
         if stored is None:
             return {}
         datamap = parse_datamap(stored.content).datamap
-        return {s.name: SystemRecord(s.name, s.region) for s in datamap.systems}
+        return {s.name: SystemRecord(s.name, _region(s)) for s in datamap.systems}
+
+
+def _region(system: SystemSpec) -> str:
+    """The system's stated region; an S3 system that states none keeps its data where its
+    bucket is."""
+    if system.s3 is not None and "region" not in system.model_fields_set:
+        return system.s3.region
+    return system.region

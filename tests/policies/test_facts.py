@@ -301,3 +301,18 @@ def test_the_chain_feeds_each_check_the_previous_ones_request_and_stops_at_a_fai
     assert stopped.request == {"a": 1, "seen": True}  # as far as it was checked
     assert after.seen == []
     assert not Facts()
+
+
+def test_without_a_configured_residency_only_the_region_is_the_records(
+    decision_logger: DecisionLogger, datamap: DataMap
+) -> None:
+    decisions = DecisionService(
+        StaticEngineSource(ENGINE),
+        decision_logger,
+        timeout_seconds=5,
+        facts=[ResidencyFacts(datamap, None)],
+    )
+    assert decisions.decide(payment(system="marketing_eu")).allow  # no residency: no rule 13
+    claimed = decisions.decide(payment(system="marketing_eu", region="ap-south-1", residency="IN"))
+    assert claimed.allow is False
+    assert any("eu-west-1" in r for r in claimed.reasons)

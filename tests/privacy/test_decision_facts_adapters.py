@@ -56,6 +56,23 @@ def test_a_newer_data_map_is_read_within_the_refresh_interval(engine: Engine) ->
     assert lazy.system("core_banking") == moved
 
 
+def test_an_s3_system_stating_no_region_is_where_its_bucket_is(engine: Engine) -> None:
+    repository = DsrRepository(engine)
+    bucket = "{bucket: finsolve-events, prefix: 'c/{customer_id}/', region: eu-central-1}"
+    text_ = "\n".join(
+        [
+            "version: 1",
+            "systems:",
+            f"  - {{name: events, kind: s3, s3: {bucket}}}",
+            f"  - {{name: stated, kind: s3, region: ap-south-2, s3: {bucket}}}",
+        ]
+    )
+    repository.add_datamap("0" * 64, text_, "test", datetime.now(UTC), 1)
+    systems = DataMapSystems(repository, refresh_seconds=0)
+    assert systems.system("events") == SystemRecord("events", "eu-central-1")
+    assert systems.system("stated") == SystemRecord("stated", "ap-south-2")
+
+
 def test_a_data_map_that_cannot_be_read_raises(engine: Engine) -> None:
     repository = DsrRepository(engine)
     load(repository, "ap-south-1")
