@@ -9,15 +9,17 @@ from typing import Any, Protocol
 
 from ulid import ULID
 
-from policies.consent import ConsentSource, LedgerView, apply_ledger
+from policies.consent import ConsentSource
 from policies.decision_log import DecisionLogEntry, DecisionLogger
 from policies.engines.port import DECISION_QUERY, BatchEngine, Evaluation, PolicyEngine
 from policies.errors import (
     DecisionLogUnavailableError,
     EvaluationError,
     EvaluationTimeoutError,
+    FactRefusedError,
     InvalidRequestError,
 )
+from policies.facts import ConsentFacts, FactCheck, Facts, FactsView
 from policies.input_limits import check_representable
 from policies.metrics import DecisionMetrics, NullMetrics
 from policies.models import (
@@ -75,6 +77,11 @@ class _UnavailableEngine:
 _UNAVAILABLE = _UnavailableEngine()
 
 
+def _undecided() -> Decision:
+    """The decision a refused or failed fact check replaces (never answered as such)."""
+    return Decision(False, [], [], "", new_decision_id())
+
+
 def new_decision_id() -> str:
     return str(ULID())
 
@@ -121,9 +128,10 @@ class DecisionService:
         timeout_seconds: float = 0.05,
         query: str = DECISION_QUERY,
         consents: ConsentSource | None = None,
+        facts: Sequence[FactCheck] = (),
     ) -> None:
         self._engines = engines
-        self._consents = consents
+        self._facts = Facts([*([ConsentFacts(consents)] if consents else []), *facts])
         self._logger = logger
         self._metrics = metrics or NullMetrics()
         self._timeout = timeout_seconds
@@ -137,18 +145,23 @@ class DecisionService:
     def metrics(self) -> DecisionMetrics:
         return self._metrics
 
-    def _ledger_view(self, request: Mapping[str, Any]) -> LedgerView:
-        """The request with the consent ledger applied (ADR 0602); unchanged without one."""
-        if self._consents is None:
-            return LedgerView(request)
-        return apply_ledger(request, self._consents)
+    def _ledger_view(self, request: Mapping[str, Any]) -> FactsView:
+        """The request with trustplane's records applied (consent ledger, DSR register,
+        data map: ADR 0602, ADR 0212); unchanged without any."""
+        if not self._facts:
+            return FactsView(request)
+        return self._facts.apply(request)
 
-    def _with_ledger(self, engine: PolicyEngine, view: LedgerView, decision: Decision) -> Decision:
+    def _with_ledger(self, engine: PolicyEngine, view: FactsView, decision: Decision) -> Decision:
         if view.failed:
-            return self._failed(engine, decision.decision_id, "error", view.note)
-        if view.note is None:
+            return self._failed(engine, decision.decision_id, "error", view.failure)
+        if view.refused:  # a record the request names does not check out: deny, unevaluated
+            return Decision(
+                False, [*view.refusals, *view.notes], [], engine.revision, decision.decision_id
+            )
+        if not view.notes:
             return decision
-        return replace(decision, reasons=[*decision.reasons, view.note])
+        return replace(decision, reasons=[*decision.reasons, *view.notes])
 
     def decide(
         self,
@@ -184,8 +197,8 @@ class DecisionService:
         except Exception:  # no engine (database down, no bundle): fail closed
             engine = _UNAVAILABLE
         view = self._ledger_view(request)
-        if view.failed:
-            decision = self._failed(engine, new_decision_id(), "error", view.note)
+        if view.failed or view.refused:
+            decision = self._with_ledger(engine, view, _undecided())
         else:
             decision = self._with_ledger(
                 engine,
@@ -274,7 +287,7 @@ class DecisionService:
         requested_by: str | None,
     ) -> list[tuple[Decision, DecisionLogEntry]]:
         views = [self._ledger_view(request) for _, request in chunk]
-        if any(view.failed for view in views):
+        if any(view.failed or view.refused for view in views):
             return [self._decide_entry(request, entry_point, requested_by) for _, request in chunk]
         requests = [view.request for view in views]
         evaluations: list[Evaluation] | None = None
@@ -325,6 +338,8 @@ class DecisionService:
         if view.failed:
             self._metrics.evaluation_failed("error")
             raise EvaluationError(POLICY_EVALUATION_FAILED)
+        if view.refused:
+            self._refuse_query(path_query, view, requested_by)
         input_document = view.request
         started = time.perf_counter()
         cpu_started = time.thread_time()
@@ -346,7 +361,7 @@ class DecisionService:
         allow = _allow_of(evaluation)
         summary = Decision(
             allow=allow,
-            reasons=_reasons_of(evaluation) + ([view.note] if view.note else []),
+            reasons=_reasons_of(evaluation) + list(view.notes),
             obligations=[],
             policy_revision=engine.revision,
             decision_id=decision_id,
@@ -365,6 +380,29 @@ class DecisionService:
         return DataResult(evaluation, decision_id, engine.revision)
 
     # -- internals ----------------------------------------------------------------------
+
+    def _refuse_query(self, path_query: str, view: FactsView, requested_by: str | None) -> None:
+        """A Data API input naming a record that does not check out: the refusal is logged
+        as a deny and answered as ``FactRefusedError``, nothing is evaluated (ADR 0212)."""
+        try:
+            engine = self._engines.current()
+        except Exception:  # no engine: the refusal stands all the same
+            engine = _UNAVAILABLE
+        decision = self._with_ledger(engine, view, _undecided())
+        entry = DecisionLogEntry(
+            decision=decision,
+            input_document=dict(view.request),
+            entry_point="opa-data",
+            latency_seconds=0.0,
+            engine=engine,
+            requested_by=requested_by,
+            path=path_query.removeprefix("data").strip(".").replace(".", "/"),
+        )
+        if self._finish([(decision, entry)])[0].failed:
+            raise EvaluationError(DECISION_LOG_UNAVAILABLE)
+        raise FactRefusedError(
+            "; ".join(view.refusals), list(decision.reasons), decision.decision_id
+        )
 
     def _evaluate(
         self, engine: PolicyEngine, query: str, request: Mapping[str, Any], decision_id: str

@@ -49,3 +49,15 @@ class UploadTooLargeError(InvalidRequestError):
 
 class AgentIdTakenError(PolicyError):
     """An agent id is already reported by another account (HTTP 409)."""
+
+
+class FactRefusedError(InvalidRequestError):
+    """A Data API input names a record trustplane holds (a data subject request, a data-map
+    system) that does not check out: nothing is evaluated, the refusal is logged as the deny
+    ``decision_id`` with ``reasons`` (HTTP 422 with the reason, or a deny on the decision
+    paths; ADR 0212)."""
+
+    def __init__(self, message: str, reasons: list[str], decision_id: str) -> None:
+        super().__init__(message)
+        self.reasons = reasons
+        self.decision_id = decision_id

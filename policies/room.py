@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from policies.decision_ids import AuditDecisionIds, EventReader, InMemoryDecisio
 from policies.decision_log import DecisionLogger, SubstituteCounter
 from policies.decisions import DecisionService, EngineSource
 from policies.engines.port import PolicyEngine
+from policies.facts import FactCheck
 from policies.lifecycle import BundleService
 from policies.metrics import DecisionMetrics
 from policies.opa.bundle import BundleSigner, build_bundle
@@ -103,11 +105,13 @@ def build_policy_room(
     log_metrics: SubstituteCounter | None = None,
     watch: bool = True,
     consents: ConsentSource | None = None,
+    facts: Sequence[FactCheck] = (),
 ) -> PolicyRoom:
     """Store + bundle service + decision logger + decision service on the chosen engine.
 
     ``consents``: the consent ledger decisions read (ADR 0602); None in rooms built without
-    one (unit tests, benchmarks of the bare engine).
+    one (unit tests, benchmarks of the bare engine). ``facts``: further records checked
+    before every evaluation, after the ledger (DSR register, data map: ADR 0212).
 
     Nothing touches the database here: on first use the bundle service loads the active
     revision, activating ``bundle_dir`` (default: the shipped bundle) on a fresh database,
@@ -137,7 +141,12 @@ def build_policy_room(
     elif engine_kind != "embedded":
         raise ValueError(f"unknown policy engine {engine_kind!r} (embedded or opa)")
     decisions = DecisionService(
-        source, logger, metrics=metrics, timeout_seconds=timeout_ms / 1000, consents=consents
+        source,
+        logger,
+        metrics=metrics,
+        timeout_seconds=timeout_ms / 1000,
+        consents=consents,
+        facts=facts,
     )
     signer = BundleSigner(signing_key_pem, signing_keyid) if signing_key_pem else None
     return PolicyRoom(

@@ -41,6 +41,7 @@ from privacy.datamap_model import (
     TableSpec,
     Transfer,
 )
+from privacy.datamap_systems import DataMapSystems
 from privacy.errors import (
     BreachNotFoundError,
     ConnectorError,
@@ -100,6 +101,7 @@ __all__ = [
     "DataMap",
     "DataMapError",
     "DataMapMissingError",
+    "DataMapSystems",
     "Decrypter",
     "DirectoryPackageStore",
     "DsrBindings",

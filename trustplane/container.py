@@ -49,6 +49,7 @@ from trustplane.wiring.privacy import (
     DsrSlaAdapter,
     build_breaches,
     build_consent_ledger,
+    build_decision_facts,
     build_privacy,
 )
 from trustplane.wiring.reports import build_reports
@@ -124,6 +125,7 @@ def build_container(settings: Settings, engine: Engine | None = None) -> Contain
     prometheus = PrometheusDecisionMetrics(metrics.registry)
     decision_counts = CountingDecisionMetrics(prometheus)
     consents = build_consent_ledger(settings, engine, audit)  # decisions read it
+    dsr_requests = DsrRepository(engine)  # and the DSR table and data map (ADR 0212)
     policies = build_policies(
         settings,
         engine,
@@ -131,8 +133,8 @@ def build_container(settings: Settings, engine: Engine | None = None) -> Contain
         metrics=decision_counts,
         log_metrics=prometheus,
         consents=consents,
+        facts=build_decision_facts(settings, dsr_requests),
     )
-    dsr_requests = DsrRepository(engine)
     decrypts = DsrBoundAuthorizer(  # decrypts under purpose dsr cite a live request (ADR 0601)
         PolicyDecryptAuthorizer(policies.decisions), DsrBindings(dsr_requests)
     )

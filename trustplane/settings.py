@@ -125,6 +125,9 @@ class PolicySettings(BaseModel):
     decision_log_wait_seconds: float = Field(default=5.0, gt=0)  # then 503 + Retry-After
     bundle_signing_key_path: Path | None = None  # PEM (RSA or EC P-256): signs /bundles
     bundle_signing_keyid: str = "trustplane"
+    # the residency of the personal data (classification >= 3) of the data map's systems:
+    # a decision naming such a system (resource.system) is judged with it (ADR 0212)
+    data_residency: str | None = Field(default="IN", pattern="^[A-Z]{2}$")
 
 
 class VaultSettings(BaseModel):
@@ -222,6 +225,9 @@ class PrivacySettings(BaseModel):
     )
     # a change made on another replica reaches this one's decisions within this many seconds
     consent_refresh_seconds: float = Field(default=1.0, ge=0, le=60)
+    # how stale the data map decisions read may be: a newer version is looked for at most
+    # this often (0: on every decision naming a system; ADR 0212)
+    datamap_refresh_seconds: float = Field(default=1.0, ge=0, le=60)
     notices_dir: Path | None = None  # default: the notices shipped in privacy/notices
     consent_webhooks: list[ConsentWebhook] = Field(default_factory=list)
 

@@ -13,12 +13,27 @@ import pytest
 from audit import Outcome
 from tests.policies.corpus import CASES, Case
 from tests.policies.harness import Api, running_api, settings_for
+from tests.privacy.live_dsr import open_dsr
+
+# the corpus cites "dsr-1"; the app checks a cited request against its DSR register
+# (issue 15, item 4), so the module opens a real one about the corpus' owner c-9
+CORPUS_DSR = "dsr-1"
+LIVE_DSR: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     with running_api(settings_for(tmp_path_factory.mktemp("api"))) as harness:
+        LIVE_DSR[CORPUS_DSR] = open_dsr(harness.container.privacy, "c-9")
         yield harness
+
+
+def live(case: Case) -> dict[str, Any]:
+    """The case's request, citing the module's real DSR where the corpus cites one."""
+    context = case.request.get("context", {})
+    if context.get("dsr_id") != CORPUS_DSR:
+        return case.request
+    return {**case.request, "context": {**context, "dsr_id": LIVE_DSR[CORPUS_DSR]}}
 
 
 def to_authzen(request: dict[str, Any]) -> dict[str, Any]:
@@ -51,7 +66,7 @@ def check(case: Case, allow: bool, reasons: list[str], obligations: list[dict[st
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_authorize(api: Api, case: Case) -> None:
-    response = api.post("/v1/authorize", case.request)
+    response = api.post("/v1/authorize", live(case))
     assert response.status_code == 200, response.text
     body = response.json()
     check(case, body["allow"], body["reasons"], body["obligations"])
@@ -61,7 +76,7 @@ def test_authorize(api: Api, case: Case) -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_authzen_evaluation(api: Api, case: Case) -> None:
-    response = api.post("/access/v1/evaluation", to_authzen(case.request))
+    response = api.post("/access/v1/evaluation", to_authzen(live(case)))
     assert response.status_code == 200, response.text
     body = response.json()
     context = body["context"]
@@ -71,18 +86,18 @@ def test_authzen_evaluation(api: Api, case: Case) -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_opa_data_api(api: Api, case: Case) -> None:
-    response = api.post("/v1/data/finsolve/authz/decision", {"input": case.request})
+    response = api.post("/v1/data/finsolve/authz/decision", {"input": live(case)})
     assert response.status_code == 200, response.text
     body = response.json()
     result = body["result"]
     check(case, result["allow"], result["reasons"], result["obligations"])
     assert body["decision_id"]
-    allow_only = api.post("/v1/data/finsolve/authz/allow", {"input": case.request}).json()
+    allow_only = api.post("/v1/data/finsolve/authz/allow", {"input": live(case)}).json()
     assert allow_only["result"] is case.allow
 
 
 def test_batch_of_1000_in_order_with_per_item_errors(api: Api) -> None:
-    items: list[Any] = [CASES[i % len(CASES)].request for i in range(1000)]
+    items: list[Any] = [live(CASES[i % len(CASES)]) for i in range(1000)]
     items[3] = {"subject": {"id": "x"}}  # malformed: no type, no action, no resource
     items[500] = "not an object"
     response = api.post("/v1/authorize/batch", {"requests": items})

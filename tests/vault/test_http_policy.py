@@ -28,6 +28,7 @@ from audit import (
 from identity import AuthenticationError, Caller
 from policies import DEFAULT_BUNDLE_DIR
 from tests.callers import ADMIN_NETWORK_CLIENT, dpo, service, user
+from tests.privacy.live_dsr import open_dsr
 from trustplane.app import create_app
 from trustplane.container import Container, build_container
 from trustplane.db import make_engine
@@ -239,7 +240,7 @@ def test_analytics_with_consent_gets_pseudonyms(api: Api) -> None:
 
 def test_dpo_with_dsr_gets_plaintext_and_high_severity_audit(api: Api) -> None:
     ciphertexts = api.encrypt()
-    values = api.decrypt("dpo", ciphertexts, "legal", dsr_id="dsr-42")
+    values = api.decrypt("dpo", ciphertexts, "legal", dsr_id=open_dsr(api.container.privacy, "c-9"))
     assert {f: v["value"] for f, v in values.items()} == PROFILE
     assert not any(v["masked"] for v in values.values())
     (event,) = _decrypt_events(api)
@@ -248,6 +249,11 @@ def test_dpo_with_dsr_gets_plaintext_and_high_severity_audit(api: Api) -> None:
     without = api.decrypt("dpo", ciphertexts, "legal")
     assert all(v["error"] is not None for v in without.values())
     assert any("dsr_id" in r for r in without["pan"]["error"]["reasons"])
+    # a DSR id trustplane does not hold is refused under any purpose (issue 15, item 4)
+    forged = api.decrypt("dpo", ciphertexts, "legal", dsr_id="dsr-42")
+    for value in forged.values():
+        assert value["value"] is None
+        assert any("unknown data subject request" in r for r in value["error"]["reasons"])
 
 
 def test_customer_reads_own_data_only(api: Api) -> None:
@@ -305,9 +311,35 @@ def test_decision_context_is_validated(api: Api) -> None:
 
 def test_residency_outside_allowed_regions_is_denied(api: Api) -> None:
     values = api.decrypt(
-        "dpo", api.encrypt(), "legal", dsr_id="dsr-1", residency="IN", region="us-east-1"
+        "dpo",
+        api.encrypt(),
+        "legal",
+        dsr_id=open_dsr(api.container.privacy, "c-9"),
+        residency="IN",
+        region="us-east-1",
     )
     assert all(any("s.16" in r for r in v["error"]["reasons"]) for v in values.values())
+
+
+def test_a_system_the_data_map_places_abroad_is_denied_whatever_the_claim(api: Api) -> None:
+    """The region of a named system is the data map's, not the caller's (issue 15, item 4)."""
+    datamap = "\n".join(
+        [
+            "version: 1",
+            "systems:",
+            "  - {name: crm_eu, kind: manual, assignee: ops@example.com, region: eu-west-1}",
+            "  - {name: crm_in, kind: manual, assignee: ops@example.com, region: ap-south-1}",
+        ]
+    )
+    api.container.privacy.load_datamap(datamap, SYSTEM_ACTOR)
+    ciphertexts, dsr_id = api.encrypt(), open_dsr(api.container.privacy, "c-9")
+    claimed = {"dsr_id": dsr_id, "residency": "IN", "region": "ap-south-1"}
+    abroad = api.decrypt("dpo", ciphertexts, "legal", system="crm_eu", **claimed)
+    for value in abroad.values():
+        assert value["value"] is None
+        assert any("s.16" in r and "eu-west-1" in r for r in value["error"]["reasons"])
+    home = api.decrypt("dpo", ciphertexts, "legal", system="crm_in", **claimed)
+    assert {f: v["value"] for f, v in home.items()} == PROFILE
 
 
 def test_shred_fails_closed_when_audit_is_down(api: Api) -> None:
@@ -317,10 +349,11 @@ def test_shred_fails_closed_when_audit_is_down(api: Api) -> None:
     assert response.status_code == 503
     assert response.headers["content-type"].startswith("application/problem+json")
     api.audit.down = False
-    values = api.decrypt("dpo", ciphertexts, "legal", dsr_id="dsr-7")
+    dsr_id = open_dsr(api.container.privacy, "c-9")
+    values = api.decrypt("dpo", ciphertexts, "legal", dsr_id=dsr_id)
     assert {f: v["value"] for f, v in values.items()} == PROFILE  # nothing was destroyed
     assert api.client.post("/v1/subjects/c-9/shred", headers=_auth("dpo")).status_code == 200
-    gone = api.decrypt("dpo", ciphertexts, "legal", dsr_id="dsr-7")
+    gone = api.decrypt("dpo", ciphertexts, "legal", dsr_id=dsr_id)
     assert all(v["error"]["status"] == 410 for v in gone.values())
 
 

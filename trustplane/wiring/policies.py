@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlalchemy.engine import Engine
 
@@ -10,6 +10,7 @@ from audit import AuditRecorder
 from policies import (
     ConsentSource,
     DecisionMetrics,
+    FactCheck,
     PolicyRoom,
     SubstituteCounter,
     build_policy_room,
@@ -28,6 +29,7 @@ def build_policies(
     metrics: DecisionMetrics,
     log_metrics: SubstituteCounter,
     consents: ConsentSource | None,
+    facts: Sequence[FactCheck] = (),
 ) -> PolicyRoom:
     policy = settings.policy
     key_path = policy.bundle_signing_key_path
@@ -49,6 +51,7 @@ def build_policies(
         metrics=metrics,
         log_metrics=log_metrics,
         consents=consents,
+        facts=facts,
     )
 
 

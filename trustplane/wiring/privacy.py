@@ -3,7 +3,8 @@
 
 The vault's decrypt authorizer reads the DSR table through ``privacy.DsrBindings`` (built
 before the vault, from the repository alone), so DSR-bound decrypts need no object to be
-changed after construction (ADR 0601, ADR 0008)."""
+changed after construction (ADR 0601, ADR 0008). The decision point reads the same table, and
+the data map's systems, before every evaluation (``build_decision_facts``, ADR 0212)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,13 @@ from sqlalchemy.engine import Engine
 
 from audit import Actor, AuditRecorder
 from controls import BreachClockInfo, DsrInfo
+from policies import DsrFacts, FactCheck, ResidencyFacts
 from privacy import (
     BreachRegister,
     ConsentLedger,
+    DataMapSystems,
     DirectoryPackageStore,
+    DsrBindings,
     DsrRepository,
     DsrService,
     FileOutbox,
@@ -74,6 +78,18 @@ def build_consent_ledger(settings: Settings, engine: Engine, audit: AuditRecorde
         refresh_seconds=section.consent_refresh_seconds,
         link_key=load_or_create(settings.keys_dir() / "consent-link.key", _new_key),
         listeners=[WebhookAnnouncer(hooks)] if hooks else [],
+    )
+
+
+def build_decision_facts(settings: Settings, repository: DsrRepository) -> tuple[FactCheck, ...]:
+    """What decisions check against the privacy room's records, after the consent ledger: a
+    cited data subject request, and the data-map system a resource names (ADR 0212)."""
+    return (
+        DsrFacts(DsrBindings(repository)),
+        ResidencyFacts(
+            DataMapSystems(repository, refresh_seconds=settings.privacy.datamap_refresh_seconds),
+            settings.policy.data_residency,
+        ),
     )
 
 

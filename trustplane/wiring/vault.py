@@ -35,7 +35,7 @@ from vault.stores.sql import SqlDataKeyStore
 
 DECRYPT_ACTION = "read"
 ENTRY_POINT = "fields-decrypt"
-RESOURCE_KEYS = frozenset({"region", "residency"})
+RESOURCE_KEYS = frozenset({"region", "residency", "system"})
 
 
 def build_key_provider(settings: Settings) -> KeyProvider:
@@ -155,7 +155,9 @@ class PolicyDecryptAuthorizer:
         if field_context.owner_id:
             resource["id"] = field_context.owner_id
             resource["owner_id"] = field_context.owner_id
-        for key in RESOURCE_KEYS:  # where the data is processed (DPDP s.16, rule 13)
+        # where the data is kept and processed (DPDP s.16, rule 13; the system's region is
+        # the data map's, ADR 0212)
+        for key in RESOURCE_KEYS:
             if key in context:
                 resource[key] = context[key]
         request = access_request(

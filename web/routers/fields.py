@@ -73,6 +73,8 @@ class DecisionContextIn(BaseModel):
     consents: list[Annotated[str, Field(max_length=64)]] | None = Field(default=None, max_length=64)
     region: str | None = Field(default=None, max_length=64)
     residency: str | None = Field(default=None, max_length=8)
+    # the data-map system holding the fields: its region is then trustplane's (ADR 0212)
+    system: str | None = Field(default=None, max_length=64)
 
 
 class DecryptRequest(BaseModel):

@@ -19,6 +19,7 @@ from policies import (
     DecisionLogUnavailableError,
     DecisionOut,
     EvaluationError,
+    FactRefusedError,
     PolicyRoom,
     RevisionNotFoundError,
     Uploader,
@@ -120,6 +121,16 @@ def _data(path: str, input_document: Any, caller: Caller, room: PolicyRoom) -> d
         result = room.decisions.query(query, document, requested_by=caller.id)
     except DecisionLogUnavailableError:
         raise  # not answered at all: 503 + Retry-After, never a decision without its event
+    except FactRefusedError as refused:  # a cited record does not check out (ADR 0212)
+        if query.endswith(".decision"):
+            reasons = refused.reasons
+            return {
+                "decision_id": refused.decision_id,
+                "result": {"allow": False, "reasons": reasons},
+            }
+        if query.endswith(".allow"):
+            return {"decision_id": refused.decision_id, "result": False}
+        raise
     except EvaluationError:
         if query.endswith(".decision"):
             return {"result": {"allow": False, "reasons": [POLICY_EVALUATION_FAILED]}}
