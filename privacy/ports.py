@@ -32,6 +32,10 @@ class SubjectShredder(Protocol):
 class ConnectorFactory(Protocol):
     def __call__(self, system: SystemSpec) -> Connector: ...
 
+    def close(self) -> None:
+        """Release the connectors handed out (their pools and clients)."""
+        ...
+
 
 class PackageStore(Protocol):
     def put(self, dsr_id: str, content: bytes) -> None: ...

@@ -109,6 +109,10 @@ class DsrService:
         self.clock = clock
         self._datamap: tuple[int, LoadedDataMap] | None = None
 
+    def close(self) -> None:
+        """Release the connectors' connection pools and clients (the composition root's close)."""
+        self.connectors.close()
+
     # --- audit ----------------------------------------------------------------------------
 
     def _record(

@@ -49,6 +49,12 @@ class KindConnectors:
             self._cache[key] = found
         return found
 
+    def close(self) -> None:
+        """Release every cached connector's pool or client (``Container.close``)."""
+        cached, self._cache = list(self._cache.values()), {}
+        for connector in cached:
+            connector.close()
+
     def _build(self, system: SystemSpec) -> Connector:
         if system.kind == "sql":
             return SqlConnector(system)

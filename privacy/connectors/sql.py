@@ -59,6 +59,7 @@ class SqlConnector:
         self.name = system.name
         self.system = system
         self._engine = engine
+        self._owns_engine = engine is None  # a handed-in engine is its owner's to dispose
         self._tables: dict[str, Table] | None = None
 
     @property
@@ -67,6 +68,12 @@ class SqlConnector:
             assert self.system.url is not None
             self._engine = create_engine(resolve_url(self.system.url), pool_pre_ping=True)
         return self._engine
+
+    def close(self) -> None:
+        """Dispose the connection pool this connector created (the next use opens a new one)."""
+        if self._owns_engine and self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
 
     # --- schema -------------------------------------------------------------------------
 
