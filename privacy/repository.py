@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, insert, or_, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from privacy.model import CLOSED, DsrRequest, DsrState, DsrType, Step
 from privacy.sla import Regime
@@ -104,34 +104,50 @@ class DsrRepository:
 
     def get(self, dsr_id: str) -> DsrRequest | None:
         with self.engine.connect() as connection:
-            row = connection.execute(select(DSR).where(DSR.c.id == dsr_id)).first()
-            if row is None:
+            loaded = self._read(connection, dsr_id)
+        return None if loaded is None else loaded[0]
+
+    def load(self, dsr_id: str) -> tuple[DsrRequest, str, int | None] | None:
+        """The request, its sealed identifier and the latest data map version, from one
+        connection (an execution's reads)."""
+        with self.engine.connect() as connection:
+            loaded = self._read(connection, dsr_id)
+            if loaded is None:
                 return None
-            request = self._fix(_request(row))
-            steps = connection.execute(
-                select(STEP).where(STEP.c.dsr_id == dsr_id).order_by(STEP.c.updated_at, STEP.c.id)
-            ).all()
-            request.steps = [
-                Step(
-                    id=s.id,
-                    system=s.system,
-                    action=s.action,
-                    status=s.status,
-                    detail=json.loads(s.detail_json),
-                    error=s.error,
-                    audit_seq=s.audit_seq,
-                    updated_at=self._utc(s.updated_at),
-                )
-                for s in steps
-            ]
-            request.audit_seqs = list(
-                connection.execute(
-                    select(EVENT.c.audit_seq)
-                    .where(EVENT.c.dsr_id == dsr_id)
-                    .order_by(EVENT.c.audit_seq)
-                ).scalars()
+            version = connection.execute(
+                select(DATAMAP.c.id).order_by(DATAMAP.c.id.desc()).limit(1)
+            ).scalar()
+        return loaded[0], loaded[1], None if version is None else int(version)
+
+    def _read(self, connection: Connection, dsr_id: str) -> tuple[DsrRequest, str] | None:
+        row = connection.execute(select(DSR).where(DSR.c.id == dsr_id)).first()
+        if row is None:
+            return None
+        request = self._fix(_request(row))
+        steps = connection.execute(
+            select(STEP).where(STEP.c.dsr_id == dsr_id).order_by(STEP.c.updated_at, STEP.c.id)
+        ).all()
+        request.steps = [
+            Step(
+                id=s.id,
+                system=s.system,
+                action=s.action,
+                status=s.status,
+                detail=json.loads(s.detail_json),
+                error=s.error,
+                audit_seq=s.audit_seq,
+                updated_at=self._utc(s.updated_at),
             )
-            return request
+            for s in steps
+        ]
+        request.audit_seqs = list(
+            connection.execute(
+                select(EVENT.c.audit_seq)
+                .where(EVENT.c.dsr_id == dsr_id)
+                .order_by(EVENT.c.audit_seq)
+            ).scalars()
+        )
+        return request, str(row.identifier_sealed)
 
     def identifier_sealed(self, dsr_id: str) -> str:
         with self.engine.connect() as connection:
@@ -161,6 +177,21 @@ class DsrRepository:
         event: tuple[str, int] | None = None,
     ) -> bool:
         """Conditional update: applies only when the request is still in ``expected``."""
+        return self.apply(dsr_id, expected, values, now, events=[event] if event else ())
+
+    def apply(
+        self,
+        dsr_id: str,
+        expected: DsrState,
+        values: dict[str, Any],
+        now: datetime,
+        *,
+        steps: Sequence[Step] = (),
+        events: Sequence[tuple[str, int]] = (),
+    ) -> bool:
+        """One transaction: the request's ``values``, its ``steps`` (upserted) and audit
+        ``events`` (action, sequence number), only when the request is still in ``expected``;
+        False (nothing changed) otherwise."""
         values = dict(values)
         for key in ("correction", "subject_ids"):
             if key in values:
@@ -175,9 +206,12 @@ class DsrRepository:
             )
             if result.rowcount != 1:
                 return False
-            if event is not None:
+            for step in steps:
+                self._upsert_step(connection, dsr_id, step, now)
+            if events:
                 connection.execute(
-                    insert(EVENT).values(dsr_id=dsr_id, action=event[0], audit_seq=event[1], at=now)
+                    insert(EVENT),
+                    [{"dsr_id": dsr_id, "action": a, "audit_seq": q, "at": now} for a, q in events],
                 )
             return True
 
@@ -228,6 +262,14 @@ class DsrRepository:
     def save_step(
         self, dsr_id: str, step: Step, now: datetime, *, event: tuple[str, int] | None = None
     ) -> None:
+        with self.engine.begin() as connection:
+            self._upsert_step(connection, dsr_id, step, now)
+            if event is not None:
+                connection.execute(
+                    insert(EVENT).values(dsr_id=dsr_id, action=event[0], audit_seq=event[1], at=now)
+                )
+
+    def _upsert_step(self, connection: Connection, dsr_id: str, step: Step, now: datetime) -> None:
         values = {
             "system": step.system,
             "action": step.action,
@@ -237,16 +279,11 @@ class DsrRepository:
             "audit_seq": step.audit_seq,
             "updated_at": now,
         }
-        with self.engine.begin() as connection:
-            changed = connection.execute(
-                update(STEP).where(STEP.c.id == step.id).values(**values)
-            ).rowcount
-            if not changed:
-                connection.execute(insert(STEP).values(id=step.id, dsr_id=dsr_id, **values))
-            if event is not None:
-                connection.execute(
-                    insert(EVENT).values(dsr_id=dsr_id, action=event[0], audit_seq=event[1], at=now)
-                )
+        changed = connection.execute(
+            update(STEP).where(STEP.c.id == step.id).values(**values)
+        ).rowcount
+        if not changed:
+            connection.execute(insert(STEP).values(id=step.id, dsr_id=dsr_id, **values))
 
     def add_event(self, dsr_id: str, action: str, seq: int, now: datetime) -> None:
         with self.engine.begin() as connection:
