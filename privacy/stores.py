@@ -12,7 +12,9 @@ from privacy.errors import ConnectorError
 
 
 class DirectoryPackageStore:
-    """One zip per request in ``directory`` (0700), written atomically, files 0600."""
+    """One zip per request in ``directory`` (0700), files 0600, written atomically: the zip
+    is built in memory, written to a temporary file, fsynced once, renamed into place and the
+    directory fsynced (two fsyncs per package whatever its number of members)."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -29,10 +31,19 @@ class DirectoryPackageStore:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, self._path(dsr_id))
+        _fsync_directory(self.directory)  # the rename itself survives a crash
 
     def get(self, dsr_id: str) -> bytes | None:
         path = self._path(dsr_id)
         return path.read_bytes() if path.exists() else None
+
+
+def _fsync_directory(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 class KindConnectors:
