@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from privacy.model import CLOSED, DsrRequest, DsrState, DsrType, Step
@@ -111,16 +111,23 @@ class DsrRepository:
         """The request, its sealed identifier and the latest data map version, from one
         connection (an execution's reads)."""
         with self.engine.connect() as connection:
-            loaded = self._read(connection, dsr_id)
-            if loaded is None:
-                return None
-            version = connection.execute(
-                select(DATAMAP.c.id).order_by(DATAMAP.c.id.desc()).limit(1)
-            ).scalar()
-        return loaded[0], loaded[1], None if version is None else int(version)
+            loaded = self._read(connection, dsr_id, with_datamap=True)
+        if loaded is None:
+            return None
+        request, sealed, version = loaded
+        return request, sealed, None if version is None else int(version)
 
-    def _read(self, connection: Connection, dsr_id: str) -> tuple[DsrRequest, str] | None:
-        row = connection.execute(select(DSR).where(DSR.c.id == dsr_id)).first()
+    def _read(
+        self, connection: Connection, dsr_id: str, *, with_datamap: bool = False
+    ) -> tuple[DsrRequest, str, Any] | None:
+        """The request with its steps and event sequence numbers, its sealed identifier and
+        (``with_datamap``) the latest data map version, read in the request's own query."""
+        query = select(DSR).where(DSR.c.id == dsr_id)
+        if with_datamap:
+            query = query.add_columns(
+                select(func.max(DATAMAP.c.id)).scalar_subquery().label("datamap_version")
+            )
+        row = connection.execute(query).first()
         if row is None:
             return None
         request = self._fix(_request(row))
@@ -147,7 +154,8 @@ class DsrRepository:
                 .order_by(EVENT.c.audit_seq)
             ).scalars()
         )
-        return request, str(row.identifier_sealed)
+        version = row.datamap_version if with_datamap else None
+        return request, str(row.identifier_sealed), version
 
     def identifier_sealed(self, dsr_id: str) -> str:
         with self.engine.connect() as connection:
@@ -259,16 +267,6 @@ class DsrRepository:
 
     # --- steps and events ---------------------------------------------------------------
 
-    def save_step(
-        self, dsr_id: str, step: Step, now: datetime, *, event: tuple[str, int] | None = None
-    ) -> None:
-        with self.engine.begin() as connection:
-            self._upsert_step(connection, dsr_id, step, now)
-            if event is not None:
-                connection.execute(
-                    insert(EVENT).values(dsr_id=dsr_id, action=event[0], audit_seq=event[1], at=now)
-                )
-
     def _upsert_step(self, connection: Connection, dsr_id: str, step: Step, now: datetime) -> None:
         values = {
             "system": step.system,
@@ -279,11 +277,13 @@ class DsrRepository:
             "audit_seq": step.audit_seq,
             "updated_at": now,
         }
-        changed = connection.execute(
-            update(STEP).where(STEP.c.id == step.id).values(**values)
-        ).rowcount
-        if not changed:
-            connection.execute(insert(STEP).values(id=step.id, dsr_id=dsr_id, **values))
+        if step.updated_at is not None:  # read from the table: update it
+            changed = connection.execute(
+                update(STEP).where(STEP.c.id == step.id).values(**values)
+            ).rowcount
+            if changed:
+                return
+        connection.execute(insert(STEP).values(id=step.id, dsr_id=dsr_id, **values))
 
     def add_event(self, dsr_id: str, action: str, seq: int, now: datetime) -> None:
         with self.engine.begin() as connection:

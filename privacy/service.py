@@ -11,8 +11,10 @@ import base64
 import hashlib
 import hmac
 import secrets
+import threading
 import uuid
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -109,10 +111,23 @@ class DsrService:
         self.shredder = shredder
         self.clock = clock
         self._datamap: tuple[int, LoadedDataMap] | None = None
+        self._writers: ThreadPoolExecutor | None = None  # package files, made on first use
+        self._writers_lock = threading.Lock()
 
     def close(self) -> None:
         """Release the connectors' connection pools and clients (the composition root's close)."""
         self.connectors.close()
+        with self._writers_lock:
+            writers, self._writers = self._writers, None
+        if writers is not None:
+            writers.shutdown(wait=True)
+
+    @property
+    def _writer(self) -> ThreadPoolExecutor:
+        with self._writers_lock:
+            if self._writers is None:
+                self._writers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="dsr-package")
+            return self._writers
 
     # --- audit ----------------------------------------------------------------------------
 
@@ -617,7 +632,9 @@ class DsrService:
         categories = {name: export.categories for name, export in exports.items()}
         content = build_package(meta, data, categories)
         digest = hashlib.sha256(content).hexdigest()
-        self.packages.put(request.id, content)
+        # the package's fsyncs overlap the audit append; both are durable before the request
+        # says completed (a package that cannot be written leaves it in progress, retryable)
+        written = self._writer.submit(self.packages.put, request.id, content)
         self._queue_move(
             batch,
             "complete",
@@ -627,7 +644,12 @@ class DsrService:
             sha256=digest,
             bytes=len(content),
         )
-        return self._done(batch)
+        try:
+            batch.flush(self.audit, self.repository, self.clock(), before_rows=written.result)
+        except BaseException:
+            wait([written])  # leave no write running behind a failed execution
+            raise
+        return ExecutionResult(request)
 
     def _decryptable(
         self, datamap: DataMap, exports: Mapping[str, Export]

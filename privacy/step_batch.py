@@ -9,6 +9,7 @@ written, so the caller need not read it back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -42,14 +43,23 @@ class StepBatch:
         """Values of the request's row (and of the request object) written with the flush."""
         self.values.update(values)
 
-    def flush(self, audit: AuditRecorder, repository: DsrRepository, now: datetime) -> list[int]:
-        """Record the events durably, then apply the row changes; their sequence numbers."""
+    def flush(
+        self,
+        audit: AuditRecorder,
+        repository: DsrRepository,
+        now: datetime,
+        *,
+        before_rows: Callable[[], object] | None = None,
+    ) -> list[int]:
+        """Record the events durably, then (after ``before_rows``: e.g. waiting for a file
+        written meanwhile to be durable) apply the row changes; their sequence numbers."""
         if not self.events and not self.values:
             return []
         seqs = [receipt.seq for receipt in audit.record_many(self.events)]
+        if before_rows is not None:
+            before_rows()
         for step, index in self.steps:
             step.audit_seq = seqs[index]
-            step.updated_at = now
         applied = repository.apply(
             self.request.id,
             self.expected,
@@ -60,6 +70,8 @@ class StepBatch:
         )
         if not applied:
             raise IllegalTransitionError("the request changed meanwhile; reload it")
+        for step, _ in self.steps:
+            step.updated_at = now  # stored: the next save updates it
         self._mirror(seqs)
         return seqs
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 from privacy.connectors.base import Connector
@@ -24,7 +25,7 @@ class DirectoryPackageStore:
         return self.directory / f"{dsr_id}.zip"
 
     def put(self, dsr_id: str, content: bytes) -> None:
-        temporary = self.directory / f".{dsr_id}.tmp"
+        temporary = self.directory / f".{dsr_id}.{uuid.uuid4().hex}.tmp"  # one per writer
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(content)
