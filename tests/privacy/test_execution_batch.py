@@ -25,7 +25,7 @@ from privacy import (
 )
 from privacy.connectors.base import ErasureReport, Export, Pseudonymize
 from privacy.demo_store import customer_email
-from tests.privacy.conftest import datamap_text
+from tests.privacy.conftest import datamap_text, plain_map
 from vault import Accessor, DecryptOutcome, FieldCipher, FieldContext
 
 DPO = Actor(id="u-dpo", kind="user", roles=("dpo",))
@@ -60,12 +60,6 @@ def commits(tp_engine: Engine) -> Iterator[list[int]]:
     event.listen(tp_engine, "commit", count)
     yield seen
     event.remove(tp_engine, "commit", count)
-
-
-def plain_map(url: str) -> str:
-    """The FinSolve map without encrypted fields, shredding or manual systems."""
-    text = datamap_text(url).replace("encrypted: true, on_erasure: shred", "on_erasure: nullify")
-    return text[: text.index("  - name: support_desk")]
 
 
 def _verified(service: DsrService, kind: str, index: int) -> str:
