@@ -52,18 +52,25 @@ class KindConnectors:
 
     def __init__(self) -> None:
         self._cache: dict[str, Connector] = {}
+        # the service parses a data map once per version: the same SystemSpec object comes
+        # back on every execution, found here without serializing it again
+        self._seen: dict[int, tuple[SystemSpec, Connector]] = {}
 
     def __call__(self, system: SystemSpec) -> Connector:
+        seen = self._seen.get(id(system))
+        if seen is not None and seen[0] is system:
+            return seen[1]
         key = system.model_dump_json()
         found = self._cache.get(key)
         if found is None:
             found = self._build(system)
             self._cache[key] = found
+        self._seen[id(system)] = (system, found)
         return found
 
     def close(self) -> None:
         """Release every cached connector's pool or client (``Container.close``)."""
-        cached, self._cache = list(self._cache.values()), {}
+        cached, self._cache, self._seen = list(self._cache.values()), {}, {}
         for connector in cached:
             connector.close()
 

@@ -70,3 +70,19 @@ def test_container_close_releases_the_privacy_connectors(
     finally:
         container.close()
     assert _sessions(postgres, pg_store) == 0
+
+
+def test_one_connector_per_system_definition(tmp_path: Path) -> None:
+    from privacy import parse_datamap
+
+    url = f"sqlite:///{tmp_path / 'core.db'}"
+    system = parse_datamap(datamap_text(url)).datamap.systems[0]
+    same_again = parse_datamap(datamap_text(url)).datamap.systems[0]  # equal, not identical
+    moved = parse_datamap(datamap_text(f"sqlite:///{tmp_path / 'other.db'}")).datamap.systems[0]
+    connectors = KindConnectors()
+    first = connectors(system)
+    assert connectors(system) is first
+    assert connectors(same_again) is first
+    assert connectors(moved) is not first
+    connectors.close()
+    assert connectors(system) is not first  # closed connectors are never handed out again
