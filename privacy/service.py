@@ -875,7 +875,8 @@ class DsrService:
 
     def package(self, dsr_id: str, actor: Actor, *, via_link: bool = False) -> bytes:
         request = self.get(dsr_id)
-        content = self.packages.get(dsr_id) if request.package_sha256 else None
+        sha256 = request.package_sha256
+        content = self.packages.get(dsr_id, sha256) if sha256 else None
         if content is None:
             raise DsrNotFoundError("this request has no access package")
         if hashlib.sha256(content).hexdigest() != request.package_sha256:

@@ -5,6 +5,8 @@ request changed meanwhile is not overwritten."""
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -220,3 +222,55 @@ def test_a_request_cancelled_while_it_runs_is_not_completed(
     assert stored.state is DsrState.CANCELLED
     assert stored.package_sha256 is None
     assert stored.steps == []
+
+
+class BothAtOnce:
+    """A connector factory whose exports wait for each other: two executions of one
+    request (a double click) get past their checks together."""
+
+    def __init__(self, inner: KindConnectors) -> None:
+        self.inner = inner
+        self.barrier = threading.Barrier(2, timeout=30)
+
+    def __call__(self, system: SystemSpec) -> Connector:
+        return _Waiting(self, self.inner(system))
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class _Waiting(_Cancelling):
+    def __init__(self, factory: BothAtOnce, inner: Connector) -> None:
+        self.both, self.inner = factory, inner
+        self.name, self.kind = inner.name, inner.kind
+
+    def export(self, principal: Principal) -> Export:
+        self.both.barrier.wait()
+        return self.inner.export(principal)
+
+
+def test_two_executions_of_one_request_at_once_leave_one_whole_package(
+    service: DsrService, store: Engine, store_url: str
+) -> None:
+    service.load_datamap(plain_map(store_url), DPO)
+    dsr_id = _verified(service, "access", 8)
+    inner = service.connectors
+    assert isinstance(inner, KindConnectors)
+    service.connectors = BothAtOnce(inner)
+    outcomes: list[object] = []
+
+    def run() -> None:
+        try:
+            outcomes.append(service.execute(dsr_id, DPO).request.state)
+        except IllegalTransitionError as exc:
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert DsrState.COMPLETED in outcomes
+    assert any(isinstance(o, IllegalTransitionError) for o in outcomes)
+    content = service.package(dsr_id, DPO)  # the completed execution's own package
+    assert hashlib.sha256(content).hexdigest() == service.get(dsr_id).package_sha256
