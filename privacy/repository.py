@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.engine import Connection, Engine
 
 from privacy.model import CLOSED, DsrRequest, DsrState, DsrType, Step
 from privacy.sla import Regime
@@ -104,34 +104,58 @@ class DsrRepository:
 
     def get(self, dsr_id: str) -> DsrRequest | None:
         with self.engine.connect() as connection:
-            row = connection.execute(select(DSR).where(DSR.c.id == dsr_id)).first()
-            if row is None:
-                return None
-            request = self._fix(_request(row))
-            steps = connection.execute(
-                select(STEP).where(STEP.c.dsr_id == dsr_id).order_by(STEP.c.updated_at, STEP.c.id)
-            ).all()
-            request.steps = [
-                Step(
-                    id=s.id,
-                    system=s.system,
-                    action=s.action,
-                    status=s.status,
-                    detail=json.loads(s.detail_json),
-                    error=s.error,
-                    audit_seq=s.audit_seq,
-                    updated_at=self._utc(s.updated_at),
-                )
-                for s in steps
-            ]
-            request.audit_seqs = list(
-                connection.execute(
-                    select(EVENT.c.audit_seq)
-                    .where(EVENT.c.dsr_id == dsr_id)
-                    .order_by(EVENT.c.audit_seq)
-                ).scalars()
+            loaded = self._read(connection, dsr_id)
+        return None if loaded is None else loaded[0]
+
+    def load(self, dsr_id: str) -> tuple[DsrRequest, str, int | None] | None:
+        """The request, its sealed identifier and the latest data map version, from one
+        connection (an execution's reads)."""
+        with self.engine.connect() as connection:
+            loaded = self._read(connection, dsr_id, with_datamap=True)
+        if loaded is None:
+            return None
+        request, sealed, version = loaded
+        return request, sealed, None if version is None else int(version)
+
+    def _read(
+        self, connection: Connection, dsr_id: str, *, with_datamap: bool = False
+    ) -> tuple[DsrRequest, str, Any] | None:
+        """The request with its steps and event sequence numbers, its sealed identifier and
+        (``with_datamap``) the latest data map version, read in the request's own query."""
+        query = select(DSR).where(DSR.c.id == dsr_id)
+        if with_datamap:
+            query = query.add_columns(
+                select(func.max(DATAMAP.c.id)).scalar_subquery().label("datamap_version")
             )
-            return request
+        row = connection.execute(query).first()
+        if row is None:
+            return None
+        request = self._fix(_request(row))
+        steps = connection.execute(
+            select(STEP).where(STEP.c.dsr_id == dsr_id).order_by(STEP.c.updated_at, STEP.c.id)
+        ).all()
+        request.steps = [
+            Step(
+                id=s.id,
+                system=s.system,
+                action=s.action,
+                status=s.status,
+                detail=json.loads(s.detail_json),
+                error=s.error,
+                audit_seq=s.audit_seq,
+                updated_at=self._utc(s.updated_at),
+            )
+            for s in steps
+        ]
+        request.audit_seqs = list(
+            connection.execute(
+                select(EVENT.c.audit_seq)
+                .where(EVENT.c.dsr_id == dsr_id)
+                .order_by(EVENT.c.audit_seq)
+            ).scalars()
+        )
+        version = row.datamap_version if with_datamap else None
+        return request, str(row.identifier_sealed), version
 
     def identifier_sealed(self, dsr_id: str) -> str:
         with self.engine.connect() as connection:
@@ -161,6 +185,21 @@ class DsrRepository:
         event: tuple[str, int] | None = None,
     ) -> bool:
         """Conditional update: applies only when the request is still in ``expected``."""
+        return self.apply(dsr_id, expected, values, now, events=[event] if event else ())
+
+    def apply(
+        self,
+        dsr_id: str,
+        expected: DsrState,
+        values: dict[str, Any],
+        now: datetime,
+        *,
+        steps: Sequence[Step] = (),
+        events: Sequence[tuple[str, int]] = (),
+    ) -> bool:
+        """One transaction: the request's ``values``, its ``steps`` (upserted) and audit
+        ``events`` (action, sequence number), only when the request is still in ``expected``;
+        False (nothing changed) otherwise."""
         values = dict(values)
         for key in ("correction", "subject_ids"):
             if key in values:
@@ -175,9 +214,12 @@ class DsrRepository:
             )
             if result.rowcount != 1:
                 return False
-            if event is not None:
+            for step in steps:
+                self._upsert_step(connection, dsr_id, step, now)
+            if events:
                 connection.execute(
-                    insert(EVENT).values(dsr_id=dsr_id, action=event[0], audit_seq=event[1], at=now)
+                    insert(EVENT),
+                    [{"dsr_id": dsr_id, "action": a, "audit_seq": q, "at": now} for a, q in events],
                 )
             return True
 
@@ -225,9 +267,7 @@ class DsrRepository:
 
     # --- steps and events ---------------------------------------------------------------
 
-    def save_step(
-        self, dsr_id: str, step: Step, now: datetime, *, event: tuple[str, int] | None = None
-    ) -> None:
+    def _upsert_step(self, connection: Connection, dsr_id: str, step: Step, now: datetime) -> None:
         values = {
             "system": step.system,
             "action": step.action,
@@ -237,16 +277,13 @@ class DsrRepository:
             "audit_seq": step.audit_seq,
             "updated_at": now,
         }
-        with self.engine.begin() as connection:
+        if step.updated_at is not None:  # read from the table: update it
             changed = connection.execute(
                 update(STEP).where(STEP.c.id == step.id).values(**values)
             ).rowcount
-            if not changed:
-                connection.execute(insert(STEP).values(id=step.id, dsr_id=dsr_id, **values))
-            if event is not None:
-                connection.execute(
-                    insert(EVENT).values(dsr_id=dsr_id, action=event[0], audit_seq=event[1], at=now)
-                )
+            if changed:
+                return
+        connection.execute(insert(STEP).values(id=step.id, dsr_id=dsr_id, **values))
 
     def add_event(self, dsr_id: str, action: str, seq: int, now: datetime) -> None:
         with self.engine.begin() as connection:

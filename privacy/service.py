@@ -11,8 +11,10 @@ import base64
 import hashlib
 import hmac
 import secrets
+import threading
 import uuid
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -43,13 +45,14 @@ from privacy.errors import (
     VerificationError,
 )
 from privacy.identifiers import BUILTIN_KINDS, identifier_hash, parse_identifier
-from privacy.model import DsrRequest, DsrState, DsrType, Step, next_state
+from privacy.model import CLOSED, DsrRequest, DsrState, DsrType, Step, next_state
 from privacy.outbox import Outbox
 from privacy.package import build_package, render_certificate
 from privacy.ports import ConnectorFactory, Decrypter, PackageStore, SubjectShredder
 from privacy.repository import DsrRepository, StoredDataMap
 from privacy.sealing import IdentifierSealer
 from privacy.sla import Regime, can_extend, days_left, due_at
+from privacy.step_batch import StepBatch
 from vault import Accessor, FieldContext
 
 CODE_DIGITS = 6
@@ -108,6 +111,23 @@ class DsrService:
         self.shredder = shredder
         self.clock = clock
         self._datamap: tuple[int, LoadedDataMap] | None = None
+        self._writers: ThreadPoolExecutor | None = None  # package files, made on first use
+        self._writers_lock = threading.Lock()
+
+    def close(self) -> None:
+        """Release the connectors' connection pools and clients (the composition root's close)."""
+        self.connectors.close()
+        with self._writers_lock:
+            writers, self._writers = self._writers, None
+        if writers is not None:
+            writers.shutdown(wait=True)
+
+    @property
+    def _writer(self) -> ThreadPoolExecutor:
+        with self._writers_lock:
+            if self._writers is None:
+                self._writers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="dsr-package")
+            return self._writers
 
     # --- audit ----------------------------------------------------------------------------
 
@@ -121,7 +141,20 @@ class DsrService:
         origin: Origin | None = None,
         outcome: Outcome = Outcome.SUCCESS,
     ) -> int:
-        event = AuditEventIn(
+        event = self._event(dsr_id, action, actor, details, origin=origin, outcome=outcome)
+        return self.audit.record(event).seq
+
+    def _event(
+        self,
+        dsr_id: str,
+        action: str,
+        actor: Actor,
+        details: Mapping[str, Any] | None = None,
+        *,
+        origin: Origin | None = None,
+        outcome: Outcome = Outcome.SUCCESS,
+    ) -> AuditEventIn:
+        return AuditEventIn(
             type=EventType.DSR_STEP,
             outcome=outcome,
             actor=actor,
@@ -129,7 +162,6 @@ class DsrService:
             target=Target(type="dsr", id=dsr_id),
             details={"action": action, **(details or {})},
         )
-        return self.audit.record(event).seq
 
     def _step_event(self, request: DsrRequest, action: str, actor: Actor, **details: Any) -> int:
         seq = self._record(request.id, action, actor, details)
@@ -439,38 +471,87 @@ class DsrService:
     # --- execution ------------------------------------------------------------------------
 
     def execute(self, dsr_id: str, actor: Actor) -> ExecutionResult:
-        request = self.get(dsr_id)
+        """Run the request's next stage. Its steps' audit events reach the log as one durable
+        group commit and its row changes as one transaction (``StepBatch``, ADR 0605), written
+        early only where a later step depends on them: decrypts check the stored request,
+        and what was erased is on record before keys are shredded."""
+        loaded = self.repository.load(dsr_id)
+        if loaded is None:
+            raise DsrNotFoundError(f"no data subject request {dsr_id}")
+        request, sealed, version = loaded
+        batch = StepBatch(request)
         if request.state in (DsrState.VERIFIED, DsrState.EXTENDED):
-            self._move(request, "start", {}, "started", actor)
+            self._queue_move(batch, "start", {}, "started", actor)
         if request.state is not DsrState.IN_PROGRESS:
             raise IllegalTransitionError(f"cannot execute a request that is {request.state.value}")
+        datamap = self._datamap_at(version)
         if request.type is DsrType.ERASURE and request.approved_by is None:
-            return self._plan_erasure(request, actor)
-        _, datamap = self.datamap()
+            return self._plan_erasure(batch, datamap, actor)
         principal = Principal(
             request.identifier_kind,
-            self._identifier(dsr_id),
+            self.sealer.unseal(dsr_id, sealed),
             tuple(request.subject_ids),
         )
         if request.type in SYNC_TYPES:
-            return self._run_access(request, datamap, principal, actor)
+            return self._run_access(batch, datamap, principal, actor)
         if request.type is DsrType.ERASURE:
-            return self._run_erasure(request, datamap, principal, actor)
+            return self._run_erasure(batch, datamap, principal, actor)
         if request.type is DsrType.CORRECTION:
-            return self._run_correction(request, datamap, principal, actor)
-        return self._open_tasks(request, datamap, actor)
+            return self._run_correction(batch, datamap, principal, actor)
+        return self._open_tasks(batch, datamap, actor)
 
-    def _bind_subjects(self, request: DsrRequest, subject_ids: set[str], actor: Actor) -> None:
+    def _datamap_at(self, version: int | None) -> DataMap:
+        """The data map of ``version`` (the latest stored), parsed once per version."""
+        if version is None:
+            raise DataMapMissingError(
+                "no data map loaded yet: PUT /v1/datamap or `trustplane datamap load`"
+            )
+        if self._datamap is not None and self._datamap[0] == version:
+            return self._datamap[1].datamap
+        return self.datamap()[1]
+
+    def _queue(
+        self,
+        batch: StepBatch,
+        action: str,
+        actor: Actor,
+        details: Mapping[str, Any] | None = None,
+        *,
+        outcome: Outcome = Outcome.SUCCESS,
+    ) -> int:
+        event = self._event(batch.request.id, action, actor, details, outcome=outcome)
+        return batch.add(action, event)
+
+    def _queue_move(
+        self,
+        batch: StepBatch,
+        action: str,
+        values: dict[str, Any],
+        event: str,
+        actor: Actor,
+        **details: Any,
+    ) -> None:
+        """A transition in the batch (checked against the state the batch has reached)."""
+        request = batch.request
+        target = next_state(request.state, action)
+        self._queue(batch, event, actor, details)
+        closing = {"closed_at": self.clock()} if target in CLOSED else {}
+        batch.set(state=target, **values, **closing)
+        request.state = target
+
+    def _flush(self, batch: StepBatch) -> None:
+        batch.flush(self.audit, self.repository, self.clock())
+
+    def _done(self, batch: StepBatch, failed: list[str] | None = None) -> ExecutionResult:
+        self._flush(batch)
+        return ExecutionResult(batch.request, failed or [])
+
+    def _bind_subjects(self, batch: StepBatch, subject_ids: set[str], actor: Actor) -> None:
+        request = batch.request
         merged = sorted(set(request.subject_ids) | subject_ids)
         if merged != request.subject_ids:
-            seq = self._record(request.id, "subjects_found", actor, {"count": len(merged)})
-            self.repository.transition(
-                request.id,
-                request.state,
-                {"subject_ids": merged},
-                self.clock(),
-                event=("subjects_found", seq),
-            )
+            self._queue(batch, "subjects_found", actor, {"count": len(merged)})
+            batch.set(subject_ids=merged)
             request.subject_ids = merged
 
     def _step(self, request: DsrRequest, system: str, action: str) -> Step:
@@ -483,7 +564,7 @@ class DsrService:
 
     def _finish_step(
         self,
-        request: DsrRequest,
+        batch: StepBatch,
         step: Step,
         actor: Actor,
         *,
@@ -493,15 +574,14 @@ class DsrService:
         step.status = "failed" if error else "done"
         step.error = error
         step.detail = {**step.detail, **detail}
-        step.audit_seq = self._record(
-            request.id,
+        index = self._queue(
+            batch,
             f"{step.action}.{step.status}",
             actor,
             {"system": step.system, **({"error": error} if error else {}), **_countable(detail)},
             outcome=Outcome.FAILURE if error else Outcome.SUCCESS,
         )
-        event = (f"{step.action}.{step.status}", step.audit_seq)
-        self.repository.save_step(request.id, step, self.clock(), event=event)
+        batch.add_step(step, index)
 
     def _manual_systems(self, datamap: DataMap) -> list[SystemSpec]:
         return [s for s in datamap.systems if s.kind == "manual"]
@@ -512,8 +592,9 @@ class DsrService:
         return sorted(auto, key=lambda s: s.kind != "sql")
 
     def _run_access(
-        self, request: DsrRequest, datamap: DataMap, principal: Principal, actor: Actor
+        self, batch: StepBatch, datamap: DataMap, principal: Principal, actor: Actor
     ) -> ExecutionResult:
+        request = batch.request
         exports: dict[str, Export] = {}
         failed: list[str] = []
         for system in self._auto_systems(datamap):
@@ -522,21 +603,24 @@ class DsrService:
                 exports[system.name] = self.connectors(system).export(principal)
             except ConnectorError as exc:
                 failed.append(system.name)
-                self._finish_step(request, step, actor, error=str(exc))
+                self._finish_step(batch, step, actor, error=str(exc))
                 continue
             found = exports[system.name].subject_ids - set(principal.subject_ids)
             if found:
                 ids = tuple(sorted({*principal.subject_ids, *found}))
                 principal = Principal(principal.kind, principal.value, ids)
             rows = sum(len(r) for r in exports[system.name].tables.values())
-            self._finish_step(request, step, actor, rows=rows)
+            self._finish_step(batch, step, actor, rows=rows)
         if failed:
-            return ExecutionResult(self.get(request.id), failed)
+            return self._done(batch, failed)
         subjects: set[str] = set()
         for export in exports.values():
             subjects |= export.subject_ids
-        self._bind_subjects(request, subjects, actor)
-        data = self._decrypted(request, datamap, exports, actor)
+        self._bind_subjects(batch, subjects, actor)
+        data, places, items = self._decryptable(datamap, exports)
+        if items:
+            self._flush(batch)  # a decrypt checks the stored request (in progress, its owner)
+            self._decrypt_into(request, data, places, items, actor)
         meta = {
             "id": request.id,
             "type": request.type.value,
@@ -548,9 +632,11 @@ class DsrService:
         categories = {name: export.categories for name, export in exports.items()}
         content = build_package(meta, data, categories)
         digest = hashlib.sha256(content).hexdigest()
-        self.packages.put(request.id, content)
-        self._move(
-            request,
+        # the package's fsyncs overlap the audit append; both are durable before the request
+        # says completed (a package that cannot be written leaves it in progress, retryable)
+        written = self._writer.submit(self.packages.put, request.id, content)
+        self._queue_move(
+            batch,
             "complete",
             {"package_sha256": digest},
             "package_built",
@@ -558,22 +644,31 @@ class DsrService:
             sha256=digest,
             bytes=len(content),
         )
-        return ExecutionResult(self.get(request.id))
+        try:
+            batch.flush(self.audit, self.repository, self.clock(), before_rows=written.result)
+        except BaseException:
+            wait([written])  # leave no write running behind a failed execution
+            raise
+        return ExecutionResult(request)
 
-    def _decrypted(
-        self, request: DsrRequest, datamap: DataMap, exports: Mapping[str, Export], actor: Actor
-    ) -> dict[str, dict[str, list[dict[str, Any]]]]:
-        """Each encrypted field decrypted under the DPO's authorized decision (audited)."""
+    def _decryptable(
+        self, datamap: DataMap, exports: Mapping[str, Export]
+    ) -> tuple[
+        dict[str, dict[str, list[dict[str, Any]]]],
+        list[tuple[str, str, int, str]],
+        list[tuple[str, FieldContext]],
+    ]:
+        """The exported rows (copied), and where each encrypted value sits with its context."""
         data = {
             name: {t: [dict(r) for r in rows] for t, rows in e.tables.items()}
             for name, e in exports.items()
         }
-        places: list[tuple[str, str, int, str, str]] = []
+        places: list[tuple[str, str, int, str]] = []
         items: list[tuple[str, FieldContext]] = []
         for system in datamap.systems:
             for table in system.tables:
                 encrypted = [f for f in table.fields if f.encrypted]
-                rows = data.get(system.name, {}).get(table.name, [])
+                rows = data.get(system.name, {}).get(table.name, []) if encrypted else []
                 for index, row in enumerate(rows):
                     owner = (
                         str(row.get(table.subject, ""))
@@ -591,28 +686,33 @@ class DsrService:
                             classification=spec.classification,
                             tenant=self.config.tenant,
                         )
-                        places.append((system.name, table.name, index, spec.column, owner))
+                        places.append((system.name, table.name, index, spec.column))
                         items.append((value, context))
-        if not items:
-            return data
+        return data, places, items
+
+    def _decrypt_into(
+        self,
+        request: DsrRequest,
+        data: dict[str, dict[str, list[dict[str, Any]]]],
+        places: list[tuple[str, str, int, str]],
+        items: list[tuple[str, FieldContext]],
+        actor: Actor,
+    ) -> None:
+        """Each encrypted field decrypted under the DPO's authorized decision (audited)."""
         if self.decrypter is None:
             raise ConnectorError("encrypted fields found but no vault is wired to decrypt them")
         accessor = Accessor(actor=actor, purpose="dsr", context={"dsr_id": request.id})
         outcomes: list[Any] = []
         for start in range(0, len(items), 500):
             outcomes.extend(self.decrypter.decrypt_batch(items[start : start + 500], accessor))
-        for (system_name, table_name, index, column, _owner), outcome in zip(
-            places, outcomes, strict=True
-        ):
+        for (system_name, table_name, index, column), outcome in zip(places, outcomes, strict=True):
             row = data[system_name][table_name][index]
             if outcome.error is not None:
                 row[column] = f"[not decrypted: {type(outcome.error).__name__}]"
             else:
                 row[column] = outcome.value
-        return data
 
-    def _plan_erasure(self, request: DsrRequest, actor: Actor) -> ExecutionResult:
-        _, datamap = self.datamap()
+    def _plan_erasure(self, batch: StepBatch, datamap: DataMap, actor: Actor) -> ExecutionResult:
         plan = [
             {
                 "system": s.name,
@@ -624,12 +724,15 @@ class DsrService:
             for t in s.tables
             for f in t.fields
         ]
-        self._move(request, "request_approval", {}, "approval_requested", actor, fields=len(plan))
-        return ExecutionResult(self.get(request.id))
+        self._queue_move(
+            batch, "request_approval", {}, "approval_requested", actor, fields=len(plan)
+        )
+        return self._done(batch)
 
     def _run_erasure(
-        self, request: DsrRequest, datamap: DataMap, principal: Principal, actor: Actor
+        self, batch: StepBatch, datamap: DataMap, principal: Principal, actor: Actor
     ) -> ExecutionResult:
+        request = batch.request
         failed: list[str] = []
         for system in self._auto_systems(datamap):
             step = self._step(request, system.name, "erase")
@@ -639,34 +742,33 @@ class DsrService:
                 report = self.connectors(system).erase(principal, self._pseudonym)
             except ConnectorError as exc:
                 failed.append(system.name)
-                self._finish_step(request, step, actor, error=str(exc))
+                self._finish_step(batch, step, actor, error=str(exc))
                 continue
-            self._bind_subjects(request, report.subject_ids, actor)
+            self._bind_subjects(batch, report.subject_ids, actor)
             principal = Principal(principal.kind, principal.value, tuple(request.subject_ids))
             self._finish_step(
-                request,
+                batch,
                 step,
                 actor,
                 fields=[_field_dict(f) for f in report.fields],
                 rows_deleted=report.rows_deleted,
             )
         if failed:
-            return ExecutionResult(self.get(request.id), failed)
-        request = self.get(request.id)
+            return self._done(batch, failed)
         shred = self._step(request, "vault", "shred")
         if shred.status != "done" and self._shreds(datamap):
+            self._flush(batch)  # what the systems erased is on record before keys go
             destroyed = 0
             for subject in request.subject_ids:
                 if self.shredder is not None and self.shredder.has_keys(subject):
                     destroyed += self.shredder.shred(subject, actor)
             self._finish_step(
-                request, shred, actor, keys_destroyed=destroyed, subjects=len(request.subject_ids)
+                batch, shred, actor, keys_destroyed=destroyed, subjects=len(request.subject_ids)
             )
-        request = self.get(request.id)
-        if not self._tasks_for(request, datamap, actor):
-            return ExecutionResult(self.get(request.id))
-        self._move(request, "complete", {}, "certificate_issued", actor)
-        return ExecutionResult(self.get(request.id))
+        if not self._tasks_for(batch, datamap, actor):
+            return self._done(batch)
+        self._queue_move(batch, "complete", {}, "certificate_issued", actor)
+        return self._done(batch)
 
     def _shreds(self, datamap: DataMap) -> bool:
         return any(
@@ -682,9 +784,11 @@ class DsrService:
         return self.pseudonymize(value, field_name)
 
     def _run_correction(
-        self, request: DsrRequest, datamap: DataMap, principal: Principal, actor: Actor
+        self, batch: StepBatch, datamap: DataMap, principal: Principal, actor: Actor
     ) -> ExecutionResult:
+        request = batch.request
         if not request.correction:
+            self._flush(batch)  # started: the details come with set_correction
             raise InvalidDsrError(  # a public request gets its details with set_correction
                 "this correction has no details yet: {system: {table: {column: value}}}"
             )
@@ -700,29 +804,30 @@ class DsrService:
                 rows = self.connectors(system).correct(principal, changes)
             except ConnectorError as exc:
                 failed.append(system_name)
-                self._finish_step(request, step, actor, error=str(exc))
+                self._finish_step(batch, step, actor, error=str(exc))
                 continue
             self._finish_step(
-                request,
+                batch,
                 step,
                 actor,
                 rows=rows,
                 columns=sorted(f"{t}.{c}" for t, cols in changes.items() for c in cols),
             )
         if failed:
-            return ExecutionResult(self.get(request.id), failed)
-        self._move(request, "complete", {}, "corrected", actor)
-        return ExecutionResult(self.get(request.id))
+            return self._done(batch, failed)
+        self._queue_move(batch, "complete", {}, "corrected", actor)
+        return self._done(batch)
 
-    def _open_tasks(self, request: DsrRequest, datamap: DataMap, actor: Actor) -> ExecutionResult:
-        if self._tasks_for(request, datamap, actor, every_system=True):
-            self._move(request, "complete", {}, "completed", actor)
-        return ExecutionResult(self.get(request.id))
+    def _open_tasks(self, batch: StepBatch, datamap: DataMap, actor: Actor) -> ExecutionResult:
+        if self._tasks_for(batch, datamap, actor, every_system=True):
+            self._queue_move(batch, "complete", {}, "completed", actor)
+        return self._done(batch)
 
     def _tasks_for(
-        self, request: DsrRequest, datamap: DataMap, actor: Actor, *, every_system: bool = False
+        self, batch: StepBatch, datamap: DataMap, actor: Actor, *, every_system: bool = False
     ) -> bool:
         """Open a manual task per manual system (or per system); True when all are closed."""
+        request = batch.request
         systems = datamap.systems if every_system else self._manual_systems(datamap)
         all_closed = True
         for system in systems:
@@ -740,11 +845,10 @@ class DsrService:
                 "instructions": system.instructions or f"{request.type.value} for this principal",
             }
             assignee = step.detail["assignee"]
-            step.audit_seq = self._record(
-                request.id, "task_opened", actor, {"system": system.name, "assignee": assignee}
+            index = self._queue(
+                batch, "task_opened", actor, {"system": system.name, "assignee": assignee}
             )
-            event = ("task_opened", step.audit_seq)
-            self.repository.save_step(request.id, step, self.clock(), event=event)
+            batch.add_step(step, index)
         return all_closed
 
     def close_task(
@@ -758,7 +862,9 @@ class DsrService:
             raise DsrNotFoundError(f"no manual task {step_id} in request {dsr_id}")
         if step.status != "open":
             raise IllegalTransitionError("this task is not open")
-        self._finish_step(request, step, actor, note=note, deleted=list(deleted))
+        batch = StepBatch(request)
+        self._finish_step(batch, step, actor, note=note, deleted=list(deleted))
+        self._flush(batch)
         return (
             self.execute(dsr_id, actor).request
             if request.state is DsrState.IN_PROGRESS
@@ -769,7 +875,8 @@ class DsrService:
 
     def package(self, dsr_id: str, actor: Actor, *, via_link: bool = False) -> bytes:
         request = self.get(dsr_id)
-        content = self.packages.get(dsr_id) if request.package_sha256 else None
+        sha256 = request.package_sha256
+        content = self.packages.get(dsr_id, sha256) if sha256 else None
         if content is None:
             raise DsrNotFoundError("this request has no access package")
         if hashlib.sha256(content).hexdigest() != request.package_sha256:

@@ -110,6 +110,7 @@ class Container:
             connection.execute(text("SELECT 1"))
 
     def close(self) -> None:
+        self.privacy.close()  # the data map's connection pools and clients
         self.policies.close()
         self.audit.close()
         self.engine.dispose()

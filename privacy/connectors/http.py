@@ -37,7 +37,13 @@ class HttpConnector:
     ) -> None:
         self.name = system.name
         self.system = system
+        self._owns_client = client is None
         self._client = client or httpx.Client(timeout=timeout)
+
+    def close(self) -> None:
+        """Close the HTTP client this connector created (a handed-in one is its owner's)."""
+        if self._owns_client:
+            self._client.close()
 
     def _secret(self) -> bytes:
         name = self.system.secret_env or ""

@@ -30,6 +30,13 @@ class S3Connector:
         self.system = system
         self.spec = system.s3
         self._client = client
+        self._owns_client = client is None
+
+    def close(self) -> None:
+        """Close the boto3 client this connector created (its HTTP connection pool)."""
+        if self._owns_client and self._client is not None:
+            self._client.close()
+            self._client = None
 
     @property
     def client(self) -> Any:

@@ -1,7 +1,9 @@
 """``sql`` connector: SQLAlchemy Core statements generated from the data map.
 
 Tables are reflected once (the data map's names are checked against the database), every
-identifier is a bound parameter, and each operation on a system is one transaction.
+identifier is a bound parameter, and each operation on a system is one transaction. The
+select and delete of each table are built once per identifier kind and reused with the
+principal's value bound (SQLAlchemy then reuses their compiled form too).
 A table reached ``via`` another (``customer_id`` -> ``customers.id``) is selected with a
 subquery on the keyed table, so one statement per table whatever the number of rows.
 """
@@ -14,9 +16,19 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, MetaData, Table, create_engine, delete, select, update
+from sqlalchemy import (
+    Column,
+    MetaData,
+    Table,
+    bindparam,
+    create_engine,
+    delete,
+    select,
+    update,
+)
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
+from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ColumnElement
 
 from privacy.connectors.base import (
@@ -28,6 +40,8 @@ from privacy.connectors.base import (
 )
 from privacy.datamap_model import ENV_REFERENCE, ErasureAction, SystemSpec, TableSpec
 from privacy.errors import ConnectorError, DataMapError
+
+PRINCIPAL = "principal"  # the bound parameter holding the principal's identifier
 
 
 def resolve_url(url: str) -> str:
@@ -59,7 +73,9 @@ class SqlConnector:
         self.name = system.name
         self.system = system
         self._engine = engine
+        self._owns_engine = engine is None  # a handed-in engine is its owner's to dispose
         self._tables: dict[str, Table] | None = None
+        self._statements: dict[tuple[str, str, str], Executable | None] = {}
 
     @property
     def engine(self) -> Engine:
@@ -67,6 +83,12 @@ class SqlConnector:
             assert self.system.url is not None
             self._engine = create_engine(resolve_url(self.system.url), pool_pre_ping=True)
         return self._engine
+
+    def close(self) -> None:
+        """Dispose the connection pool this connector created (the next use opens a new one)."""
+        if self._owns_engine and self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
 
     # --- schema -------------------------------------------------------------------------
 
@@ -102,22 +124,24 @@ class SqlConnector:
     def check(self) -> None:
         """Reflect now: raises ``DataMapError`` naming unknown tables and columns."""
         self._tables = self._reflect()
+        self._statements = {}
 
     # --- statements ---------------------------------------------------------------------
 
-    def _match(self, spec: TableSpec, principal: Principal) -> ColumnElement[bool] | None:
-        """Which rows of ``spec`` belong to the principal (None: the table cannot tell)."""
+    def _match(self, spec: TableSpec, kind: str) -> ColumnElement[bool] | None:
+        """Which rows of ``spec`` belong to a principal known by ``kind`` (None: the table
+        cannot tell); the identifier is the bound parameter ``principal``."""
         tables = self.tables()
         table = tables[spec.name]
-        column = spec.identifier_column(principal.kind)
+        column = spec.identifier_column(kind)
         if column is not None:
-            return table.c[column] == principal.value  # bound parameter
+            return table.c[column] == bindparam(PRINCIPAL)
         if spec.key.via is not None:
             parent_name, _, parent_column = spec.key.via.partition(".")
             parent = self.system.table(parent_name)
             if parent is None:
                 return None
-            parent_match = self._match(parent, principal)
+            parent_match = self._match(parent, kind)
             if parent_match is None:
                 return None
             parent_table = tables[parent_name]
@@ -125,21 +149,34 @@ class SqlConnector:
             return table.c[spec.key.column].in_(subquery.scalar_subquery())
         return None
 
+    def _statement(self, operation: str, spec: TableSpec, kind: str) -> Executable | None:
+        """The table's select or delete for a principal of ``kind``, built once (ADR 0605)."""
+        key = (operation, spec.name, kind)
+        if key not in self._statements:
+            match = self._match(spec, kind)
+            table = self.tables()[spec.name]
+            statement: Executable | None = None
+            if match is not None and operation == "select":
+                statement = select(*_columns(table, spec)).where(match)
+            elif match is not None and operation == "delete":
+                statement = delete(table).where(match)
+            self._statements[key] = statement
+        return self._statements[key]
+
     def _ordered(self) -> list[TableSpec]:
         """Referencing tables first (erasure must not break foreign keys)."""
         return sorted(self.system.tables, key=lambda t: t.key.via is None)
 
     def export(self, principal: Principal) -> Export:
         result = Export()
+        bound = {PRINCIPAL: principal.value}
         try:
             with self.engine.connect() as connection:
                 for spec in self.system.tables:
-                    match = self._match(spec, principal)
-                    if match is None:
+                    statement = self._statement("select", spec, principal.kind)
+                    if statement is None:
                         continue
-                    table = self.tables()[spec.name]
-                    columns = _columns(table, spec)
-                    rows = connection.execute(select(*columns).where(match)).mappings().all()
+                    rows = connection.execute(statement, bound).mappings().all()
                     result.tables[spec.name] = [
                         {key: json_value(value) for key, value in row.items()} for row in rows
                     ]
@@ -164,12 +201,12 @@ class SqlConnector:
                         raise ConnectorError(
                             f"{self.name}.{table_name}: cannot correct {', '.join(unknown)}"
                         )
-                    match = self._match(spec, principal)
+                    match = self._match(spec, principal.kind)
                     if match is None:
                         continue
                     table = self.tables()[spec.name]
                     statement = update(table).where(match).values(**dict(values))
-                    changed += connection.execute(statement).rowcount
+                    changed += connection.execute(statement, {PRINCIPAL: principal.value}).rowcount
         except SQLAlchemyError as exc:
             raise ConnectorError(f"system {self.name}: {type(exc).__name__}") from None
         return changed
@@ -179,9 +216,8 @@ class SqlConnector:
         try:
             with self.engine.begin() as connection:
                 for spec in self._ordered():
-                    match = self._match(spec, principal)
-                    if match is not None:
-                        self._erase_table(connection, spec, match, pseudonymize, report)
+                    if self._match(spec, principal.kind) is not None:
+                        self._erase_table(connection, spec, principal, pseudonymize, report)
         except SQLAlchemyError as exc:
             raise ConnectorError(f"system {self.name}: {type(exc).__name__}") from None
         return report
@@ -190,12 +226,15 @@ class SqlConnector:
         self,
         connection: Connection,
         spec: TableSpec,
-        match: ColumnElement[bool],
+        principal: Principal,
         pseudonymize: Pseudonymize,
         report: ErasureReport,
     ) -> None:
         table = self.tables()[spec.name]
-        rows = connection.execute(select(*_columns(table, spec)).where(match)).mappings().all()
+        bound = {PRINCIPAL: principal.value}
+        select_rows = self._statement("select", spec, principal.kind)
+        assert select_rows is not None
+        rows = connection.execute(select_rows, bound).mappings().all()
         if spec.key.via is None:
             report.subject_ids.update(str(row[spec.subject]) for row in rows)
         count = len(rows)
@@ -203,7 +242,9 @@ class SqlConnector:
         table_rule = spec.on_erasure
         overridden = any(f.on_erasure is not None for f in spec.fields)
         if table_rule.action is ErasureAction.DELETE and not overridden:
-            deleted = connection.execute(delete(table).where(match)).rowcount
+            delete_rows = self._statement("delete", spec, principal.kind)
+            assert delete_rows is not None
+            deleted = connection.execute(delete_rows, bound).rowcount
             report.rows_deleted[spec.name] = deleted
             for column in rules:
                 report.fields.append(
@@ -223,8 +264,9 @@ class SqlConnector:
             report.fields.append(
                 ErasedField(self.name, spec.name, column, action, count, rule.reason, rule.until)
             )
-        if nulls and count:
-            connection.execute(update(table).where(match).values(**nulls))
+        match = self._match(spec, principal.kind)
+        if nulls and count and match is not None:
+            connection.execute(update(table).where(match).values(**nulls), bound)
         # last: pseudonymizing the identifier column changes which rows ``match`` selects
         for column in pseudonymized:
             self._pseudonymize(connection, table, spec, rows, column, pseudonymize)

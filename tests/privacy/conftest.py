@@ -117,6 +117,12 @@ def datamap_text(url: str) -> str:
     return DATAMAP.read_text().replace("sqlite:///.trustplane-data/demo/finsolve-core.db", url)
 
 
+def plain_map(url: str) -> str:
+    """The FinSolve map without encrypted fields, shredding or manual systems."""
+    text = datamap_text(url).replace("encrypted: true, on_erasure: shred", "on_erasure: nullify")
+    return text[: text.index("  - name: support_desk")]
+
+
 @pytest.fixture
 def service(
     tp_engine: Engine, tmp_path: Path, audit_log: InMemoryAuditLog, vault: Vault
