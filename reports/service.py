@@ -2,18 +2,23 @@
 
 A request is stored (``queued``) before it is acknowledged, then built on a worker thread;
 its percent is written as it goes. Jobs left ``queued`` or ``running`` by a killed process
-are built again by ``resume()`` at start. Every finished build and every download is an
-audit event; if the event cannot be recorded the build fails and the download is refused.
+are built again by ``resume()`` at start. Several workers (uvicorn workers, replicas) share
+the jobs table: a build starts only after an atomic claim gives this worker a lease on the
+job, renewed with each percent written; a running job is taken over only once its lease has
+expired, and a worker that lost its lease writes nothing more. Every finished build and
+every download is an audit event; if the event cannot be recorded the build fails and the
+download is refused.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import socket
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import structlog
@@ -33,6 +38,7 @@ from reports.bundle.layout import ASSESSMENT_RESULTS, REPORT_HTML, REPORT_PDF, j
 from reports.errors import (
     ArtifactIntegrityError,
     InvalidReportRequestError,
+    JobTakenOverError,
     OutOfScopeError,
     ReportNotFoundError,
     ReportsError,
@@ -54,6 +60,7 @@ Clock = Callable[[], datetime]
 Progress = Callable[[int], None]  # percent
 # an extra report kind: (window, now) -> HTML
 PageBuilder = Callable[[Window, datetime], str]
+LEASE = timedelta(minutes=10)
 UNSCOPED_ROLES = frozenset({"security", "admin"})
 AUDITOR = "auditor"
 
@@ -94,6 +101,8 @@ class ReportsService:
         privacy: Callable[[Window], PrivacySummary | None] | None = None,
         clock: Clock = utc_now,
         workers: int = 1,
+        lease: timedelta = LEASE,
+        worker_id: str | None = None,
     ) -> None:
         self.jobs = jobs
         self._controls = controls
@@ -106,6 +115,8 @@ class ReportsService:
         self._clock = clock
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reports")
         self._pending: list[Future[Job]] = []
+        self._lease = lease
+        self.worker_id = (worker_id or f"{socket.gethostname()}:{os.getpid()}:{ULID()}")[:80]
         artifacts.mkdir(parents=True, exist_ok=True, mode=0o700)
 
     @property
@@ -265,12 +276,19 @@ class ReportsService:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def _execute(self, job: Job, actor: Actor, progress: Progress | None) -> Job:
+        if not self.jobs.claim(job.id, self.worker_id, self._clock(), self._lease):
+            log.info("report_job_held_elsewhere", job=job.id)
+            return self.jobs.get(job.id) or job
         last = [-1]
 
         def report(percent: int) -> None:
             if percent != last[0]:
                 last[0] = percent
-                self.jobs.progress(job.id, percent)
+                held = self.jobs.progress(
+                    job.id, percent, owner=self.worker_id, lease_until=self._clock() + self._lease
+                )
+                if not held:
+                    raise JobTakenOverError(f"another worker took over job {job.id}")
                 if progress is not None:
                     progress(percent)
 
@@ -286,10 +304,17 @@ class ReportsService:
                 finished_at=self._clock(),
                 error=f"{type(exc).__name__}: {message}",
             )
-            return self.jobs.finish(failed)
+            return self._store_outcome(failed)
         if progress is not None:
             progress(100)
-        return self.jobs.finish(finished)
+        return self._store_outcome(finished)
+
+    def _store_outcome(self, job: Job) -> Job:
+        """The outcome, unless another worker took the job over meanwhile (then its own)."""
+        if self.jobs.finish(job, owner=self.worker_id):
+            return job
+        log.warning("report_job_taken_over", job=job.id)
+        return self.jobs.get(job.id) or job
 
     def _build(self, job: Job, actor: Actor, report: Progress) -> Job:
         now = self._clock()
