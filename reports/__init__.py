@@ -26,14 +26,27 @@ from reports.errors import (
     ReportsError,
 )
 from reports.framework.model import PrivacySummary
-from reports.framework.render import render_access_review, render_key_inventory
+from reports.framework.render import (
+    render_access_review,
+    render_key_inventory,
+    render_privacy_performance,
+)
 from reports.jobs import Job, JobsRepository, JobState, ReportKind
+from reports.privacy_performance import (
+    BreachFigure,
+    NotificationFigure,
+    PrivacyPerformance,
+    PrivacyRecords,
+    RequestFigure,
+    assess_privacy,
+)
 from reports.proof import ProofCheck, verify_proof
 from reports.service import PageBuilder, ReportsService, Requester
 
 __all__ = [
     "AccountRecord",
     "ArtifactIntegrityError",
+    "BreachFigure",
     "BundleFormatError",
     "BundleLog",
     "BundleReport",
@@ -46,8 +59,11 @@ __all__ = [
     "JobTakenOverError",
     "JobsRepository",
     "KeyRecord",
+    "NotificationFigure",
     "OutOfScopeError",
     "PageBuilder",
+    "PrivacyPerformance",
+    "PrivacyRecords",
     "PrivacySummary",
     "Problem",
     "ProofCheck",
@@ -56,12 +72,15 @@ __all__ = [
     "ReportNotFoundError",
     "ReportsError",
     "ReportsService",
+    "RequestFigure",
     "Requester",
     "Selection",
     "Window",
+    "assess_privacy",
     "parse_key",
     "render_access_review",
     "render_key_inventory",
+    "render_privacy_performance",
     "review_access",
     "review_keys",
     "select_evidence",

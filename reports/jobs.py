@@ -19,6 +19,7 @@ class ReportKind(StrEnum):
     FRAMEWORK = "framework"
     ACCESS_REVIEW = "access_review"
     KEY_INVENTORY = "key_inventory"
+    PRIVACY_PERFORMANCE = "privacy_performance"
     BUNDLE = "bundle"
 
 
@@ -33,8 +34,13 @@ FORMATS = {
     ReportKind.FRAMEWORK: ("html", "pdf"),
     ReportKind.ACCESS_REVIEW: ("html", "pdf"),
     ReportKind.KEY_INVENTORY: ("html", "pdf"),
+    ReportKind.PRIVACY_PERFORMANCE: ("html", "pdf"),
     ReportKind.BUNDLE: ("zip",),
 }
+# reports that are one page builder over the window, with no framework
+PAGE_KINDS = frozenset(
+    {ReportKind.ACCESS_REVIEW, ReportKind.KEY_INVENTORY, ReportKind.PRIVACY_PERFORMANCE}
+)
 MEDIA_TYPES = {
     "html": "text/html; charset=utf-8",
     "pdf": "application/pdf",

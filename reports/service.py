@@ -51,7 +51,15 @@ from reports.framework.model import (
     assemble,
 )
 from reports.framework.render import check_pdf_renderer, render_html, render_pdf
-from reports.jobs import Job, JobsRepository, JobState, ReportKind, Scope, validate_request
+from reports.jobs import (
+    PAGE_KINDS,
+    Job,
+    JobsRepository,
+    JobState,
+    ReportKind,
+    Scope,
+    validate_request,
+)
 from reports.oscal import assessment_results, component_definition
 
 log = structlog.get_logger("reports")
@@ -184,7 +192,7 @@ class ReportsService:
     ) -> Job:
         validate_request(kind, framework, fmt, self.frameworks)
         report_kind = ReportKind(kind)
-        if report_kind in (ReportKind.ACCESS_REVIEW, ReportKind.KEY_INVENTORY):
+        if report_kind in PAGE_KINDS:
             if report_kind not in self._pages:
                 raise InvalidReportRequestError(f"{kind} reports are not configured here")
             framework = None

@@ -9,8 +9,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from reports.access import AccessReview, KeyInventoryReport
 from reports.errors import RendererUnavailableError
-from reports.framework.chart import svg_data_uri, trend_svg
+from reports.framework.chart import svg_data_uri, trend_svg, volumes_svg
 from reports.framework.model import FrameworkReport
+from reports.privacy_performance import PrivacyPerformance
 
 
 def _when(moment: datetime | None) -> str:
@@ -84,3 +85,8 @@ def render_access_review(review: AccessReview) -> str:
 
 def render_key_inventory(inventory: KeyInventoryReport) -> str:
     return _ENV.get_template("key_inventory.html.j2").render(r=inventory)
+
+
+def render_privacy_performance(performance: PrivacyPerformance) -> str:
+    chart = svg_data_uri(volumes_svg(performance.by_day)) if performance.total.received else ""
+    return _ENV.get_template("privacy_performance.html.j2").render(r=performance, chart_uri=chart)

@@ -210,7 +210,11 @@ def test_an_auditor_outside_the_engagement_is_refused(harness: Harness) -> None:
 
 @pytest.mark.parametrize(
     ("kind", "heading"),
-    [("access_review", "Permissions granted but not used"), ("key_inventory", "Shred log")],
+    [
+        ("access_review", "Permissions granted but not used"),
+        ("key_inventory", "Shred log"),
+        ("privacy_performance", "Breaches and their notifications"),
+    ],
 )
 def test_access_review_and_key_inventory_reports(harness: Harness, kind: str, heading: str) -> None:
     client = harness.client

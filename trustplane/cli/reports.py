@@ -128,7 +128,7 @@ def report_create(
     *,
     framework: Annotated[str | None, typer.Option(help="dpdp, gdpr, pci_dss or iso27001")] = None,
     kind: Annotated[
-        str, typer.Option(help="framework, access_review or key_inventory")
+        str, typer.Option(help="framework, access_review, key_inventory or privacy_performance")
     ] = "framework",
     start: From = None,
     end: To = None,

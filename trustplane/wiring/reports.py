@@ -10,16 +10,20 @@ from sqlalchemy.engine import Engine
 
 from audit import AuditLog
 from controls import ControlsService
-from privacy import DsrRepository
+from privacy import BreachRegister, DsrRepository
+from privacy.performance_source import PrivacyFigures
 from reports import (
     JobsRepository,
     PageBuilder,
+    PrivacyRecords,
     PrivacySummary,
     ReportKind,
     ReportsService,
     Window,
+    assess_privacy,
     render_access_review,
     render_key_inventory,
+    render_privacy_performance,
     review_access,
     review_keys,
 )
@@ -28,24 +32,16 @@ from trustplane.wiring.reports_sources import IdentityDirectory, VaultKeySource,
 from vault import VaultServices
 
 
-class DsrPerformance:
-    """The reports' privacy section over the DSR table: requests received in the window,
-    answered within their SLA, and overdue (still open past due, or closed late)."""
+class PrivacySection:
+    """The framework reports' privacy section: DSR and breach performance in the window,
+    judged now; None while privacy has neither a request nor a breach in it."""
 
-    def __init__(self, requests: DsrRepository, clock: Callable[[], datetime]) -> None:
-        self._requests = requests
+    def __init__(self, records: PrivacyRecords, clock: Callable[[], datetime]) -> None:
+        self._records = records
         self._clock = clock
 
     def __call__(self, window: Window) -> PrivacySummary | None:
-        received = self._requests.received_between(window.start, window.end)
-        if not received:
-            return None
-        now = self._clock()
-        late = [r for r in received if (r.closed_at or now) > r.due_at]
-        within = [r for r in received if r.closed_at is not None and r.closed_at <= r.due_at]
-        return PrivacySummary(
-            dsr_total=len(received), dsr_within_sla=len(within), dsr_overdue=len(late)
-        )
+        return assess_privacy(self._records, window, self._clock()).summary()
 
 
 def build_reports(
@@ -56,8 +52,11 @@ def build_reports(
     vault: VaultServices,
     *,
     dsr_requests: DsrRepository,
+    breaches: BreachRegister,
 ) -> ReportsService:
-    """The reports service over the durable log, the controls room and the vault's keys."""
+    """The reports service over the durable log, the controls room, the vault's keys and the
+    privacy room's requests and breach register (read through ``reports.PrivacyRecords``)."""
+    privacy: PrivacyRecords = PrivacyFigures(dsr_requests, breaches)
     return ReportsService(
         JobsRepository(engine),
         controls=controls,
@@ -65,15 +64,20 @@ def build_reports(
         store=controls.store,
         recorder=audit,
         artifacts=settings.data_dir / "reports",
-        pages=_pages(settings, engine, audit, vault),
-        privacy=DsrPerformance(dsr_requests, lambda: datetime.now(UTC)),
+        pages=_pages(settings, engine, audit, vault, privacy),
+        privacy=PrivacySection(privacy, lambda: datetime.now(UTC)),
     )
 
 
 def _pages(
-    settings: Settings, engine: Engine, log: AuditLog, vault: VaultServices
+    settings: Settings,
+    engine: Engine,
+    log: AuditLog,
+    vault: VaultServices,
+    privacy: PrivacyRecords,
 ) -> dict[ReportKind, PageBuilder]:
-    """Access review over the identity tables and the authz data; key inventory over vault."""
+    """Access review over the identity tables and the authz data; key inventory over vault;
+    DSR and breach performance over the privacy room."""
     directory = IdentityDirectory(engine)
     permissions = role_permissions()
     keys = VaultKeySource(vault.keys, settings.controls.cryptoperiod_days)
@@ -84,4 +88,11 @@ def _pages(
     def key_inventory(window: Window, now: datetime) -> str:
         return render_key_inventory(review_keys(keys, log, window, now))
 
-    return {ReportKind.ACCESS_REVIEW: access_review, ReportKind.KEY_INVENTORY: key_inventory}
+    def privacy_performance(window: Window, now: datetime) -> str:
+        return render_privacy_performance(assess_privacy(privacy, window, now))
+
+    return {
+        ReportKind.ACCESS_REVIEW: access_review,
+        ReportKind.KEY_INVENTORY: key_inventory,
+        ReportKind.PRIVACY_PERFORMANCE: privacy_performance,
+    }

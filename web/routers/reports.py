@@ -32,7 +32,9 @@ ServiceDep = ReportsDep
 class ReportIn(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    kind: Literal["framework", "access_review", "key_inventory"] = "framework"
+    kind: Literal["framework", "access_review", "key_inventory", "privacy_performance"] = (
+        "framework"
+    )
     framework: str | None = Field(default=None, pattern=r"^[a-z0-9_]{1,32}$")
     start: datetime = Field(alias="from")
     end: datetime = Field(alias="to")
