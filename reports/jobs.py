@@ -261,6 +261,30 @@ class JobsRepository:
             row = conn.execute(query).mappings().first()
         return _job(row) if row else None
 
+    # --- retention ----------------------------------------------------------------------
+
+    def finished_before(self, cutoff: datetime) -> list[Job]:
+        """Done jobs whose artifact is still stored and that finished before ``cutoff``."""
+        query = (
+            select(JOBS)
+            .where(
+                JOBS.c.state == JobState.DONE.value,
+                JOBS.c.artifact.is_not(None),
+                JOBS.c.pruned_at.is_(None),
+                JOBS.c.finished_at < cutoff,
+            )
+            .order_by(JOBS.c.finished_at, JOBS.c.id)
+        )
+        with self._engine.connect() as conn:
+            return [_job(row) for row in conn.execute(query).mappings()]
+
+    def mark_pruned(self, job_ids: Iterable[str], at: datetime) -> None:
+        ids = list(job_ids)
+        if not ids:
+            return
+        with self._engine.begin() as conn:
+            conn.execute(update(JOBS).where(JOBS.c.id.in_(ids)).values(pruned_at=at))
+
     # --- auditor scopes ---------------------------------------------------------------
 
     def set_scope(self, scope: Scope) -> Scope:
@@ -286,15 +310,21 @@ class JobsRepository:
                 .mappings()
                 .first()
             )
-        if row is None:
-            return None
-        return Scope(
-            account_id=row["account_id"],
-            frameworks=frozenset(f for f in row["frameworks"].split(",") if f),
-            window=Window(_utc(row["window_from"]), _utc(row["window_to"])),
-            set_by=row["set_by"],
-            set_at=_utc(row["set_at"]),
-        )
+        return _scope(row) if row is not None else None
+
+    def scopes(self) -> list[Scope]:
+        with self._engine.connect() as conn:
+            return [_scope(row) for row in conn.execute(select(SCOPES)).mappings()]
+
+
+def _scope(row: RowMapping) -> Scope:
+    return Scope(
+        account_id=row["account_id"],
+        frameworks=frozenset(f for f in row["frameworks"].split(",") if f),
+        window=Window(_utc(row["window_from"]), _utc(row["window_to"])),
+        set_by=row["set_by"],
+        set_at=_utc(row["set_at"]),
+    )
 
 
 def _job(row: RowMapping) -> Job:

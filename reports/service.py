@@ -66,9 +66,12 @@ log = structlog.get_logger("reports")
 
 Clock = Callable[[], datetime]
 Progress = Callable[[int], None]  # percent
+# is this auditor account's engagement still active (identity's expiry, not disabled)?
+EngagementCheck = Callable[[str], bool]
 # an extra report kind: (window, now) -> HTML
 PageBuilder = Callable[[Window, datetime], str]
 LEASE = timedelta(minutes=10)
+RETENTION = timedelta(days=90)
 UNSCOPED_ROLES = frozenset({"security", "admin"})
 AUDITOR = "auditor"
 
@@ -111,6 +114,8 @@ class ReportsService:
         workers: int = 1,
         lease: timedelta = LEASE,
         worker_id: str | None = None,
+        retention: timedelta = RETENTION,
+        engagement_active: EngagementCheck | None = None,
     ) -> None:
         self.jobs = jobs
         self._controls = controls
@@ -124,6 +129,8 @@ class ReportsService:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reports")
         self._pending: list[Future[Job]] = []
         self._lease = lease
+        self._retention = retention
+        self._engagement_active = engagement_active or (lambda _account: True)
         self.worker_id = (worker_id or f"{socket.gethostname()}:{os.getpid()}:{ULID()}")[:80]
         artifacts.mkdir(parents=True, exist_ok=True, mode=0o700)
 
@@ -241,6 +248,11 @@ class ReportsService:
         job = self.job(job_id, requester, bundle=bundle)
         if job.state is not JobState.DONE or job.artifact is None:
             raise ReportNotFoundError(f"{job_id} is {job.state.value}, not ready for download")
+        if job.pruned_at is not None:
+            raise ReportNotFoundError(
+                f"the artifact of {job_id} was pruned on {job.pruned_at:%Y-%m-%d} "
+                f"(kept {self._retention.days} days); request it again"
+            )
         path = self._artifacts / job.artifact
         if not path.is_file():
             raise ReportNotFoundError(f"the artifact of {job_id} is no longer stored")
@@ -255,6 +267,52 @@ class ReportsService:
             )
         )
         return job, path
+
+    # --- retention --------------------------------------------------------------------
+
+    def prunable(self, now: datetime | None = None) -> list[Job]:
+        """Artifacts older than the retention, except bundles an active engagement covers."""
+        moment = now or self._clock()
+        scopes = [
+            scope for scope in self.jobs.scopes() if self._engagement_active(scope.account_id)
+        ]
+        return [
+            job
+            for job in self.jobs.finished_before(moment - self._retention)
+            if not (
+                job.kind is ReportKind.BUNDLE
+                and any(scope.covers(job.framework, job.window) for scope in scopes)
+            )
+        ]
+
+    def prune(self, requester: Requester, *, dry_run: bool = False) -> list[Job]:
+        """Delete the artifacts ``prunable()`` names; recorded first as one audit event (if
+        it cannot be recorded nothing is deleted), then each job is marked pruned."""
+        now = self._clock()
+        expired = self.prunable(now)
+        if dry_run or not expired:
+            return expired
+        self._recorder.record(
+            AuditEventIn(
+                type=EventType.ADMIN_ACTION,
+                actor=requester.actor,
+                target=Target(type="report_artifacts", id=f"retention-{now:%Y%m%dT%H%M%SZ}"),
+                details={
+                    "action": "reports.retention.prune",
+                    "retention_days": self._retention.days,
+                    "artifacts": [
+                        {"job": job.id, "kind": job.kind.value, "sha256": job.sha256}
+                        for job in expired
+                    ],
+                },
+            )
+        )
+        for job in expired:
+            assert job.artifact is not None
+            (self._artifacts / job.artifact).unlink(missing_ok=True)
+        self.jobs.mark_pruned((job.id for job in expired), now)
+        log.info("report_artifacts_pruned", count=len(expired))
+        return expired
 
     # --- background -------------------------------------------------------------------
 

@@ -4,7 +4,8 @@ controls service, bundles bound to the durable audit log, artifacts under ``data
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from sqlalchemy.engine import Engine
 
@@ -28,7 +29,12 @@ from reports import (
     review_keys,
 )
 from trustplane.settings import Settings
-from trustplane.wiring.reports_sources import IdentityDirectory, VaultKeySource, role_permissions
+from trustplane.wiring.reports_sources import (
+    IdentityDirectory,
+    VaultKeySource,
+    engagement_active,
+    role_permissions,
+)
 from vault import VaultServices
 
 
@@ -66,6 +72,8 @@ def build_reports(
         artifacts=settings.data_dir / "reports",
         pages=_pages(settings, engine, audit, vault, privacy),
         privacy=PrivacySection(privacy, lambda: datetime.now(UTC)),
+        retention=timedelta(days=settings.reports.artifact_retention_days),
+        engagement_active=partial(engagement_active, IdentityDirectory(engine)),
     )
 
 

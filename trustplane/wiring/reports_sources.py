@@ -63,6 +63,16 @@ class IdentityDirectory:
         return found
 
 
+def engagement_active(directory: IdentityDirectory, account_id: str) -> bool:
+    """The account exists, is enabled, and its engagement (if it has an end) has not ended."""
+    now = datetime.now(UTC)
+    for account in directory.accounts():
+        if account.id == account_id:
+            expiry = account.engagement_expires_at
+            return not account.disabled and (expiry is None or expiry > now)
+    return False
+
+
 def role_permissions(path: Path = BUNDLE_DATA) -> Mapping[str, Sequence[str]]:
     """``trustplane.config.permissions`` of the shipped bundle: role -> permission patterns."""
     data = json.loads(path.read_text())
