@@ -168,7 +168,14 @@ def build_container(settings: Settings, engine: Engine | None = None) -> Contain
         controls=controls,
         controls_scheduler=build_scheduler(settings, controls),
         reports=build_reports(
-            settings, engine, audit, controls, vault, dsr_requests=dsr_requests, breaches=breaches
+            settings,
+            engine,
+            audit,
+            controls,
+            vault,
+            dsr_requests=dsr_requests,
+            breaches=breaches,
+            policies=policies,
         ),
         authenticator=identity,
         gate=build_route_gate(settings, policies),

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from audit import AuditLog
 from controls import ControlsService
+from policies import PolicyRoom
 from privacy import BreachRegister, DsrRepository
 from privacy.performance_source import PrivacyFigures
 from reports import (
@@ -30,10 +31,10 @@ from reports import (
 )
 from trustplane.settings import Settings
 from trustplane.wiring.reports_sources import (
+    ActiveRolePermissions,
     IdentityDirectory,
     VaultKeySource,
     engagement_active,
-    role_permissions,
 )
 from vault import VaultServices
 
@@ -59,6 +60,7 @@ def build_reports(
     *,
     dsr_requests: DsrRepository,
     breaches: BreachRegister,
+    policies: PolicyRoom,
 ) -> ReportsService:
     """The reports service over the durable log, the controls room, the vault's keys and the
     privacy room's requests and breach register (read through ``reports.PrivacyRecords``)."""
@@ -70,7 +72,7 @@ def build_reports(
         store=controls.store,
         recorder=audit,
         artifacts=settings.data_dir / "reports",
-        pages=_pages(settings, engine, audit, vault, privacy),
+        pages=_pages(settings, engine, log=audit, vault=vault, privacy=privacy, policies=policies),
         privacy=PrivacySection(privacy, lambda: datetime.now(UTC)),
         retention=timedelta(days=settings.reports.artifact_retention_days),
         engagement_active=partial(engagement_active, IdentityDirectory(engine)),
@@ -80,18 +82,23 @@ def build_reports(
 def _pages(
     settings: Settings,
     engine: Engine,
+    *,
     log: AuditLog,
     vault: VaultServices,
     privacy: PrivacyRecords,
+    policies: PolicyRoom,
 ) -> dict[ReportKind, PageBuilder]:
-    """Access review over the identity tables and the authz data; key inventory over vault;
+    """Access review over the identity tables and the active policy revision's role
+    permissions; key inventory over vault;
     DSR and breach performance over the privacy room."""
     directory = IdentityDirectory(engine)
-    permissions = role_permissions()
+    permissions = ActiveRolePermissions(policies.bundles)
     keys = VaultKeySource(vault.keys, settings.controls.cryptoperiod_days)
 
     def access_review(window: Window, now: datetime) -> str:
-        return render_access_review(review_access(directory, log, permissions, window, now))
+        revision, granted = permissions()
+        review = review_access(directory, log, granted, window, now, policy_revision=revision)
+        return render_access_review(review)
 
     def key_inventory(window: Window, now: datetime) -> str:
         return render_key_inventory(review_keys(keys, log, window, now))
