@@ -26,6 +26,7 @@ from reports.errors import (
     ReportsError,
 )
 from reports.framework.model import PrivacySummary
+from reports.framework.pdf import ChromiumRenderer, PdfRenderer, WeasyPrintRenderer
 from reports.framework.render import (
     render_access_review,
     render_key_inventory,
@@ -51,6 +52,7 @@ __all__ = [
     "BundleLog",
     "BundleReport",
     "BundleResult",
+    "ChromiumRenderer",
     "EvidenceReader",
     "EvidenceRecord",
     "InvalidReportRequestError",
@@ -62,6 +64,7 @@ __all__ = [
     "NotificationFigure",
     "OutOfScopeError",
     "PageBuilder",
+    "PdfRenderer",
     "PrivacyPerformance",
     "PrivacyRecords",
     "PrivacySummary",
@@ -75,6 +78,7 @@ __all__ = [
     "RequestFigure",
     "Requester",
     "Selection",
+    "WeasyPrintRenderer",
     "Window",
     "assess_privacy",
     "parse_key",

@@ -50,7 +50,8 @@ from reports.framework.model import (
     PrivacySummary,
     assemble,
 )
-from reports.framework.render import check_pdf_renderer, render_html, render_pdf
+from reports.framework.pdf import PdfRenderer, WeasyPrintRenderer
+from reports.framework.render import render_html
 from reports.jobs import (
     PAGE_KINDS,
     Job,
@@ -116,6 +117,7 @@ class ReportsService:
         worker_id: str | None = None,
         retention: timedelta = RETENTION,
         engagement_active: EngagementCheck | None = None,
+        pdf: PdfRenderer | None = None,
     ) -> None:
         self.jobs = jobs
         self._controls = controls
@@ -129,6 +131,7 @@ class ReportsService:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reports")
         self._pending: list[Future[Job]] = []
         self._lease = lease
+        self._pdf: PdfRenderer = pdf or WeasyPrintRenderer()
         self._retention = retention
         self._engagement_active = engagement_active or (lambda _account: True)
         self.worker_id = (worker_id or f"{socket.gethostname()}:{os.getpid()}:{ULID()}")[:80]
@@ -205,7 +208,7 @@ class ReportsService:
             framework = None
         self.check_scope(requester, framework, window)
         if fmt == "pdf" or report_kind is ReportKind.BUNDLE:
-            check_pdf_renderer()
+            self._pdf.check()
         job = self.jobs.add(
             Job(
                 id=str(ULID()),
@@ -397,7 +400,7 @@ class ReportsService:
         else:
             html = self._pages[job.kind](job.window, now)
         report(60)
-        content = html.encode() if job.format == "html" else render_pdf(html)
+        content = html.encode() if job.format == "html" else self._pdf.render(html)
         report(90)
         name = f"{job.id}.{job.format}"
         _write_private(self._artifacts / name, content)
@@ -441,7 +444,7 @@ class ReportsService:
         html = render_html(framework)
         documents = {
             REPORT_HTML: html.encode(),
-            REPORT_PDF: render_pdf(html),
+            REPORT_PDF: self._pdf.render(html),
             ASSESSMENT_RESULTS: json_bytes(
                 assessment_results(framework, bundled=selection.evidence_hashes())
             ),

@@ -191,6 +191,10 @@ class ReportsSettings(BaseModel):
     # an artifact is deleted this long after it was built (``trustplane report prune``);
     # a bundle an active auditor engagement covers stays until the engagement ends
     artifact_retention_days: int = Field(default=90, ge=1)
+    # PDF from the reports' HTML: WeasyPrint (default), or Chromium's print through
+    # Playwright (about ten times faster on large reports; needs chromium and playwright)
+    pdf_renderer: Literal["weasyprint", "chromium"] = "weasyprint"
+    chromium_path: Path = Path("/usr/bin/chromium")
 
 
 class ConsentWebhook(BaseModel):

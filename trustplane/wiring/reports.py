@@ -15,12 +15,15 @@ from policies import PolicyRoom
 from privacy import BreachRegister, DsrRepository
 from privacy.performance_source import PrivacyFigures
 from reports import (
+    ChromiumRenderer,
     JobsRepository,
     PageBuilder,
+    PdfRenderer,
     PrivacyRecords,
     PrivacySummary,
     ReportKind,
     ReportsService,
+    WeasyPrintRenderer,
     Window,
     assess_privacy,
     render_access_review,
@@ -76,7 +79,14 @@ def build_reports(
         privacy=PrivacySection(privacy, lambda: datetime.now(UTC)),
         retention=timedelta(days=settings.reports.artifact_retention_days),
         engagement_active=partial(engagement_active, IdentityDirectory(engine)),
+        pdf=pdf_renderer(settings),
     )
+
+
+def pdf_renderer(settings: Settings) -> PdfRenderer:
+    if settings.reports.pdf_renderer == "chromium":
+        return ChromiumRenderer(settings.reports.chromium_path)
+    return WeasyPrintRenderer()
 
 
 def _pages(
