@@ -76,7 +76,11 @@ def _out(job: Job, request: Request, base: str) -> dict[str, Any]:
     body = job.as_json()
     body["links"] = {
         "self": f"{base}/{job.id}",
-        "download": f"{base}/{job.id}/download" if job.state.value == "done" else None,
+        "download": (
+            f"{base}/{job.id}/download"
+            if job.state.value == "done" and job.pruned_at is None
+            else None
+        ),
     }
     return body
 
