@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
@@ -118,6 +119,7 @@ class ReportsService:
         retention: timedelta = RETENTION,
         engagement_active: EngagementCheck | None = None,
         pdf: PdfRenderer | None = None,
+        sweep_seconds: float = 60.0,
     ) -> None:
         self.jobs = jobs
         self._controls = controls
@@ -131,6 +133,11 @@ class ReportsService:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reports")
         self._pending: list[Future[Job]] = []
         self._lease = lease
+        self._sweep_seconds = sweep_seconds
+        self._stopping = threading.Event()
+        self._sweeper: threading.Thread | None = None
+        self._inflight: set[str] = set()
+        self._inflight_lock = threading.Lock()
         self._pdf: PdfRenderer = pdf or WeasyPrintRenderer()
         self._retention = retention
         self._engagement_active = engagement_active or (lambda _account: True)
@@ -319,29 +326,61 @@ class ReportsService:
 
     # --- background -------------------------------------------------------------------
 
-    def _submit(self, job: Job, actor: Actor) -> Future[Job]:
+    def _submit(self, job: Job, actor: Actor) -> Future[Job] | None:
+        with self._inflight_lock:
+            if job.id in self._inflight:  # already queued or building in this process
+                return None
+            self._inflight.add(job.id)
         future = self._pool.submit(self._execute, job, actor, None)
+        future.add_done_callback(lambda _done: self._forget(job.id))
         self._pending = [f for f in self._pending if not f.done()]
         self._pending.append(future)
         return future
+
+    def _forget(self, job_id: str) -> None:
+        with self._inflight_lock:
+            self._inflight.discard(job_id)
 
     def wait(self, timeout: float | None = None) -> None:
         """Block until every build submitted so far has finished (tests, CLI)."""
         wait(list(self._pending), timeout=timeout)
 
     def resume(self) -> int:
-        """Build again every job a previous process acknowledged but did not finish."""
+        """Build again every job a previous process acknowledged but did not finish, and from
+        now on look again every ``sweep_seconds``: a job whose worker died mid-build (its
+        lease expired) is built by whichever worker claims it first."""
+        submitted = self._sweep()
+        if self._sweeper is None:
+            self._sweeper = threading.Thread(
+                target=self._sweep_until_stopped, name="reports-sweeper", daemon=True
+            )
+            self._sweeper.start()
+        return submitted
+
+    def _sweep(self) -> int:
         try:
             unfinished = self.jobs.unfinished()
         except SQLAlchemyError as exc:  # schema not migrated yet: nothing can be pending
             log.warning("reports_resume_skipped", error=type(exc).__name__)
             return 0
+        submitted = 0
         for job in unfinished:
-            self._submit(job, Actor(id=job.requested_by, kind="user"))
-        return len(unfinished)
+            if self._submit(job, Actor(id=job.requested_by, kind="user")) is not None:
+                submitted += 1
+        return submitted
+
+    def _sweep_until_stopped(self) -> None:
+        while not self._stopping.wait(self._sweep_seconds):
+            try:
+                self._sweep()
+            except RuntimeError:  # the pool was shut down meanwhile
+                return
 
     def close(self) -> None:
         """Finish the build under way; queued ones stay queued for ``resume()`` at start."""
+        self._stopping.set()
+        if self._sweeper is not None:
+            self._sweeper.join(timeout=10)
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def _execute(self, job: Job, actor: Actor, progress: Progress | None) -> Job:

@@ -7,6 +7,7 @@ on a real PostgreSQL; the runners race from threads released together by a barri
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -230,3 +231,62 @@ def test_a_worker_whose_job_was_taken_over_stops_and_writes_nothing(
     assert job.state is JobState.RUNNING  # the slow worker stored neither DONE nor FAILED
     assert job.artifact is None
     assert not any(event.type is EventType.REPORT_GENERATED for event in recorder.events)
+
+
+class MovableClock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def test_a_job_whose_worker_died_is_built_once_its_lease_expires(
+    engines: list[Engine], tmp_path: Path
+) -> None:
+    log = build_audit_log(
+        engines[0],
+        hmac_key=bytes(32),
+        signing_key=SIGNING_KEY,
+        origin=ORIGIN,
+        clock=lambda: LOG_TIME,
+    )
+    recorder = InMemoryAuditLog()
+    clock = MovableClock(LOG_TIME)
+    jobs = JobsRepository(engines[0])
+    (job_id,) = queued(jobs, 1)
+    assert jobs.claim(job_id, "killed-worker", LOG_TIME, LEASE)  # then SIGKILL, mid-build
+    survivor = ReportsService(
+        JobsRepository(engines[1]),
+        controls=InMemoryPosture([], LOG_TIME),
+        log=log,
+        store=LocalEvidenceStore(tmp_path / "evidence"),
+        recorder=recorder,
+        artifacts=tmp_path / "artifacts",
+        clock=clock,
+        worker_id="survivor",
+        lease=LEASE,
+        sweep_seconds=0.05,
+    )
+    try:
+        survivor.resume()
+        survivor.wait(timeout=30)
+        held = jobs.get(job_id)
+        assert held is not None
+        assert held.state is JobState.RUNNING  # the lease is live: not taken over
+        clock.now = LOG_TIME + LEASE + timedelta(seconds=1)  # the dead worker's lease ends
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            found = jobs.get(job_id)
+            if found is not None and found.state is JobState.DONE:
+                break
+            time.sleep(0.05)
+        survivor.wait(timeout=30)
+    finally:
+        survivor.close()
+        log.close()
+    done = jobs.get(job_id)
+    assert done is not None
+    assert done.state is JobState.DONE, done.error
+    built = [e for e in recorder.events if e.type is EventType.REPORT_GENERATED]
+    assert [e.target.id for e in built] == [job_id]  # built once, though swept many times
