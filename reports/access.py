@@ -74,6 +74,7 @@ class AccessReview:
     window: Window
     generated_at: datetime
     accounts: tuple[AccountReview, ...]
+    policy_revision: str | None = None  # the policy revision whose role permissions apply
 
     @property
     def expired_engagements(self) -> tuple[AccountReview, ...]:
@@ -136,6 +137,8 @@ def review_access(
     permissions: Mapping[str, Sequence[str]],
     window: Window,
     now: datetime,
+    *,
+    policy_revision: str | None = None,
 ) -> AccessReview:
     reviews = []
     for account in sorted(directory.accounts(), key=lambda a: (a.kind, a.name)):
@@ -163,7 +166,7 @@ def review_access(
                 engagement_expired=expires is not None and expires <= now,
             )
         )
-    return AccessReview(window, now, tuple(reviews))
+    return AccessReview(window, now, tuple(reviews), policy_revision)
 
 
 def review_keys(

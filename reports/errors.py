@@ -27,3 +27,7 @@ class BundleFormatError(ReportsError):
 
 class ArtifactIntegrityError(ReportsError):
     """A stored report or bundle no longer matches the SHA-256 recorded when it was built."""
+
+
+class JobTakenOverError(ReportsError):
+    """This worker's lease on a job expired and another worker took the job over."""

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.engine import Engine, RowMapping
 
 from reports.bundle import Window
@@ -19,6 +19,7 @@ class ReportKind(StrEnum):
     FRAMEWORK = "framework"
     ACCESS_REVIEW = "access_review"
     KEY_INVENTORY = "key_inventory"
+    PRIVACY_PERFORMANCE = "privacy_performance"
     BUNDLE = "bundle"
 
 
@@ -33,8 +34,13 @@ FORMATS = {
     ReportKind.FRAMEWORK: ("html", "pdf"),
     ReportKind.ACCESS_REVIEW: ("html", "pdf"),
     ReportKind.KEY_INVENTORY: ("html", "pdf"),
+    ReportKind.PRIVACY_PERFORMANCE: ("html", "pdf"),
     ReportKind.BUNDLE: ("zip",),
 }
+# reports that are one page builder over the window, with no framework
+PAGE_KINDS = frozenset(
+    {ReportKind.ACCESS_REVIEW, ReportKind.KEY_INVENTORY, ReportKind.PRIVACY_PERFORMANCE}
+)
 MEDIA_TYPES = {
     "html": "text/html; charset=utf-8",
     "pdf": "application/pdf",
@@ -59,6 +65,7 @@ class Job:
     size: int | None = None
     posture_percent: float | None = None
     error: str | None = None
+    pruned_at: datetime | None = None
 
     @property
     def media_type(self) -> str:
@@ -81,6 +88,7 @@ class Job:
             "size": self.size,
             "posture_percent": self.posture_percent,
             "error": self.error,
+            "pruned_at": _iso(self.pruned_at) if self.pruned_at else None,
         }
 
 
@@ -147,31 +155,70 @@ class JobsRepository:
             )
         return job
 
-    def progress(self, job_id: str, percent: int, state: JobState = JobState.RUNNING) -> None:
+    def claim(self, job_id: str, owner: str, now: datetime, lease: timedelta) -> bool:
+        """Take the job for ``owner`` until ``now + lease``: one atomic UPDATE that matches
+        only a queued job or a running one whose lease has expired (or that never had one,
+        from before leases). True for exactly one of several workers racing for it."""
+        claimable = or_(
+            JOBS.c.state == JobState.QUEUED.value,
+            and_(
+                JOBS.c.state == JobState.RUNNING.value,
+                or_(JOBS.c.lease_expires_at.is_(None), JOBS.c.lease_expires_at < now),
+            ),
+        )
         with self._engine.begin() as conn:
-            conn.execute(
+            taken = conn.execute(
                 update(JOBS)
-                .where(JOBS.c.id == job_id)
-                .values(percent=max(0, min(100, percent)), state=state.value)
-            )
-
-    def finish(self, job: Job) -> Job:
-        with self._engine.begin() as conn:
-            conn.execute(
-                update(JOBS)
-                .where(JOBS.c.id == job.id)
+                .where(JOBS.c.id == job_id, claimable)
                 .values(
-                    state=job.state.value,
-                    percent=job.percent,
-                    finished_at=job.finished_at,
-                    artifact=job.artifact,
-                    sha256=job.sha256,
-                    size=job.size,
-                    posture_percent=job.posture_percent,
-                    error=(job.error or "")[:500] or None,
+                    state=JobState.RUNNING.value,
+                    lease_owner=owner,
+                    lease_expires_at=now + lease,
                 )
+            ).rowcount
+        return taken == 1
+
+    def progress(
+        self,
+        job_id: str,
+        percent: int,
+        state: JobState = JobState.RUNNING,
+        *,
+        owner: str | None = None,
+        lease_until: datetime | None = None,
+    ) -> bool:
+        """Write the percent (and renew the lease when ``owner`` holds it); False when
+        ``owner`` no longer holds the job (its lease expired and another worker took it)."""
+        query = update(JOBS).where(JOBS.c.id == job_id)
+        values: dict[str, object] = {"percent": max(0, min(100, percent)), "state": state.value}
+        if owner is not None:
+            query = query.where(JOBS.c.lease_owner == owner)
+            if lease_until is not None:
+                values["lease_expires_at"] = lease_until
+        with self._engine.begin() as conn:
+            return bool(conn.execute(query.values(**values)).rowcount)
+
+    def finish(self, job: Job, *, owner: str | None = None) -> bool:
+        """Store the outcome; False (nothing written) when ``owner`` lost the job's lease."""
+        query = update(JOBS).where(JOBS.c.id == job.id)
+        if owner is not None:
+            query = query.where(JOBS.c.lease_owner == owner)
+        with self._engine.begin() as conn:
+            return bool(
+                conn.execute(
+                    query.values(
+                        state=job.state.value,
+                        percent=job.percent,
+                        finished_at=job.finished_at,
+                        artifact=job.artifact,
+                        sha256=job.sha256,
+                        size=job.size,
+                        posture_percent=job.posture_percent,
+                        error=(job.error or "")[:500] or None,
+                        lease_expires_at=None,
+                    )
+                ).rowcount
             )
-        return job
 
     def get(self, job_id: str) -> Job | None:
         with self._engine.connect() as conn:
@@ -214,6 +261,30 @@ class JobsRepository:
             row = conn.execute(query).mappings().first()
         return _job(row) if row else None
 
+    # --- retention ----------------------------------------------------------------------
+
+    def finished_before(self, cutoff: datetime) -> list[Job]:
+        """Done jobs whose artifact is still stored and that finished before ``cutoff``."""
+        query = (
+            select(JOBS)
+            .where(
+                JOBS.c.state == JobState.DONE.value,
+                JOBS.c.artifact.is_not(None),
+                JOBS.c.pruned_at.is_(None),
+                JOBS.c.finished_at < cutoff,
+            )
+            .order_by(JOBS.c.finished_at, JOBS.c.id)
+        )
+        with self._engine.connect() as conn:
+            return [_job(row) for row in conn.execute(query).mappings()]
+
+    def mark_pruned(self, job_ids: Iterable[str], at: datetime) -> None:
+        ids = list(job_ids)
+        if not ids:
+            return
+        with self._engine.begin() as conn:
+            conn.execute(update(JOBS).where(JOBS.c.id.in_(ids)).values(pruned_at=at))
+
     # --- auditor scopes ---------------------------------------------------------------
 
     def set_scope(self, scope: Scope) -> Scope:
@@ -239,15 +310,21 @@ class JobsRepository:
                 .mappings()
                 .first()
             )
-        if row is None:
-            return None
-        return Scope(
-            account_id=row["account_id"],
-            frameworks=frozenset(f for f in row["frameworks"].split(",") if f),
-            window=Window(_utc(row["window_from"]), _utc(row["window_to"])),
-            set_by=row["set_by"],
-            set_at=_utc(row["set_at"]),
-        )
+        return _scope(row) if row is not None else None
+
+    def scopes(self) -> list[Scope]:
+        with self._engine.connect() as conn:
+            return [_scope(row) for row in conn.execute(select(SCOPES)).mappings()]
+
+
+def _scope(row: RowMapping) -> Scope:
+    return Scope(
+        account_id=row["account_id"],
+        frameworks=frozenset(f for f in row["frameworks"].split(",") if f),
+        window=Window(_utc(row["window_from"]), _utc(row["window_to"])),
+        set_by=row["set_by"],
+        set_at=_utc(row["set_at"]),
+    )
 
 
 def _job(row: RowMapping) -> Job:
@@ -267,6 +344,7 @@ def _job(row: RowMapping) -> Job:
         size=row["size"],
         posture_percent=row["posture_percent"],
         error=row["error"],
+        pruned_at=_utc(row["pruned_at"]) if row["pruned_at"] else None,
     )
 
 

@@ -2,18 +2,24 @@
 
 A request is stored (``queued``) before it is acknowledged, then built on a worker thread;
 its percent is written as it goes. Jobs left ``queued`` or ``running`` by a killed process
-are built again by ``resume()`` at start. Every finished build and every download is an
-audit event; if the event cannot be recorded the build fails and the download is refused.
+are built again by ``resume()`` at start. Several workers (uvicorn workers, replicas) share
+the jobs table: a build starts only after an atomic claim gives this worker a lease on the
+job, renewed with each percent written; a running job is taken over only once its lease has
+expired, and a worker that lost its lease writes nothing more. Every finished build and
+every download is an audit event; if the event cannot be recorded the build fails and the
+download is refused.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import socket
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import structlog
@@ -33,6 +39,7 @@ from reports.bundle.layout import ASSESSMENT_RESULTS, REPORT_HTML, REPORT_PDF, j
 from reports.errors import (
     ArtifactIntegrityError,
     InvalidReportRequestError,
+    JobTakenOverError,
     OutOfScopeError,
     ReportNotFoundError,
     ReportsError,
@@ -44,16 +51,29 @@ from reports.framework.model import (
     PrivacySummary,
     assemble,
 )
-from reports.framework.render import check_pdf_renderer, render_html, render_pdf
-from reports.jobs import Job, JobsRepository, JobState, ReportKind, Scope, validate_request
+from reports.framework.pdf import PdfRenderer, WeasyPrintRenderer
+from reports.framework.render import render_html
+from reports.jobs import (
+    PAGE_KINDS,
+    Job,
+    JobsRepository,
+    JobState,
+    ReportKind,
+    Scope,
+    validate_request,
+)
 from reports.oscal import assessment_results, component_definition
 
 log = structlog.get_logger("reports")
 
 Clock = Callable[[], datetime]
 Progress = Callable[[int], None]  # percent
+# is this auditor account's engagement still active (identity's expiry, not disabled)?
+EngagementCheck = Callable[[str], bool]
 # an extra report kind: (window, now) -> HTML
 PageBuilder = Callable[[Window, datetime], str]
+LEASE = timedelta(minutes=10)
+RETENTION = timedelta(days=90)
 UNSCOPED_ROLES = frozenset({"security", "admin"})
 AUDITOR = "auditor"
 
@@ -94,6 +114,12 @@ class ReportsService:
         privacy: Callable[[Window], PrivacySummary | None] | None = None,
         clock: Clock = utc_now,
         workers: int = 1,
+        lease: timedelta = LEASE,
+        worker_id: str | None = None,
+        retention: timedelta = RETENTION,
+        engagement_active: EngagementCheck | None = None,
+        pdf: PdfRenderer | None = None,
+        sweep_seconds: float = 60.0,
     ) -> None:
         self.jobs = jobs
         self._controls = controls
@@ -106,6 +132,16 @@ class ReportsService:
         self._clock = clock
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reports")
         self._pending: list[Future[Job]] = []
+        self._lease = lease
+        self._sweep_seconds = sweep_seconds
+        self._stopping = threading.Event()
+        self._sweeper: threading.Thread | None = None
+        self._inflight: set[str] = set()
+        self._inflight_lock = threading.Lock()
+        self._pdf: PdfRenderer = pdf or WeasyPrintRenderer()
+        self._retention = retention
+        self._engagement_active = engagement_active or (lambda _account: True)
+        self.worker_id = (worker_id or f"{socket.gethostname()}:{os.getpid()}:{ULID()}")[:80]
         artifacts.mkdir(parents=True, exist_ok=True, mode=0o700)
 
     @property
@@ -173,13 +209,13 @@ class ReportsService:
     ) -> Job:
         validate_request(kind, framework, fmt, self.frameworks)
         report_kind = ReportKind(kind)
-        if report_kind in (ReportKind.ACCESS_REVIEW, ReportKind.KEY_INVENTORY):
+        if report_kind in PAGE_KINDS:
             if report_kind not in self._pages:
                 raise InvalidReportRequestError(f"{kind} reports are not configured here")
             framework = None
         self.check_scope(requester, framework, window)
         if fmt == "pdf" or report_kind is ReportKind.BUNDLE:
-            check_pdf_renderer()
+            self._pdf.check()
         job = self.jobs.add(
             Job(
                 id=str(ULID()),
@@ -222,6 +258,11 @@ class ReportsService:
         job = self.job(job_id, requester, bundle=bundle)
         if job.state is not JobState.DONE or job.artifact is None:
             raise ReportNotFoundError(f"{job_id} is {job.state.value}, not ready for download")
+        if job.pruned_at is not None:
+            raise ReportNotFoundError(
+                f"the artifact of {job_id} was pruned on {job.pruned_at:%Y-%m-%d} "
+                f"(kept {self._retention.days} days); request it again"
+            )
         path = self._artifacts / job.artifact
         if not path.is_file():
             raise ReportNotFoundError(f"the artifact of {job_id} is no longer stored")
@@ -237,40 +278,125 @@ class ReportsService:
         )
         return job, path
 
+    # --- retention --------------------------------------------------------------------
+
+    def prunable(self, now: datetime | None = None) -> list[Job]:
+        """Artifacts older than the retention, except bundles an active engagement covers."""
+        moment = now or self._clock()
+        scopes = [
+            scope for scope in self.jobs.scopes() if self._engagement_active(scope.account_id)
+        ]
+        return [
+            job
+            for job in self.jobs.finished_before(moment - self._retention)
+            if not (
+                job.kind is ReportKind.BUNDLE
+                and any(scope.covers(job.framework, job.window) for scope in scopes)
+            )
+        ]
+
+    def prune(self, requester: Requester, *, dry_run: bool = False) -> list[Job]:
+        """Delete the artifacts ``prunable()`` names; recorded first as one audit event (if
+        it cannot be recorded nothing is deleted), then each job is marked pruned."""
+        now = self._clock()
+        expired = self.prunable(now)
+        if dry_run or not expired:
+            return expired
+        self._recorder.record(
+            AuditEventIn(
+                type=EventType.ADMIN_ACTION,
+                actor=requester.actor,
+                target=Target(type="report_artifacts", id=f"retention-{now:%Y%m%dT%H%M%SZ}"),
+                details={
+                    "action": "reports.retention.prune",
+                    "retention_days": self._retention.days,
+                    "artifacts": [
+                        {"job": job.id, "kind": job.kind.value, "sha256": job.sha256}
+                        for job in expired
+                    ],
+                },
+            )
+        )
+        for job in expired:
+            assert job.artifact is not None
+            (self._artifacts / job.artifact).unlink(missing_ok=True)
+        self.jobs.mark_pruned((job.id for job in expired), now)
+        log.info("report_artifacts_pruned", count=len(expired))
+        return expired
+
     # --- background -------------------------------------------------------------------
 
-    def _submit(self, job: Job, actor: Actor) -> Future[Job]:
+    def _submit(self, job: Job, actor: Actor) -> Future[Job] | None:
+        with self._inflight_lock:
+            if job.id in self._inflight:  # already queued or building in this process
+                return None
+            self._inflight.add(job.id)
         future = self._pool.submit(self._execute, job, actor, None)
+        future.add_done_callback(lambda _done: self._forget(job.id))
         self._pending = [f for f in self._pending if not f.done()]
         self._pending.append(future)
         return future
+
+    def _forget(self, job_id: str) -> None:
+        with self._inflight_lock:
+            self._inflight.discard(job_id)
 
     def wait(self, timeout: float | None = None) -> None:
         """Block until every build submitted so far has finished (tests, CLI)."""
         wait(list(self._pending), timeout=timeout)
 
     def resume(self) -> int:
-        """Build again every job a previous process acknowledged but did not finish."""
+        """Build again every job a previous process acknowledged but did not finish, and from
+        now on look again every ``sweep_seconds``: a job whose worker died mid-build (its
+        lease expired) is built by whichever worker claims it first."""
+        submitted = self._sweep()
+        if self._sweeper is None:
+            self._sweeper = threading.Thread(
+                target=self._sweep_until_stopped, name="reports-sweeper", daemon=True
+            )
+            self._sweeper.start()
+        return submitted
+
+    def _sweep(self) -> int:
         try:
             unfinished = self.jobs.unfinished()
         except SQLAlchemyError as exc:  # schema not migrated yet: nothing can be pending
             log.warning("reports_resume_skipped", error=type(exc).__name__)
             return 0
+        submitted = 0
         for job in unfinished:
-            self._submit(job, Actor(id=job.requested_by, kind="user"))
-        return len(unfinished)
+            if self._submit(job, Actor(id=job.requested_by, kind="user")) is not None:
+                submitted += 1
+        return submitted
+
+    def _sweep_until_stopped(self) -> None:
+        while not self._stopping.wait(self._sweep_seconds):
+            try:
+                self._sweep()
+            except RuntimeError:  # the pool was shut down meanwhile
+                return
 
     def close(self) -> None:
         """Finish the build under way; queued ones stay queued for ``resume()`` at start."""
+        self._stopping.set()
+        if self._sweeper is not None:
+            self._sweeper.join(timeout=10)
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def _execute(self, job: Job, actor: Actor, progress: Progress | None) -> Job:
+        if not self.jobs.claim(job.id, self.worker_id, self._clock(), self._lease):
+            log.info("report_job_held_elsewhere", job=job.id)
+            return self.jobs.get(job.id) or job
         last = [-1]
 
         def report(percent: int) -> None:
             if percent != last[0]:
                 last[0] = percent
-                self.jobs.progress(job.id, percent)
+                held = self.jobs.progress(
+                    job.id, percent, owner=self.worker_id, lease_until=self._clock() + self._lease
+                )
+                if not held:
+                    raise JobTakenOverError(f"another worker took over job {job.id}")
                 if progress is not None:
                     progress(percent)
 
@@ -286,10 +412,17 @@ class ReportsService:
                 finished_at=self._clock(),
                 error=f"{type(exc).__name__}: {message}",
             )
-            return self.jobs.finish(failed)
+            return self._store_outcome(failed)
         if progress is not None:
             progress(100)
-        return self.jobs.finish(finished)
+        return self._store_outcome(finished)
+
+    def _store_outcome(self, job: Job) -> Job:
+        """The outcome, unless another worker took the job over meanwhile (then its own)."""
+        if self.jobs.finish(job, owner=self.worker_id):
+            return job
+        log.warning("report_job_taken_over", job=job.id)
+        return self.jobs.get(job.id) or job
 
     def _build(self, job: Job, actor: Actor, report: Progress) -> Job:
         now = self._clock()
@@ -306,7 +439,7 @@ class ReportsService:
         else:
             html = self._pages[job.kind](job.window, now)
         report(60)
-        content = html.encode() if job.format == "html" else render_pdf(html)
+        content = html.encode() if job.format == "html" else self._pdf.render(html)
         report(90)
         name = f"{job.id}.{job.format}"
         _write_private(self._artifacts / name, content)
@@ -350,7 +483,7 @@ class ReportsService:
         html = render_html(framework)
         documents = {
             REPORT_HTML: html.encode(),
-            REPORT_PDF: render_pdf(html),
+            REPORT_PDF: self._pdf.render(html),
             ASSESSMENT_RESULTS: json_bytes(
                 assessment_results(framework, bundled=selection.evidence_hashes())
             ),

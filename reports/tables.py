@@ -24,6 +24,9 @@ JOBS = Table(
     Column("size", Integer, nullable=True),
     Column("posture_percent", Float, nullable=True),
     Column("error", String(500), nullable=True),
+    Column("lease_owner", String(80), nullable=True),
+    Column("lease_expires_at", DateTime(timezone=True), nullable=True),
+    Column("pruned_at", DateTime(timezone=True), nullable=True),
     Index("ix_reports_job_kind_framework_created", "kind", "framework", "created_at"),
     Index("ix_reports_job_state", "state"),
 )

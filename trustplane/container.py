@@ -170,7 +170,16 @@ def build_container(settings: Settings, engine: Engine | None = None) -> Contain
         grievances=GrievanceDesk(engine, audit),
         controls=controls,
         controls_scheduler=build_scheduler(settings, controls),
-        reports=build_reports(settings, engine, audit, controls, vault, dsr_requests=dsr_requests),
+        reports=build_reports(
+            settings,
+            engine,
+            audit,
+            controls,
+            vault,
+            dsr_requests=dsr_requests,
+            breaches=breaches,
+            policies=policies,
+        ),
         authenticator=identity,
         gate=build_route_gate(settings, policies),
         limiter=TokenBucketLimiter(

@@ -188,6 +188,18 @@ class ControlsSettings(BaseModel):
     scheduler_tick_seconds: float = Field(default=60.0, gt=0)
 
 
+class ReportsSettings(BaseModel):
+    """Report and bundle artifacts under ``<data_dir>/reports``."""
+
+    # an artifact is deleted this long after it was built (``trustplane report prune``);
+    # a bundle an active auditor engagement covers stays until the engagement ends
+    artifact_retention_days: int = Field(default=90, ge=1)
+    # PDF from the reports' HTML: WeasyPrint (default), or Chromium's print through
+    # Playwright (about ten times faster on large reports; needs chromium and playwright)
+    pdf_renderer: Literal["weasyprint", "chromium"] = "weasyprint"
+    chromium_path: Path = Path("/usr/bin/chromium")
+
+
 class ConsentWebhook(BaseModel):
     """A domain service told of every withdrawal (signed like the http connector)."""
 
@@ -253,6 +265,7 @@ class Settings(BaseSettings):
     vault: VaultSettings = Field(default_factory=VaultSettings)
     controls: ControlsSettings = Field(default_factory=ControlsSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    reports: ReportsSettings = Field(default_factory=ReportsSettings)
 
     @field_validator("log_level")
     @classmethod

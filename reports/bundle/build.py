@@ -48,6 +48,20 @@ from reports.bundle.layout import (
 from reports.errors import InvalidReportRequestError, ReportsError
 
 PAGE = 1000
+# members below this size, or already compressed, are stored: deflating them costs the
+# writer and the verifier time and saves (almost) nothing
+STORE_BELOW = 2048
+COMPRESSED_TYPES = frozenset(
+    {
+        "application/zip",
+        "application/gzip",
+        "application/x-gzip",
+        "application/pdf",
+        "image/png",
+        "image/jpeg",
+        "application/zstd",
+    }
+)
 MIN_YEAR, MAX_YEAR = 2000, 2999
 Progress = Callable[[int, int], None]  # (done, total)
 
@@ -195,17 +209,19 @@ def write_bundle(
     partial = destination.with_name(destination.name + ".part")
     with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as out:
 
-        def add(path: str, content: bytes) -> None:
-            out.writestr(path, content)
-            files[path] = hashlib.sha256(content).hexdigest()
+        def add(path: str, content: bytes, digest: str | None = None, media: str = "") -> None:
+            stored = len(content) < STORE_BELOW or media in COMPRESSED_TYPES
+            out.writestr(path, content, zipfile.ZIP_STORED if stored else None)
+            files[path] = digest or hashlib.sha256(content).hexdigest()
 
         for path, content in sorted(documents.items()):
-            add(path, content)
+            add(path, content, media="application/pdf" if path.endswith(".pdf") else "")
         stored_by_sha = _stored_events(selection.evidence)
         for done, sha256 in enumerate(hashes, start=1):
-            out.writestr(evidence_path(sha256), store.get(sha256))  # get() re-hashes it
-            files[evidence_path(sha256)] = sha256
-            add(evidence_meta_path(sha256), _meta_document(sha256, stored_by_sha[sha256]))
+            records = stored_by_sha[sha256]
+            # get() re-hashes the content against its name: that hash is the manifest's
+            add(evidence_path(sha256), store.get(sha256), sha256, records[0].media_type)
+            add(evidence_meta_path(sha256), _meta_document(sha256, records))
             if progress is not None and done % step == 0:
                 progress(done, total)
         manifest = json_bytes(

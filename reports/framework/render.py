@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from reports.access import AccessReview, KeyInventoryReport
-from reports.errors import RendererUnavailableError
-from reports.framework.chart import svg_data_uri, trend_svg
+from reports.framework.chart import svg_data_uri, trend_svg, volumes_svg
 from reports.framework.model import FrameworkReport
+from reports.framework.pdf import WeasyPrintRenderer
+from reports.privacy_performance import PrivacyPerformance
 
 
 def _when(moment: datetime | None) -> str:
@@ -56,26 +56,14 @@ def render_html(report: FrameworkReport) -> str:
     return _ENV.get_template("framework.html.j2").render(r=report, chart_uri=chart)
 
 
-def _weasyprint() -> Any:
-    try:
-        import weasyprint
-    except (ImportError, OSError) as exc:  # OSError: pango/harfbuzz libraries are missing
-        raise RendererUnavailableError(
-            "PDF rendering needs WeasyPrint and the pango library; "
-            "run scripts/system-deps.sh (or apt-get install libpango-1.0-0 libpangoft2-1.0-0)"
-        ) from exc
-    return weasyprint
-
-
 def check_pdf_renderer() -> None:
     """Raise ``RendererUnavailableError`` now, before a PDF is promised to anyone."""
-    _weasyprint()
+    WeasyPrintRenderer().check()
 
 
 def render_pdf(html: str) -> bytes:
-    """The PDF of ``html``; ``RendererUnavailableError`` when WeasyPrint cannot load here."""
-    pdf: bytes = _weasyprint().HTML(string=html).write_pdf()
-    return pdf
+    """The PDF of ``html`` (WeasyPrint); ``RendererUnavailableError`` when it cannot load."""
+    return WeasyPrintRenderer().render(html)
 
 
 def render_access_review(review: AccessReview) -> str:
@@ -84,3 +72,8 @@ def render_access_review(review: AccessReview) -> str:
 
 def render_key_inventory(inventory: KeyInventoryReport) -> str:
     return _ENV.get_template("key_inventory.html.j2").render(r=inventory)
+
+
+def render_privacy_performance(performance: PrivacyPerformance) -> str:
+    chart = svg_data_uri(volumes_svg(performance.by_day)) if performance.total.received else ""
+    return _ENV.get_template("privacy_performance.html.j2").render(r=performance, chart_uri=chart)

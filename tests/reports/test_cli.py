@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from audit import AuditLog
@@ -148,3 +150,37 @@ def test_verify_proof_offline(data: Path, key: str, tmp_path: Path) -> None:
     proof_file.write_text(json.dumps(proof))
     code, out = invoke("audit", "verify-proof", str(proof_file), "--key", key)
     assert code == 1
+
+
+def test_prune_deletes_artifacts_past_retention(tmp_path: Path) -> None:
+    patch = pytest.MonkeyPatch()
+    patch.setenv("TRUSTPLANE_DATA_DIR", str(tmp_path / "data"))
+    patch.setenv("TRUSTPLANE_DATABASE_URL", f"sqlite:///{tmp_path / 'tp.db'}")
+    patch.setenv("TRUSTPLANE_REPORTS__ARTIFACT_RETENTION_DAYS", "30")
+    patch.delenv("TRUSTPLANE_MODE", raising=False)
+    try:
+        code, out = invoke("report", "create", "--kind", "privacy_performance", "-o", "/dev/null")
+        assert code == 0, out
+        found = re.search(r"^([0-9A-Z]{26}) privacy_performance [0-9a-f]{64} -> ", out, re.M)
+        assert found, out
+        job_id = found.group(1)
+        artifact = tmp_path / "data" / "reports" / f"{job_id}.html"
+        assert artifact.is_file()
+        assert "pruned 0 artifact(s)" in invoke("report", "prune")[1]  # too young
+        engine = create_engine(f"sqlite:///{tmp_path / 'tp.db'}")
+        with engine.begin() as conn:  # built 31 days ago
+            conn.execute(
+                text("UPDATE reports_job SET finished_at = :at"),
+                {"at": datetime.now(UTC) - timedelta(days=31)},
+            )
+        engine.dispose()
+        code, out = invoke("report", "prune", "--dry-run")
+        assert code == 0, out
+        assert f"{job_id} privacy_performance" in out
+        assert artifact.is_file()
+        code, out = invoke("report", "prune")
+        assert code == 0, out
+        assert "pruned 1 artifact(s)" in out
+        assert not artifact.is_file()
+    finally:
+        patch.undo()

@@ -210,7 +210,11 @@ def test_an_auditor_outside_the_engagement_is_refused(harness: Harness) -> None:
 
 @pytest.mark.parametrize(
     ("kind", "heading"),
-    [("access_review", "Permissions granted but not used"), ("key_inventory", "Shred log")],
+    [
+        ("access_review", "Permissions granted but not used"),
+        ("key_inventory", "Shred log"),
+        ("privacy_performance", "Breaches and their notifications"),
+    ],
 )
 def test_access_review_and_key_inventory_reports(harness: Harness, kind: str, heading: str) -> None:
     client = harness.client
@@ -316,3 +320,15 @@ def test_windows_out_of_range_are_problems(harness: Harness, start: str, end: st
         headers=auth("security"),
     )
     assert_problem(response, 422, "invalid-report-request")
+
+
+def test_a_pruned_report_says_so_and_offers_no_download(harness: Harness) -> None:
+    client = harness.client
+    created = client.post("/v1/reports", json=week(framework="dpdp"), headers=auth("security"))
+    done = wait_done(client, created.headers["location"], "security")
+    download = done["links"]["download"]
+    harness.service.jobs.mark_pruned([done["id"]], datetime.now(UTC))
+    shown = client.get(created.headers["location"], headers=auth("security")).json()
+    assert shown["pruned_at"] is not None
+    assert shown["links"]["download"] is None
+    assert_problem(client.get(download, headers=auth("security")), 404, "not-found")

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from audit import leaf_hash, verify_inclusion
 from audit.merkle import inclusion_from_nodes, inclusion_plan, root_from_leaves
-from reports.bundle.verify import SharedPaths
+from reports.bundle.verify import SharedPaths, batch_verify
 
 
 def tree(size: int) -> tuple[list[bytes], dict[tuple[int, int], bytes]]:
@@ -53,3 +53,46 @@ def test_shared_paths_match_rfc_verification(size: int, picks: list[int], tamper
         assert not shared.verify(index, leaf_hash(b"other"), proof)
         assert not shared.verify(index, leaves[index], [*proof, bytes(32)])
     assert not shared.verify(size, leaves[0], [])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    size=st.integers(1, 90),
+    picks=st.lists(st.integers(0, 10_000), min_size=0, max_size=30),
+    tamper=st.integers(0, 10_000),
+    how=st.sampled_from(["none", "hash", "leaf", "longer", "shorter", "index"]),
+)
+def test_batch_verification_accepts_exactly_what_every_proof_alone_accepts(
+    size: int, picks: list[int], tamper: int, how: str
+) -> None:
+    leaves, nodes = tree(size)
+    root = root_from_leaves(leaves)
+    chosen = sorted({pick % size for pick in picks})
+    batch: dict[int, tuple[bytes, list[bytes]]] = {
+        index: (leaves[index], inclusion_from_nodes(index, size, nodes)) for index in chosen
+    }
+    if chosen and how != "none":
+        victim = chosen[tamper % len(chosen)]
+        leaf, proof = batch[victim]
+        if how == "hash" and proof:
+            position = (tamper // 7) % len(proof)
+            proof = [*proof]
+            proof[position] = bytes(32)
+        elif how == "leaf":
+            leaf = leaf_hash(b"other")
+        elif how == "longer":
+            proof = [*proof, bytes(32)]
+        elif how == "shorter" and proof:
+            proof = proof[:-1]
+        elif how == "index":
+            moved = (victim + 1 + tamper) % (size + 1)  # maybe outside the tree
+            if moved not in batch:
+                del batch[victim]
+                victim = moved
+        batch[victim] = (leaf, proof)
+    alone = all(
+        0 <= index < size and verify_inclusion(index, size, leaf, proof, root)
+        for index, (leaf, proof) in batch.items()
+    )
+    assert batch_verify(size, root, batch) == alone
+    assert not batch or not batch_verify(size, leaf_hash(b"another root"), batch)

@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
+from audit import AuditError
 from reports import (
     BundleFormatError,
     InvalidReportRequestError,
@@ -38,7 +39,9 @@ from trustplane.cli.common import fail, load_settings
 from trustplane.container import build_container
 from trustplane.migrations.runner import upgrade
 
-report_app = typer.Typer(help="Framework, access review and key inventory reports.")
+report_app = typer.Typer(
+    help="Framework, access review, key inventory and DSR/breach performance reports."
+)
 bundle_app = typer.Typer(help="Auditor evidence bundles: create, verify offline.")
 
 From = Annotated[
@@ -128,7 +131,7 @@ def report_create(
     *,
     framework: Annotated[str | None, typer.Option(help="dpdp, gdpr, pci_dss or iso27001")] = None,
     kind: Annotated[
-        str, typer.Option(help="framework, access_review or key_inventory")
+        str, typer.Option(help="framework, access_review, key_inventory or privacy_performance")
     ] = "framework",
     start: From = None,
     end: To = None,
@@ -168,6 +171,25 @@ def report_scope(
         except InvalidReportRequestError as exc:
             raise fail(str(exc), 2) from exc
     typer.echo(f"{scope.account_id}: {', '.join(sorted(scope.frameworks))} {window.as_json()}")
+
+
+@report_app.command("prune")
+def report_prune(
+    dry_run: Annotated[
+        bool, typer.Option(help="List what would be deleted, delete nothing")
+    ] = False,
+) -> None:
+    """Delete report and bundle artifacts older than ``reports.artifact_retention_days``
+    (bundles an active auditor engagement covers stay); recorded as one audit event."""
+    with opened_reports() as service:
+        try:
+            pruned = service.prune(_cli_requester(), dry_run=dry_run)
+        except (ReportsError, AuditError) as exc:  # nothing is deleted unless it is audited
+            raise fail(str(exc)) from exc
+    for job in pruned:
+        typer.echo(f"{job.id} {job.kind.value} {job.sha256}")
+    verb = "would prune" if dry_run else "pruned"
+    typer.echo(f"{verb} {len(pruned)} artifact(s)")
 
 
 @bundle_app.command("create")

@@ -1,22 +1,19 @@
 """Adapters the reports room reads through: accounts (identity tables), the authz data's
-role permissions (the shipped policy bundle), and the key inventory (vault)."""
+role permissions (the active policy revision), and the key inventory (vault)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from identity.tables import IdentityServiceAccount, IdentityUser
-from policies import DEFAULT_BUNDLE_DIR
+from policies import BundleService
 from reports import AccountRecord, KeyRecord
 from vault import KeyManager
-
-BUNDLE_DATA = DEFAULT_BUNDLE_DIR / "data.json"
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -63,11 +60,33 @@ class IdentityDirectory:
         return found
 
 
-def role_permissions(path: Path = BUNDLE_DATA) -> Mapping[str, Sequence[str]]:
-    """``trustplane.config.permissions`` of the shipped bundle: role -> permission patterns."""
-    data = json.loads(path.read_text())
+def engagement_active(directory: IdentityDirectory, account_id: str) -> bool:
+    """The account exists, is enabled, and its engagement (if it has an end) has not ended."""
+    now = datetime.now(UTC)
+    for account in directory.accounts():
+        if account.id == account_id:
+            expiry = account.engagement_expires_at
+            return not account.disabled and (expiry is None or expiry > now)
+    return False
+
+
+def role_permissions(data: Mapping[str, Any]) -> Mapping[str, Sequence[str]]:
+    """``trustplane.config.permissions`` of a bundle's data: role -> permission patterns."""
     permissions = data["trustplane"]["config"]["permissions"]
     return {str(role): tuple(str(p) for p in patterns) for role, patterns in permissions.items()}
+
+
+class ActiveRolePermissions:
+    """The role permissions of the *active* policy revision, read when a review is built: a
+    pushed or rolled-back revision is what the review judges. Never a silent fallback to
+    the shipped bundle: if the active revision cannot be read, the review fails."""
+
+    def __init__(self, bundles: BundleService) -> None:
+        self._bundles = bundles
+
+    def __call__(self) -> tuple[str, Mapping[str, Sequence[str]]]:
+        files = self._bundles.active_files
+        return files.revision, role_permissions(files.data)
 
 
 class VaultKeySource:

@@ -32,7 +32,9 @@ ServiceDep = ReportsDep
 class ReportIn(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    kind: Literal["framework", "access_review", "key_inventory"] = "framework"
+    kind: Literal["framework", "access_review", "key_inventory", "privacy_performance"] = (
+        "framework"
+    )
     framework: str | None = Field(default=None, pattern=r"^[a-z0-9_]{1,32}$")
     start: datetime = Field(alias="from")
     end: datetime = Field(alias="to")
@@ -74,7 +76,11 @@ def _out(job: Job, request: Request, base: str) -> dict[str, Any]:
     body = job.as_json()
     body["links"] = {
         "self": f"{base}/{job.id}",
-        "download": f"{base}/{job.id}/download" if job.state.value == "done" else None,
+        "download": (
+            f"{base}/{job.id}/download"
+            if job.state.value == "done" and job.pruned_at is None
+            else None
+        ),
     }
     return body
 
