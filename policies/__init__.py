@@ -5,6 +5,13 @@ from policies.consent import LEDGER_UNAVAILABLE, ConsentSource, apply_ledger
 from policies.data_path import query_for_path
 from policies.decision_ids import AuditDecisionIds
 from policies.decision_log import DecisionLogEntry, DecisionLogger, SubstituteCounter, audit_event
+from policies.decision_tally import (
+    DayServiceCount,
+    DecisionSummary,
+    DecisionTally,
+    summary_of,
+    tally_of,
+)
 from policies.decisions import (
     MAX_BATCH,
     BatchItem,
@@ -88,6 +95,7 @@ __all__ = [
     "ConsentSource",
     "CountingMetrics",
     "DataResult",
+    "DayServiceCount",
     "Decision",
     "DecisionLogEntry",
     "DecisionLogUnavailableError",
@@ -95,6 +103,8 @@ __all__ = [
     "DecisionMetrics",
     "DecisionOut",
     "DecisionService",
+    "DecisionSummary",
+    "DecisionTally",
     "EngineSource",
     "Evaluation",
     "EvaluationError",
@@ -132,6 +142,8 @@ __all__ = [
     "query_for_path",
     "revision_of",
     "run_rego_tests",
+    "summary_of",
+    "tally_of",
     "validate_request",
     "verify_bundle",
 ]

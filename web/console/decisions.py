@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from web.console.decision_stats import recent_decisions
+from web.console.decision_stats import WINDOW_DAYS, recent_decisions
 from web.console.rendering import render
 from web.console.session import ConsoleDep
 
@@ -24,7 +24,7 @@ async def decisions_page(console: ConsoleDep, rolled: str | None = None) -> HTML
     room = console.services.policies
     revisions = await run_in_threadpool(room.store.revisions)
     agents = await run_in_threadpool(room.store.agents)
-    stats = await run_in_threadpool(recent_decisions, console.services.audit)
+    stats = await run_in_threadpool(recent_decisions, room)
     return await render(
         console,
         "decisions.html",
@@ -32,6 +32,7 @@ async def decisions_page(console: ConsoleDep, rolled: str | None = None) -> HTML
         active=next((info.revision for info in revisions if info.active), None),
         agents=[agent.as_dict() for agent in agents],
         stats=stats,
+        window_days=WINDOW_DAYS,
         can_rollback=await console.may("policy:manage", "policy"),
         rolled=rolled if rolled and REVISION.match(rolled) else None,
     )
