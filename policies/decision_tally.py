@@ -16,6 +16,7 @@ computation over every decision event gives the same counts as the incremental o
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ ALLOW, DENY, REASON, SUBJECT = "allow", "deny", "reason", "subject"
 UNKNOWN = "unknown"
 PAGE = 1000  # the audit log's largest page
 CHUNK_EVENTS = 10_000  # decision events per catch-up transaction
+FOLD_AT = 32  # a read counts up to this many new events in memory, then folds them
 TOP = 10
 
 # (day, kind, label) -> count
@@ -151,6 +153,7 @@ class DecisionTally:
         self._engine = engine
         self._events = events
         self._chunk = max(1, chunk_events)
+        self._lock = threading.Lock()
 
     def mark(self) -> int:
         """The last audit index tallied (-1: none)."""
@@ -159,32 +162,40 @@ class DecisionTally:
         return -1 if upto is None else int(upto)
 
     def catch_up(self) -> int:
-        """Tally the decision events after the mark; the number of events this call added."""
-        added = 0
-        while True:
-            mark = self.mark()
-            documents, last = self._read_after(mark)
-            if last is None:
-                return added
-            try:
-                self._add(mark, last, tally_of(documents))
-            except _MarkMovedError:
-                continue
-            added += len(documents)
+        """Tally the decision events after the mark; the number of events this call added.
 
-    def _read_after(self, mark: int) -> tuple[list[dict[str, Any]], int | None]:
+        One thread of a process catches up at a time (the others wait and find the mark
+        moved); replicas that race are settled by the conditional mark update."""
+        added = 0
+        with self._lock:
+            while True:
+                mark = self.mark()
+                documents, last, _ = self._read_after(mark, self._chunk)
+                if last is None:
+                    return added
+                try:
+                    self._add(mark, last, tally_of(documents))
+                except _MarkMovedError:
+                    continue
+                added += len(documents)
+
+    def _read_after(
+        self, mark: int, limit: int | None
+    ) -> tuple[list[dict[str, Any]], int | None, bool]:
+        """Up to ``limit`` (None: all) decision documents after ``mark``, the index of the
+        last one read, and whether they reach the end of the log as it was read."""
         where = EventFilter(type=EventType.DECISION.value)
         documents: list[dict[str, Any]] = []
         after, last = mark, None
-        while len(documents) < self._chunk:
-            page = self._events.events(where, after=after, limit=PAGE)
-            if not page.events:
-                break
+        while limit is None or len(documents) < limit:
+            size = PAGE if limit is None else min(PAGE, limit - len(documents))
+            page = self._events.events(where, after=after, limit=size)
             documents.extend(event.document for event in page.events)
-            last = after = page.events[-1].seq
+            if page.events:
+                last = after = page.events[-1].seq
             if page.next_cursor is None:
-                break
-        return documents, last
+                return documents, last, True
+        return documents, last, False
 
     def _add(self, mark: int, last: int, counts: Counter[TallyKey]) -> None:
         try:
@@ -242,18 +253,32 @@ class DecisionTally:
             conn.execute(TALLY.insert(), inserts)
 
     def counts(self, since: str = "") -> tuple[dict[TallyKey, int], int]:
-        """The stored counts of the days from ``since`` on and the mark they stand at, read
-        together (as they are: no catch-up)."""
-        query = select(TALLY.c.day, TALLY.c.kind, TALLY.c.label, TALLY.c.count).where(
-            TALLY.c.day >= since
+        """The stored counts of the days from ``since`` on and the mark they stand at, in one
+        statement (one snapshot on every backend; no catch-up)."""
+        query = (
+            select(MARK.c.upto, TALLY.c.day, TALLY.c.kind, TALLY.c.label, TALLY.c.count)
+            .select_from(MARK.outerjoin(TALLY, TALLY.c.day >= since))
+            .where(MARK.c.id == 1)
         )
-        with self._engine.begin() as conn:
-            upto = conn.execute(select(MARK.c.upto).where(MARK.c.id == 1)).scalar()
-            counts = {(day, kind, label): int(n) for day, kind, label, n in conn.execute(query)}
-        return counts, -1 if upto is None else int(upto)
+        counts: dict[TallyKey, int] = {}
+        mark = -1
+        with self._engine.connect() as conn:
+            for upto, day, kind, label, n in conn.execute(query):
+                mark = int(upto)
+                if day is not None:
+                    counts[(day, kind, label)] = int(n)
+        return counts, mark
 
     def summary(self, since: str, *, top: int = TOP) -> DecisionSummary:
-        """Caught up, then summarized over the days from ``since`` on."""
-        self.catch_up()
+        """Exact over the days from ``since`` on: the stored counts plus the decision events
+        after their mark, counted in memory. A tail of ``FOLD_AT`` events or more is first
+        folded into the table (``catch_up``), so a read stays cheap and mostly read-only."""
         counts, mark = self.counts(since)
-        return summary_of(counts, since, top=top, tallied_upto=mark)
+        documents, last, complete = self._read_after(mark, FOLD_AT)
+        if not complete:
+            self.catch_up()
+            counts, mark = self.counts(since)
+            documents, last, complete = self._read_after(mark, None)
+        total = Counter(counts)
+        total.update(tally_of(documents))
+        return summary_of(total, since, top=top, tallied_upto=mark if last is None else last)

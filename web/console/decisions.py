@@ -33,7 +33,7 @@ async def decisions_page(console: ConsoleDep, rolled: str | None = None) -> HTML
         agents=[agent.as_dict() for agent in agents],
         stats=stats,
         window_days=WINDOW_DAYS,
-        can_rollback=await console.may("policy:manage", "policy"),
+        can_rollback=await console.holds("policy:manage", "policy"),
         rolled=rolled if rolled and REVISION.match(rolled) else None,
     )
 

@@ -82,7 +82,7 @@ async def posture_page(console: ConsoleDep, collected: str | None = None) -> HTM
         "posture.html",
         frameworks=frameworks,
         controls=controls,
-        can_collect=await console.may("collections:run", "collection"),
+        can_collect=await console.holds("collections:run", "collection"),
         collected=collected if collected and RUN_ID.fullmatch(collected) else None,
     )
 
@@ -107,7 +107,7 @@ async def control_page(console: ConsoleDep, control_id: str = Path(max_length=64
         control=control,
         posture=posture,
         frameworks={f.id: f for f in service.frameworks()},
-        can_download=await console.may("evidence:read", "evidence"),
+        can_download=await console.holds("evidence:read", "evidence"),
     )
 
 

@@ -20,6 +20,7 @@ from starlette.datastructures import FormData
 from identity import AuthenticationError, Caller
 from web.deps import SESSION_COOKIE, Services, ServicesDep, client_ip, run_short
 from web.errors import RateLimitedError
+from web.gate import NavigationGate
 
 CSRF_FIELD = "csrf_token"
 
@@ -88,8 +89,24 @@ class Console:
         if not await self.may(action, resource):
             raise PageForbiddenError(getattr(self.request.state, "console_reasons", []))
 
+    async def held(self, wanted: list[tuple[str, str]]) -> list[bool]:
+        """Which (action, resource) pairs the caller's role set holds (ADR 0841): one cached
+        question to the decision point, unlogged; without a ``NavigationGate``, the gate's
+        own (logged) decision for each."""
+        gate = self.services.gate
+        if not isinstance(gate, NavigationGate):
+            return [await self.may(action, resource) for action, resource in wanted]
+        return await run_short(not gate.blocking, gate.visible, self.caller, wanted)
+
+    async def holds(self, action: str, resource: str) -> bool:
+        """May the page offer this act (a button, a link)? The act's own route still checks
+        and logs its decision when it is used."""
+        return (await self.held([(action, resource)]))[0]
+
     async def navigation(self) -> list[NavItem]:
-        return [item for item in NAVIGATION if await self.may(item.action, item.resource)]
+        """The pages the caller's role set holds; each page checks (and logs) its opening."""
+        shown = await self.held([(item.action, item.resource) for item in NAVIGATION])
+        return [item for item, visible in zip(NAVIGATION, shown, strict=True) if visible]
 
     async def form(self) -> FormData:
         """The posted form, once its CSRF token matched the session's."""
