@@ -67,7 +67,7 @@ from policies.opa.engine import OpaEngine
 from policies.requests import access_request
 from policies.room import UNLOGGED_GATE_ALLOWS, PolicyRoom, build_policy_room
 from policies.source import DEFAULT_BUNDLE_DIR, BundleFiles, load_bundle_dir, revision_of
-from policies.store import BundleStore
+from policies.store import AgentStatus, BundleStore, RevisionInfo
 from policies.testing import COVERAGE_FLOOR, RegoTestReport, RegoTestResult, run_rego_tests
 
 __all__ = [
@@ -83,6 +83,7 @@ __all__ = [
     "UNDEFINED",
     "UNLOGGED_GATE_ALLOWS",
     "AgentIdTakenError",
+    "AgentStatus",
     "AuditDecisionIds",
     "AuthorizationRequest",
     "BatchEngine",
@@ -125,6 +126,7 @@ __all__ = [
     "RegoTestReport",
     "RegoTestResult",
     "RegorusEngine",
+    "RevisionInfo",
     "RevisionNotFoundError",
     "StaticEngineSource",
     "SubstituteCounter",

@@ -154,6 +154,8 @@ class DecisionTally:
         self._events = events
         self._chunk = max(1, chunk_events)
         self._lock = threading.Lock()
+        # ((mark, since), counts of the window at that mark), replaced whole
+        self._kept: tuple[tuple[int, str], dict[TallyKey, int]] | None = None
 
     def mark(self) -> int:
         """The last audit index tallied (-1: none)."""
@@ -269,15 +271,25 @@ class DecisionTally:
                     counts[(day, kind, label)] = int(n)
         return counts, mark
 
+    def _window(self, since: str) -> tuple[dict[TallyKey, int], int]:
+        """``counts(since)``, kept per process while the mark stays where it was: the counts
+        at a mark never change (mark and counts move together), so a kept copy is exact."""
+        kept = self._kept
+        if kept is not None and kept[0] == (self.mark(), since):
+            return kept[1], kept[0][0]
+        counts, mark = self.counts(since)
+        self._kept = ((mark, since), counts)
+        return counts, mark
+
     def summary(self, since: str, *, top: int = TOP) -> DecisionSummary:
         """Exact over the days from ``since`` on: the stored counts plus the decision events
         after their mark, counted in memory. A tail of ``FOLD_AT`` events or more is first
         folded into the table (``catch_up``), so a read stays cheap and mostly read-only."""
-        counts, mark = self.counts(since)
+        counts, mark = self._window(since)
         documents, last, complete = self._read_after(mark, FOLD_AT)
         if not complete:
             self.catch_up()
-            counts, mark = self.counts(since)
+            counts, mark = self._window(since)
             documents, last, complete = self._read_after(mark, None)
         total = Counter(counts)
         total.update(tally_of(documents))
