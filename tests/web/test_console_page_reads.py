@@ -10,11 +10,13 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
+from fastapi.testclient import TestClient
 from starlette.requests import Request
 
 from controls import ControlsService, ControlStatus, PostureSnapshot
 from identity import AuthMethod, Caller, CallerKind
-from tests.browser.console_app import ConsoleApp, build_console_app
+from tests.browser.console_app import ConsoleApp, build_console_app, sign_in
+from tests.callers import ADMIN_NETWORK_CLIENT
 from web.console.posture import FRAMEWORK_ROWS, _frameworks, _posture
 from web.console.session import Console, PageForbiddenError
 from web.deps import Services
@@ -120,3 +122,12 @@ def test_framework_rows_kept_per_key_equal_the_full_computation(console: Console
     changed = {**postures, control_id: postures[control_id].model_copy(update={"status": flipped})}
     assert FRAMEWORK_ROWS.rows(service, changed) != FRAMEWORK_ROWS.rows(service, postures)
     assert FRAMEWORK_ROWS.rows(service, changed) == _frameworks(service, changed)
+
+
+@pytest.mark.parametrize(("persona", "status"), [("dpo", 403), ("security", 404)])
+def test_an_unknown_control_is_a_404_only_for_a_role_that_may_read_controls(
+    console: ConsoleApp, persona: str, status: int
+) -> None:
+    client = TestClient(console.app, raise_server_exceptions=False, client=ADMIN_NETWORK_CLIENT)
+    sign_in(client, console, persona)
+    assert client.get("/console/controls/NO-SUCH-CONTROL").status_code == status

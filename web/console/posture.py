@@ -119,10 +119,11 @@ async def posture_page(console: ConsoleDep, collected: str | None = None) -> HTM
 
 @router.get("/console/controls/{control_id}")
 async def control_page(console: ConsoleDep, control_id: str = Path(max_length=64)) -> HTMLResponse:
-    await console.require("controls:read", "control")
     service = console.services.controls
     try:
-        control, posture = await run_in_threadpool(service.control, control_id)
+        control, posture = await console.gated(
+            "controls:read", "control", service.control, control_id
+        )
     except UnknownControlError:
         return await render(
             console,
