@@ -37,7 +37,7 @@ ALLOW, DENY, REASON, SUBJECT = "allow", "deny", "reason", "subject"
 UNKNOWN = "unknown"
 PAGE = 1000  # the audit log's largest page
 CHUNK_EVENTS = 10_000  # decision events per catch-up transaction
-FOLD_AT = 32  # a read counts up to this many new events in memory, then folds them
+FOLD_AT = 256  # a process counts up to this many events past the mark in memory, then folds
 TOP = 10
 
 # (day, kind, label) -> count
@@ -148,11 +148,19 @@ class DecisionTally:
     """The tally in the database, caught up from the audit log on demand."""
 
     def __init__(
-        self, engine: Engine, events: EventReader, *, chunk_events: int = CHUNK_EVENTS
+        self,
+        engine: Engine,
+        events: EventReader,
+        *,
+        chunk_events: int = CHUNK_EVENTS,
+        fold_at: int = FOLD_AT,
     ) -> None:
         self._engine = engine
         self._events = events
         self._chunk = max(1, chunk_events)
+        self._fold_at = max(1, fold_at)
+        # (mark, last index counted, events counted, their counts): the tail after the mark
+        self._tail: tuple[int, int, int, Counter[TallyKey]] | None = None
         self._lock = threading.Lock()
         # ((mark, since), counts of the window at that mark), replaced whole
         self._kept: tuple[tuple[int, str], dict[TallyKey, int]] | None = None
@@ -282,15 +290,26 @@ class DecisionTally:
         return counts, mark
 
     def summary(self, since: str, *, top: int = TOP) -> DecisionSummary:
-        """Exact over the days from ``since`` on: the stored counts plus the decision events
-        after their mark, counted in memory. A tail of ``FOLD_AT`` events or more is first
-        folded into the table (``catch_up``), so a read stays cheap and mostly read-only."""
+        """Exact over the days from ``since`` on: the stored counts at their mark plus the
+        decision events after it, counted in memory. This process keeps that tail's counts
+        (for the mark they extend), so a read decodes only the events new since the last
+        read; once ``fold_at`` events are waiting, the read first folds them into the table
+        (``catch_up``) and starts a new tail from the new mark."""
         counts, mark = self._window(since)
-        documents, last, complete = self._read_after(mark, FOLD_AT)
-        if not complete:
+        kept = self._tail
+        if kept is not None and kept[0] == mark:
+            _, after, seen, tail = kept
+        else:
+            after, seen, tail = mark, 0, Counter()
+        documents, last, complete = self._read_after(after, self._fold_at)
+        if not complete or seen + len(documents) >= self._fold_at:
             self.catch_up()
             counts, mark = self._window(since)
-            documents, last, complete = self._read_after(mark, None)
+            documents, last, _ = self._read_after(mark, None)
+            after, seen, tail = mark, 0, Counter()
+        tail = tail + tally_of(documents)  # a new counter: the kept one is never changed
+        upto = after if last is None else last
+        self._tail = (mark, upto, seen + len(documents), tail)
         total = Counter(counts)
-        total.update(tally_of(documents))
-        return summary_of(total, since, top=top, tallied_upto=mark if last is None else last)
+        total.update(tail)
+        return summary_of(total, since, top=top, tallied_upto=upto)
