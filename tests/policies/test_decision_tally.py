@@ -242,3 +242,30 @@ def test_documents_missing_members_count_as_unknown_not_errors() -> None:
     assert counts == Counter(
         {("unknown", "deny", "unknown"): 2, ("unknown", "subject", "unknown"): 2}
     )
+
+
+class CrashingTally(DecisionTally):
+    """Dies after its mark moved and half of its counts were written, in one transaction."""
+
+    @staticmethod
+    def _add_counts(conn: Any, counts: Counter[tuple[str, str, str]]) -> None:
+        first = dict([next(iter(counts.items()))])
+        DecisionTally._add_counts(conn, Counter(first))
+        raise RuntimeError("killed mid-transaction")
+
+
+def test_a_catch_up_that_dies_mid_way_leaves_mark_and_counts_as_they_were(
+    engine: Engine,
+) -> None:
+    log = audit_log(engine, Clock())
+    try:
+        log.record_many([decision("payments", False, 1, ["no rule allows"])] * 4)
+        DecisionTally(engine, log).catch_up()
+        before = DecisionTally(engine, log).counts()
+        log.record_many([decision("wealth", True, 2, [])] * 3)
+        with pytest.raises(RuntimeError):
+            CrashingTally(engine, log).catch_up()
+        assert DecisionTally(engine, log).counts() == before
+        assert_exact(DecisionTally(engine, log), log)  # the next reader counts them once
+    finally:
+        log.close()
