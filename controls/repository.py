@@ -259,6 +259,13 @@ class ControlsRepository:
             session.add_all(PostureRow(**s.model_dump()) for s in snapshots)
             session.commit()
 
+    def posture_version(self) -> tuple[int, int]:
+        """(highest id, row count) of the posture snapshots: changes whenever one is stored
+        (snapshots are only ever added), so a history read under it can be kept."""
+        with self._session() as session:
+            highest, count = session.exec(select(func.max(PostureRow.id), func.count())).one()
+        return int(highest or 0), int(count)
+
     def posture_history(self, framework_id: str, limit: int = 100) -> list[PostureSnapshot]:
         with self._session() as session:
             rows = session.exec(

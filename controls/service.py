@@ -71,6 +71,10 @@ class ControlsService:
         framework = self.catalog.framework(framework_id)
         return framework_posture(self.catalog, framework, self.control_postures())
 
+    def posture_history_version(self) -> tuple[int, int]:
+        """Changes whenever a posture snapshot is stored by any worker (one cheap query)."""
+        return self.repository.posture_version()
+
     def posture_history(self, framework_id: str, limit: int = 100) -> list[PostureSnapshot]:
         self.catalog.framework(framework_id)
         return self.repository.posture_history(framework_id, limit)

@@ -5,6 +5,13 @@ from policies.consent import LEDGER_UNAVAILABLE, ConsentSource, apply_ledger
 from policies.data_path import query_for_path
 from policies.decision_ids import AuditDecisionIds
 from policies.decision_log import DecisionLogEntry, DecisionLogger, SubstituteCounter, audit_event
+from policies.decision_tally import (
+    DayServiceCount,
+    DecisionSummary,
+    DecisionTally,
+    summary_of,
+    tally_of,
+)
 from policies.decisions import (
     MAX_BATCH,
     BatchItem,
@@ -74,7 +81,7 @@ from policies.opa.engine import OpaEngine
 from policies.requests import access_request
 from policies.room import UNLOGGED_GATE_ALLOWS, PolicyRoom, build_policy_room
 from policies.source import DEFAULT_BUNDLE_DIR, BundleFiles, load_bundle_dir, revision_of
-from policies.store import BundleStore
+from policies.store import AgentStatus, BundleStore, RevisionInfo
 from policies.testing import COVERAGE_FLOOR, RegoTestReport, RegoTestResult, run_rego_tests
 
 __all__ = [
@@ -92,6 +99,7 @@ __all__ = [
     "UNDEFINED",
     "UNLOGGED_GATE_ALLOWS",
     "AgentIdTakenError",
+    "AgentStatus",
     "AuditDecisionIds",
     "AuthorizationRequest",
     "BatchEngine",
@@ -105,6 +113,7 @@ __all__ = [
     "ConsentSource",
     "CountingMetrics",
     "DataResult",
+    "DayServiceCount",
     "Decision",
     "DecisionLogEntry",
     "DecisionLogUnavailableError",
@@ -112,6 +121,8 @@ __all__ = [
     "DecisionMetrics",
     "DecisionOut",
     "DecisionService",
+    "DecisionSummary",
+    "DecisionTally",
     "DsrFacts",
     "DsrSource",
     "EngineSource",
@@ -139,6 +150,7 @@ __all__ = [
     "RegoTestResult",
     "RegorusEngine",
     "ResidencyFacts",
+    "RevisionInfo",
     "RevisionNotFoundError",
     "StaticEngineSource",
     "SubstituteCounter",
@@ -158,6 +170,8 @@ __all__ = [
     "query_for_path",
     "revision_of",
     "run_rego_tests",
+    "summary_of",
+    "tally_of",
     "validate_request",
     "verify_bundle",
 ]

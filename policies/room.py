@@ -12,6 +12,7 @@ from audit import AuditRecorder
 from policies.consent import ConsentSource
 from policies.decision_ids import AuditDecisionIds, EventReader, InMemoryDecisionIds
 from policies.decision_log import DecisionLogger, SubstituteCounter
+from policies.decision_tally import DecisionTally
 from policies.decisions import DecisionService, EngineSource
 from policies.engines.port import PolicyEngine
 from policies.facts import FactCheck
@@ -58,6 +59,8 @@ class PolicyRoom:
     decision_ids: DecisionIdLookup
     signer: BundleSigner | None = None
     opa: _OpaSource | None = None
+    # decision counts per day from the audit log's decision events (ADR 0840)
+    tally: DecisionTally | None = None
     _archives: dict[str, bytes] = field(default_factory=dict)
 
     @property
@@ -161,4 +164,5 @@ def build_policy_room(
         ),
         signer=signer,
         opa=opa,
+        tally=DecisionTally(engine, recorder) if isinstance(recorder, EventReader) else None,
     )

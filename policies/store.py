@@ -65,6 +65,9 @@ class AgentStatus:
         }
 
 
+REVISION_LISTING = ("revision", "created_at", "created_by", "tests_passed", "coverage_permille")
+
+
 class BundleStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -160,10 +163,11 @@ class BundleStore:
 
     def revisions(self) -> list[RevisionInfo]:
         pointer = self.active()
+        table = PolicyRevisionRow.__table__  # type: ignore[attr-defined]
+        # the listing's columns only: never the stored bundles themselves
+        columns = [table.c[name] for name in REVISION_LISTING]
         with self._session() as session:
-            rows = session.execute(
-                select(PolicyRevisionRow).order_by(PolicyRevisionRow.created_at.desc())  # type: ignore[attr-defined]
-            ).scalars()
+            rows = session.execute(select(*columns).order_by(table.c.created_at.desc()))
             return [
                 RevisionInfo(
                     revision=row.revision,

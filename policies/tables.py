@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Integer, String, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -56,3 +56,25 @@ class PolicyAgentRow(SQLModel, table=True):
     last_seen_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     active_revision: str | None = Field(default=None, sa_column=Column(String(128), nullable=True))
     status: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class DecisionTallyRow(SQLModel, table=True):
+    """Decision counts per UTC day (ADR 0840): ``kind`` is ``allow`` or ``deny`` (label: the
+    service), ``reason`` (a deny reason) or ``subject`` (a denied subject's HMAC)."""
+
+    __tablename__ = "policy_decision_tally"
+
+    day: str = Field(sa_column=Column(String(10), primary_key=True))
+    kind: str = Field(sa_column=Column(String(16), primary_key=True))
+    key_hash: str = Field(sa_column=Column(String(64), primary_key=True))
+    label: str = Field(sa_column=Column(Text, nullable=False))
+    count: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class DecisionTallyMarkRow(SQLModel, table=True):
+    """One row (id 1): the audit index up to which decision events are tallied."""
+
+    __tablename__ = "policy_decision_tally_mark"
+
+    id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    upto: int = Field(sa_column=Column(BigInteger, nullable=False))

@@ -6,9 +6,9 @@ plug an engine-backed gate (package ``trustplane.authz``) into the same port.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from identity import Caller
 
@@ -28,6 +28,20 @@ class RouteGate(Protocol):
     def check(
         self, caller: Caller, action: str, resource_type: str, context: Mapping[str, Any]
     ) -> GateDecision: ...
+
+
+@runtime_checkable
+class NavigationGate(Protocol):
+    """Which of these permissions does the caller's role set hold? (ADR 0841)
+
+    What the console's navigation shows: the role's permissions, not a per-request decision
+    (a link's page still runs its own gate check, with the role's conditions, when opened).
+    """
+
+    @property
+    def blocking(self) -> bool: ...
+
+    def visible(self, caller: Caller, permissions: Sequence[tuple[str, str]]) -> list[bool]: ...
 
 
 # action -> roles that may perform it (admin may do everything in the fallback gate)
@@ -95,3 +109,9 @@ class RoleGate:
                 f"action {action!r} on {resource_type!r} needs one of {sorted(allowed_roles)}"
             ],
         )
+
+    def visible(self, caller: Caller, permissions: Sequence[tuple[str, str]]) -> list[bool]:
+        return [
+            caller.has_any_role(*self._permissions.get(action, frozenset({"admin"})))
+            for action, _ in permissions
+        ]

@@ -7,7 +7,7 @@ resource (``policies.access_request``), and the decision a ``GateDecision``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from audit import AuditUnavailableError
@@ -16,6 +16,7 @@ from policies import (
     DECISION_LOG_UNAVAILABLE,
     TRUSTPLANE_QUERY,
     UNLOGGED_GATE_ALLOWS,
+    Evaluation,
     EvaluationError,
     PolicyRoom,
     access_request,
@@ -24,6 +25,12 @@ from web.gate import GateDecision
 
 ENTRY_POINT = "route-gate"
 REQUESTED_BY = "trustplane"
+# the roles of the input's subject that hold the input's permission, conditions aside
+GRANTING_ROLES_QUERY = "data.trustplane.authz.granting_roles"
+HELD_CACHE_SIZE = 256
+
+# (policy revision, subject type, roles, permissions) -> which permissions the roles hold
+HeldKey = tuple[str, str, frozenset[str], tuple[tuple[str, str], ...]]
 
 
 def caller_subject(caller: Caller) -> dict[str, Any]:
@@ -44,6 +51,7 @@ class PolicyRouteGate:
 
     def __init__(self, room: PolicyRoom) -> None:
         self._room = room
+        self._held: dict[HeldKey, list[bool]] = {}
 
     @property
     def blocking(self) -> bool:
@@ -68,3 +76,37 @@ class PolicyRouteGate:
                 raise AuditUnavailableError(DECISION_LOG_UNAVAILABLE)
             raise EvaluationError(decision.reasons[0])
         return GateDecision(allow=decision.allow, reasons=list(decision.reasons))
+
+    def visible(self, caller: Caller, permissions: Sequence[tuple[str, str]]) -> list[bool]:
+        """Which permissions the caller's role set holds in the active revision (ADR 0841):
+        the engine's own ``granting_roles`` rule, asked once per (revision, subject type,
+        roles) and kept; a new revision is a new key. Not a decision about a request, so not
+        logged; an engine error hides every item and is not kept (fail closed)."""
+        try:
+            engine = self._room.decisions.engines.current()
+        except Exception:  # no engine (database down, no bundle): show nothing
+            return [False] * len(permissions)
+        key: HeldKey = (engine.revision, caller.kind.value, caller.roles, tuple(permissions))
+        held = self._held.get(key)
+        if held is None:
+            subject = {"id": caller.id, "type": caller.kind.value, "roles": sorted(caller.roles)}
+            try:
+                held = [
+                    _non_empty(
+                        engine.evaluate(
+                            GRANTING_ROLES_QUERY,
+                            access_request(subject, action, {"type": resource_type}),
+                        )
+                    )
+                    for action, resource_type in permissions
+                ]
+            except EvaluationError:
+                return [False] * len(permissions)
+            if len(self._held) >= HELD_CACHE_SIZE:
+                self._held.clear()
+            self._held[key] = held
+        return list(held)
+
+
+def _non_empty(evaluation: Evaluation) -> bool:
+    return evaluation.defined and isinstance(evaluation.value, list) and bool(evaluation.value)

@@ -1,43 +1,16 @@
-"""The decisions page's figures as a pure function over decision event documents."""
+"""The decisions page's window: the last 30 UTC days, today included."""
 
 from __future__ import annotations
 
-from web.console.decision_stats import summarize
+from datetime import UTC, datetime, timedelta, timezone
+
+from web.console.decision_stats import WINDOW_DAYS, window_start
 
 
-def event(day: str, service: str, allow: bool, subject: str, *reasons: str) -> dict[str, object]:
-    return {
-        "time": f"{day}T10:00:00Z",
-        "origin": {"service": service},
-        "actor": {"id": subject},
-        "outcome": "success" if allow else "failure",
-        "details": {"allow": allow, "reasons": list(reasons)},
-    }
-
-
-def test_rates_by_day_and_service_and_the_top_denials() -> None:
-    stats = summarize(
-        [
-            event("2026-12-01", "payments", True, "svc:payments"),
-            event("2026-12-01", "payments", False, "u-7", "no rule allows", "mfa too old"),
-            event("2026-12-01", "payments", False, "u-7", "no rule allows"),
-            event("2026-12-02", "analytics", False, "svc:analytics", "consent missing"),
-        ],
-        scanned=10,
-    )
-    assert stats.decisions == 4
-    assert stats.rows == [
-        {"day": "2026-12-01", "service": "payments", "allowed": 1, "denied": 2,
-         "deny_percent": 66.7},
-        {"day": "2026-12-02", "service": "analytics", "allowed": 0, "denied": 1,
-         "deny_percent": 100.0},
-    ]  # fmt: skip
-    assert stats.deny_reasons[0] == ("no rule allows", 2)
-    assert stats.denied_subjects[0] == ("u-7", 2)
-
-
-def test_documents_missing_members_count_as_unknown_not_errors() -> None:
-    stats = summarize([{"outcome": "failure"}, {"details": "junk", "origin": 3}])
-    assert stats.decisions == 2
-    assert stats.rows[0]["service"] == "unknown"
-    assert stats.denied_subjects == [("unknown", 2)]
+def test_the_window_is_today_and_the_29_days_before_in_utc() -> None:
+    now = datetime(2026, 12, 5, 23, 30, tzinfo=UTC)
+    assert WINDOW_DAYS == 30
+    assert window_start(now) == "2026-11-06"
+    # 04:00 in India on 6 December is still 5 December in UTC
+    india = datetime(2026, 12, 6, 4, 0, tzinfo=timezone(timedelta(hours=5, minutes=30)))
+    assert window_start(india) == "2026-11-06"

@@ -9,7 +9,8 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from web.console.decision_stats import recent_decisions
+from policies import AgentStatus, DecisionSummary, PolicyRoom, RevisionInfo
+from web.console.decision_stats import WINDOW_DAYS, recent_decisions
 from web.console.rendering import render
 from web.console.session import ConsoleDep
 
@@ -18,13 +19,16 @@ router = APIRouter(include_in_schema=False)
 REVISION = re.compile(r"^[A-Za-z0-9:._-]{1,128}$")
 
 
+def _page_data(
+    room: PolicyRoom,
+) -> tuple[list[RevisionInfo], list[AgentStatus], DecisionSummary | None]:
+    return room.store.revisions(), room.store.agents(), recent_decisions(room)
+
+
 @router.get("/console/decisions")
 async def decisions_page(console: ConsoleDep, rolled: str | None = None) -> HTMLResponse:
-    await console.require("policy:read", "policy")
     room = console.services.policies
-    revisions = await run_in_threadpool(room.store.revisions)
-    agents = await run_in_threadpool(room.store.agents)
-    stats = await run_in_threadpool(recent_decisions, console.services.audit)
+    revisions, agents, stats = await console.gated("policy:read", "policy", _page_data, room)
     return await render(
         console,
         "decisions.html",
@@ -32,7 +36,8 @@ async def decisions_page(console: ConsoleDep, rolled: str | None = None) -> HTML
         active=next((info.revision for info in revisions if info.active), None),
         agents=[agent.as_dict() for agent in agents],
         stats=stats,
-        can_rollback=await console.may("policy:manage", "policy"),
+        window_days=WINDOW_DAYS,
+        can_rollback=await console.holds("policy:manage", "policy"),
         rolled=rolled if rolled and REVISION.match(rolled) else None,
     )
 

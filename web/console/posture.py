@@ -4,6 +4,7 @@ control's requirements, findings and evidence, and "collect now" for the securit
 from __future__ import annotations
 
 import re
+import weakref
 from datetime import timedelta
 
 from fastapi import APIRouter, Path
@@ -41,12 +42,6 @@ def ordered_controls(postures: dict[str, ControlPosture]) -> list[ControlPosture
     return sorted(postures.values(), key=lambda p: (STATUS_ORDER[p.status], p.control_id))
 
 
-def _posture(service: ControlsService) -> tuple[list[dict[str, object]], list[ControlPosture]]:
-    """Framework rows and the controls, failing first, from one judgement of the findings."""
-    postures = service.control_postures()
-    return _frameworks(service, postures), ordered_controls(postures)
-
-
 def _frameworks(
     service: ControlsService, postures: dict[str, ControlPosture]
 ) -> list[dict[str, object]]:
@@ -72,27 +67,63 @@ def _frameworks(
     return rows
 
 
+# (posture history version, every control's status): what the framework rows depend on
+FrameworksKey = tuple[tuple[int, int], tuple[tuple[str, ControlStatus], ...]]
+
+
+class FrameworkRows:
+    """Per controls service, the framework rows of the last key seen (ADR 0842): the rows
+    are a function of the catalog, the controls' statuses and the stored posture snapshots,
+    and the key holds the last two, so a kept answer is the answer. Replaced whole."""
+
+    def __init__(self) -> None:
+        self._kept: weakref.WeakKeyDictionary[
+            ControlsService, tuple[FrameworksKey, list[dict[str, object]]]
+        ] = weakref.WeakKeyDictionary()
+
+    def rows(
+        self, service: ControlsService, postures: dict[str, ControlPosture]
+    ) -> list[dict[str, object]]:
+        statuses = tuple(sorted((cid, p.status) for cid, p in postures.items()))
+        key: FrameworksKey = (service.posture_history_version(), statuses)
+        kept = self._kept.get(service)
+        if kept is not None and kept[0] == key:
+            return kept[1]
+        rows = _frameworks(service, postures)
+        self._kept[service] = (key, rows)
+        return rows
+
+
+FRAMEWORK_ROWS = FrameworkRows()
+
+
+def _posture(service: ControlsService) -> tuple[list[dict[str, object]], list[ControlPosture]]:
+    """Framework rows and the controls, failing first, from one judgement of the findings."""
+    postures = service.control_postures()
+    return FRAMEWORK_ROWS.rows(service, postures), ordered_controls(postures)
+
+
 @router.get("/console/posture")
 async def posture_page(console: ConsoleDep, collected: str | None = None) -> HTMLResponse:
-    await console.require("controls:read", "control")
     service = console.services.controls
-    frameworks, controls = await run_in_threadpool(_posture, service)
+    frameworks, controls = await console.gated("controls:read", "control", _posture, service)
     return await render(
         console,
         "posture.html",
         frameworks=frameworks,
         controls=controls,
-        can_collect=await console.may("collections:run", "collection"),
+        can_collect=await console.holds("collections:run", "collection"),
         collected=collected if collected and RUN_ID.fullmatch(collected) else None,
     )
 
 
 @router.get("/console/controls/{control_id}")
 async def control_page(console: ConsoleDep, control_id: str = Path(max_length=64)) -> HTMLResponse:
-    await console.require("controls:read", "control")
     service = console.services.controls
     try:
-        control, posture = await run_in_threadpool(service.control, control_id)
+        control, posture = await console.gated(
+            "controls:read", "control", service.control, control_id
+        )
     except UnknownControlError:
         return await render(
             console,
@@ -107,7 +138,7 @@ async def control_page(console: ConsoleDep, control_id: str = Path(max_length=64
         control=control,
         posture=posture,
         frameworks={f.id: f for f in service.frameworks()},
-        can_download=await console.may("evidence:read", "evidence"),
+        can_download=await console.holds("evidence:read", "evidence"),
     )
 
 

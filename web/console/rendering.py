@@ -12,6 +12,8 @@ from web.console.session import Console
 
 HERE = Path(__file__).parent
 TEMPLATES = Jinja2Templates(directory=HERE / "templates")
+# templates ship with the code: compiled once per process, never stat'ed again per render
+TEMPLATES.env.auto_reload = False
 STATIC_DIR = HERE / "static"
 NO_STORE = {"Cache-Control": "no-store"}
 

@@ -8,10 +8,11 @@ carries the session's CSRF token in a hidden field, compared in constant time.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -20,8 +21,10 @@ from starlette.datastructures import FormData
 from identity import AuthenticationError, Caller
 from web.deps import SESSION_COOKIE, Services, ServicesDep, client_ip, run_short
 from web.errors import RateLimitedError
+from web.gate import NavigationGate
 
 CSRF_FIELD = "csrf_token"
+Result = TypeVar("Result")
 
 
 class SignInRequiredError(Exception):
@@ -88,8 +91,38 @@ class Console:
         if not await self.may(action, resource):
             raise PageForbiddenError(getattr(self.request.state, "console_reasons", []))
 
+    async def gated(
+        self, action: str, resource: str, read: Callable[..., Result], *args: Any
+    ) -> Result:
+        """``read(*args)`` (a read without side effects, in the threadpool) while the page's
+        own decision is made and logged (ADR 0842); its result is returned only once that
+        decision allowed, else it is dropped and the 403 page follows."""
+        reading = asyncio.ensure_future(run_in_threadpool(read, *args))
+        try:
+            await self.require(action, resource)
+        except BaseException:
+            reading.add_done_callback(_dropped)
+            raise
+        return await reading
+
+    async def held(self, wanted: list[tuple[str, str]]) -> list[bool]:
+        """Which (action, resource) pairs the caller's role set holds (ADR 0841): one cached
+        question to the decision point, unlogged; without a ``NavigationGate``, the gate's
+        own (logged) decision for each."""
+        gate = self.services.gate
+        if not isinstance(gate, NavigationGate):
+            return [await self.may(action, resource) for action, resource in wanted]
+        return await run_short(not gate.blocking, gate.visible, self.caller, wanted)
+
+    async def holds(self, action: str, resource: str) -> bool:
+        """May the page offer this act (a button, a link)? The act's own route still checks
+        and logs its decision when it is used."""
+        return (await self.held([(action, resource)]))[0]
+
     async def navigation(self) -> list[NavItem]:
-        return [item for item in NAVIGATION if await self.may(item.action, item.resource)]
+        """The pages the caller's role set holds; each page checks (and logs) its opening."""
+        shown = await self.held([(item.action, item.resource) for item in NAVIGATION])
+        return [item for item, visible in zip(NAVIGATION, shown, strict=True) if visible]
 
     async def form(self) -> FormData:
         """The posted form, once its CSRF token matched the session's."""
@@ -101,6 +134,12 @@ class Console:
         if not hmac.compare_digest(sent.encode(), expected.encode()):
             raise FormRefusedError()
         return form
+
+
+def _dropped(reading: asyncio.Future[Any]) -> None:
+    """A read whose page was refused: its result (or error) is never looked at."""
+    if not reading.cancelled():
+        reading.exception()
 
 
 async def signed_in(request: Request, services: ServicesDep) -> Caller:
