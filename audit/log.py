@@ -45,7 +45,8 @@ from audit.model import (
     LoggedEvent,
     VerificationReport,
 )
-from audit.note import CheckpointBody, NoteSigner, NoteVerifier, open_checkpoint
+from audit.note import CheckpointBody, NoteVerifier, open_checkpoint
+from audit.ports import CheckpointSigner
 from audit.prepare import PreparedEvent, prepare
 from audit.redaction import Redactor
 from audit.store import CHECKPOINTS, AuditStore, Head, as_utc
@@ -67,7 +68,7 @@ class AuditLog:
         self,
         store: AuditStore,
         redactor: Redactor,
-        signer: NoteSigner,
+        signer: CheckpointSigner,
         *,
         checkpoint_every_events: int = 1000,
         checkpoint_every_seconds: float = 60.0,
