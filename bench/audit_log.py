@@ -53,6 +53,7 @@ from sqlalchemy.engine import Engine  # noqa: E402
 from audit import AuditEventIn, AuditLog, EventType, Target, build_audit_log  # noqa: E402
 from audit.merkle import TreeBuilder, leaf_hash, verify_consistency, verify_inclusion  # noqa: E402
 from audit.note import CheckpointBody, NoteSigner  # noqa: E402
+from audit.ports import CheckpointSigner  # noqa: E402
 from audit.verify import available_cpus  # noqa: E402
 from trustplane.db import make_engine  # noqa: E402
 from trustplane.heap import freeze_startup_heap  # noqa: E402
@@ -84,7 +85,7 @@ class _UnsignedHeads:
 
     NOTE = "unsigned\n"
 
-    def __init__(self, real: NoteSigner) -> None:
+    def __init__(self, real: CheckpointSigner) -> None:
         self.name, self.verifier = real.name, real.verifier
 
     def sign(self, body: str) -> str:
@@ -98,7 +99,7 @@ def appends_per_second(
     (or record_many() with ``per_call`` events, as a batching shipper would)."""
     log = new_log(engine)
     if unsigned:  # on its own database: the constant note is (rightly) refused elsewhere
-        log.signer = _UnsignedHeads(log.signer)  # type: ignore[assignment]
+        log.signer = _UnsignedHeads(log.signer)
         log._last_signed = _UnsignedHeads.NOTE
     freeze_startup_heap()  # as a server worker does after startup (trustplane.app)
     stop = time.monotonic() + seconds

@@ -4,13 +4,21 @@ from policies.client import Guard
 from policies.consent import LEDGER_UNAVAILABLE, ConsentSource, apply_ledger
 from policies.data_path import query_for_path
 from policies.decision_ids import AuditDecisionIds
-from policies.decision_log import DecisionLogEntry, DecisionLogger, SubstituteCounter, audit_event
+from policies.decision_log import (
+    DecisionLogEntry,
+    DecisionLogger,
+    LogReceipt,
+    SubstituteCounter,
+    audit_event,
+)
 from policies.decisions import (
     MAX_BATCH,
     BatchItem,
     DataResult,
+    DecisionReceipt,
     DecisionService,
     EngineSource,
+    Evaluated,
     PolicyDecider,
     StaticEngineSource,
     new_decision_id,
@@ -94,8 +102,10 @@ __all__ = [
     "DecisionLogger",
     "DecisionMetrics",
     "DecisionOut",
+    "DecisionReceipt",
     "DecisionService",
     "EngineSource",
+    "Evaluated",
     "Evaluation",
     "EvaluationError",
     "EvaluationTimeoutError",
@@ -103,6 +113,7 @@ __all__ = [
     "IngestReport",
     "InvalidDataPathError",
     "InvalidRequestError",
+    "LogReceipt",
     "NullMetrics",
     "OpaEngine",
     "PolicyDecider",

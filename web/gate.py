@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from identity import Caller
 
@@ -26,6 +26,16 @@ class RouteGate(Protocol):
         ...
 
     def check(
+        self, caller: Caller, action: str, resource_type: str, context: Mapping[str, Any]
+    ) -> GateDecision: ...
+
+
+@runtime_checkable
+class AdmittingGate(Protocol):
+    """A route gate that decides on the event loop and awaits any I/O it needs (ADR 0213);
+    ``web.deps.require`` prefers ``admit`` to ``check`` when a gate has it."""
+
+    async def admit(
         self, caller: Caller, action: str, resource_type: str, context: Mapping[str, Any]
     ) -> GateDecision: ...
 
