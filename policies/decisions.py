@@ -266,6 +266,7 @@ class DecisionService:
         return DecisionReceipt(self, items, None, answered)
 
     def count(self, items: Sequence[Evaluated], answered: Sequence[Decision]) -> None:
+        """Count answered decisions in the metrics (``DecisionReceipt.settle`` does, once)."""
         for decision, item in zip(answered, items, strict=True):
             self._metrics.decision(
                 item.entry.entry_point, decision.allow, item.entry.latency_seconds
