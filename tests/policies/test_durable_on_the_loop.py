@@ -173,3 +173,33 @@ def test_an_unlogged_gate_allow_answers_at_once_and_a_deny_waits_for_its_event(
     denied = asyncio.run(gate.admit(callers.user("u-1", "auditor"), "decide", "decision", context))
     assert not denied.allow
     assert log.tree_size() == size + 2  # the two denies, no allow
+
+
+def test_the_api_answers_durable_decisions_without_a_worker_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole request (token, route gate, decision, durable event) stays on the event
+    loop once the bundle is loaded; the answered id is in the audit log (durable default)."""
+    import starlette.concurrency
+
+    import web.deps
+    from tests.policies.harness import running_api, settings_for
+
+    with running_api(settings_for(tmp_path)) as api:
+        warm = api.post("/v1/authorize", CASES[0].request)  # the first one loads the bundle
+        assert warm.status_code == 200, warm.text
+        workers: list[str] = []
+        original = starlette.concurrency.run_in_threadpool
+
+        async def recording(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+            workers.append(getattr(func, "__name__", repr(func)))
+            return await original(func, *args, **kwargs)
+
+        for module in (web.settle, web.deps):
+            monkeypatch.setattr(module, "run_in_threadpool", recording)
+        answers = [api.post("/v1/authorize", case.request) for case in CASES[:5]]
+        assert [a.status_code for a in answers] == [200] * 5
+        assert workers == []
+        log = api.container.audit
+        assert isinstance(log, AuditLog)
+        assert {a.json()["decision_id"] for a in answers} <= logged_ids(log)
