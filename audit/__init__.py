@@ -37,9 +37,9 @@ from audit.model import (
     LoggedEvent,
     VerificationReport,
 )
-from audit.note import CheckpointBody, NoteVerifier, open_checkpoint
+from audit.note import CheckpointBody, NoteSigner, NoteVerifier, open_checkpoint
 from audit.pii import contains_personal_data, scrub_strings, scrub_text
-from audit.ports import AuditRecorder
+from audit.ports import AuditRecorder, CheckpointSigner
 from audit.private_file import (
     PrivateFileError,
     check_private,
@@ -49,6 +49,7 @@ from audit.private_file import (
     replace_private,
 )
 from audit.retention import RetentionReport, RetentionService
+from audit.transit_signer import TransitNoteSigner, transit_client
 
 __all__ = [
     "DEFAULT_SENSITIVE_KEYS",
@@ -68,6 +69,7 @@ __all__ = [
     "AuditUnavailableError",
     "Checkpoint",
     "CheckpointBody",
+    "CheckpointSigner",
     "ConsistencyProof",
     "EventFilter",
     "EventPage",
@@ -77,6 +79,7 @@ __all__ = [
     "InclusionProof",
     "LocalDirArchiveStore",
     "LoggedEvent",
+    "NoteSigner",
     "NoteVerifier",
     "Origin",
     "Outcome",
@@ -86,6 +89,7 @@ __all__ = [
     "RetentionService",
     "S3ArchiveStore",
     "Target",
+    "TransitNoteSigner",
     "VerificationReport",
     "build_audit_log",
     "check_private",
@@ -102,6 +106,7 @@ __all__ = [
     "replace_private",
     "scrub_strings",
     "scrub_text",
+    "transit_client",
     "verify_export",
     "verify_inclusion",
 ]

@@ -45,11 +45,12 @@ from audit.model import (
     LoggedEvent,
     VerificationReport,
 )
-from audit.note import CheckpointBody, NoteSigner, NoteVerifier, open_checkpoint
+from audit.note import CheckpointBody, NoteVerifier, open_checkpoint
+from audit.ports import CheckpointSigner
 from audit.prepare import PreparedEvent, prepare
 from audit.redaction import Redactor
 from audit.store import CHECKPOINTS, AuditStore, Head, as_utc
-from audit.writer import GroupCommitWriter
+from audit.writer import GroupCommitWriter, Pending
 
 log = structlog.get_logger("audit")
 
@@ -67,7 +68,7 @@ class AuditLog:
         self,
         store: AuditStore,
         redactor: Redactor,
-        signer: NoteSigner,
+        signer: CheckpointSigner,
         *,
         checkpoint_every_events: int = 1000,
         checkpoint_every_seconds: float = 60.0,
@@ -107,12 +108,7 @@ class AuditLog:
         when the writer does not confirm within ``timeout`` (default: the log's own)."""
         if not events:
             return []
-        now = self.clock()
-        try:
-            stamp = format_time(now)
-            prepared = [prepare(event, self.redactor, now, stamp) for event in events]
-        except (TypeError, ValueError) as exc:
-            raise AuditInvalidEventError(f"event cannot be canonicalized: {exc}") from exc
+        prepared = self._prepare(events)
         future = self._writer.submit(prepared)
         try:
             seqs = future.result(timeout=self._timeout if timeout is None else timeout)
@@ -124,6 +120,21 @@ class AuditLog:
             RecordedEvent(seq=seq, id=item.event_id, time=item.time)
             for seq, item in zip(seqs, prepared, strict=True)
         ]
+
+    def submit_many(self, events: Sequence[AuditEventIn]) -> Pending[int]:
+        """Queue ``events`` for the next group commit without waiting: the returned
+        ``Pending`` settles (sequence numbers, or ``AuditUnavailableError``) once they are
+        durable, and can call back (``add_done_callback``) a waiter that must not block.
+        ``AuditInvalidEventError`` at once when an event cannot be canonicalized."""
+        return self._writer.submit(self._prepare(events))
+
+    def _prepare(self, events: Sequence[AuditEventIn]) -> list[PreparedEvent]:
+        now = self.clock()
+        try:
+            stamp = format_time(now)
+            return [prepare(event, self.redactor, now, stamp) for event in events]
+        except (TypeError, ValueError) as exc:
+            raise AuditInvalidEventError(f"event cannot be canonicalized: {exc}") from exc
 
     def close(self) -> None:
         self._writer.close()

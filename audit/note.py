@@ -33,7 +33,7 @@ def _raw_public(key: Ed25519PublicKey) -> bytes:
     return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
-def _check_name(name: str) -> None:
+def check_note_name(name: str) -> None:
     if not name or "+" in name or any(ch.isspace() for ch in name):
         raise ValueError("a signed-note key name is non-empty, without spaces or '+'")
 
@@ -73,24 +73,34 @@ class NoteVerifier:
         return verifier
 
 
+def check_note_body(body: str) -> None:
+    if not body.endswith("\n") or "\n\n" in body:
+        raise ValueError("a note body ends with a newline and has no blank line")
+
+
+def signed_note(body: str, verifier: NoteVerifier, signature: bytes) -> str:
+    """``body`` with its signature line (key id of ``verifier`` followed by ``signature``)."""
+    blob = base64.b64encode(verifier.key_id + signature).decode()
+    return f"{body}\n{SIG_PREFIX}{verifier.name} {blob}\n"
+
+
 @dataclass(frozen=True)
 class NoteSigner:
+    """The ``CheckpointSigner`` whose Ed25519 key is in this process (the 0600 key file)."""
+
     name: str
     private_key: Ed25519PrivateKey
 
     def __post_init__(self) -> None:
-        _check_name(self.name)
+        check_note_name(self.name)
 
     @property
     def verifier(self) -> NoteVerifier:
         return NoteVerifier(self.name, self.private_key.public_key())
 
     def sign(self, body: str) -> str:
-        if not body.endswith("\n") or "\n\n" in body:
-            raise ValueError("a note body ends with a newline and has no blank line")
-        signature = self.private_key.sign(body.encode("utf-8"))
-        blob = base64.b64encode(self.verifier.key_id + signature).decode()
-        return f"{body}\n{SIG_PREFIX}{self.name} {blob}\n"
+        check_note_body(body)
+        return signed_note(body, self.verifier, self.private_key.sign(body.encode("utf-8")))
 
 
 def open_note(note: str, verifier: NoteVerifier) -> str:

@@ -31,6 +31,8 @@ from audit.errors import AuditUnavailableError
 log = structlog.get_logger("audit.writer")
 
 _STOP = object()
+# guards the callback lists of every Pending (held for a few instructions, never contended long)
+_CALLBACKS = threading.Lock()
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -40,23 +42,53 @@ class Pending(Generic[R]):
 
     A single pre-acquired lock (released once by the writer) instead of a
     ``concurrent.futures.Future`` and its condition variable: this is paid per ``record()``.
+    ``add_done_callback`` lets a waiter that must not block (an event loop) be told instead:
+    the callback runs on the writer thread right after the outcome is set (or at once when
+    it already is), so it must only hand over (e.g. ``loop.call_soon_threadsafe``).
     """
 
-    __slots__ = ("_done", "_error", "_value")
+    __slots__ = ("_callbacks", "_done", "_error", "_settled", "_value")
 
     def __init__(self) -> None:
         self._done = threading.Lock()
         self._done.acquire()
         self._value: list[R] | None = None
         self._error: BaseException | None = None
+        self._settled = False
+        self._callbacks: list[Callable[[], None]] | None = None
 
     def set_result(self, value: list[R]) -> None:
         self._value = value
-        self._done.release()
+        self._settle()
 
     def set_exception(self, error: BaseException) -> None:
         self._error = error
+        self._settle()
+
+    def _settle(self) -> None:
+        with _CALLBACKS:
+            self._settled = True
+            callbacks, self._callbacks = self._callbacks, None
         self._done.release()
+        for callback in callbacks or ():
+            try:
+                callback()
+            except Exception as exc:  # a waiter's hand-over must never stop the writer
+                log.error("audit_waiter_callback_failed", error=type(exc).__name__)
+
+    @property
+    def done(self) -> bool:
+        return self._settled
+
+    def add_done_callback(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` once the outcome is set (at once, here, if it already is)."""
+        with _CALLBACKS:
+            if not self._settled:
+                if self._callbacks is None:
+                    self._callbacks = []
+                self._callbacks.append(callback)
+                return
+        callback()
 
     def result(self, timeout: float | None = None) -> list[R]:
         """The results, or the writer's exception; ``TimeoutError`` if not settled in time."""

@@ -11,6 +11,9 @@
    into copies of the audit tables with every index, plus the head row, per commit): the
    ceiling for any writer on this machine before it spends anything of its own.
    ``record_many(100)`` shows the same log when callers batch (e.g. decision-log uploads).
+   Tree heads signed by OpenBao transit instead of the key file (ADR 0108): events/s at 16
+   writers with each signer, alternating (``--skip-openbao`` leaves it out,
+   ``--signing-only`` runs nothing else).
    Like a server worker (``trustplane.app.app_from_env``), the process freezes its startup
    heap before measuring (``trustplane.heap``, ADR 0006).
 2. Verification rate over N (default 1,000,000) events: the N leaves are constructed
@@ -42,6 +45,7 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -50,9 +54,18 @@ import psycopg  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
-from audit import AuditEventIn, AuditLog, EventType, Target, build_audit_log  # noqa: E402
+from audit import (  # noqa: E402
+    AuditEventIn,
+    AuditLog,
+    EventType,
+    Target,
+    TransitNoteSigner,
+    build_audit_log,
+    transit_client,
+)
 from audit.merkle import TreeBuilder, leaf_hash, verify_consistency, verify_inclusion  # noqa: E402
 from audit.note import CheckpointBody, NoteSigner  # noqa: E402
+from audit.ports import CheckpointSigner  # noqa: E402
 from audit.verify import available_cpus  # noqa: E402
 from trustplane.db import make_engine  # noqa: E402
 from trustplane.heap import freeze_startup_heap  # noqa: E402
@@ -63,9 +76,10 @@ HMAC_KEY = hashlib.sha256(b"bench hmac key").digest()
 SIGNING_KEY = Ed25519PrivateKey.generate()
 
 
-def new_log(engine: Engine) -> AuditLog:
+def new_log(engine: Engine, signer: CheckpointSigner | None = None) -> AuditLog:
+    key = None if signer is not None else SIGNING_KEY
     return build_audit_log(
-        engine, hmac_key=HMAC_KEY, signing_key=SIGNING_KEY, origin=ORIGIN,
+        engine, hmac_key=HMAC_KEY, signing_key=key, signer=signer, origin=ORIGIN,
         checkpoint_every_events=10_000, checkpoint_every_seconds=60,
     )  # fmt: skip
 
@@ -84,7 +98,7 @@ class _UnsignedHeads:
 
     NOTE = "unsigned\n"
 
-    def __init__(self, real: NoteSigner) -> None:
+    def __init__(self, real: CheckpointSigner) -> None:
         self.name, self.verifier = real.name, real.verifier
 
     def sign(self, body: str) -> str:
@@ -92,13 +106,19 @@ class _UnsignedHeads:
 
 
 def appends_per_second(
-    engine: Engine, writers: int, seconds: float, per_call: int = 1, *, unsigned: bool = False
+    engine: Engine,
+    writers: int,
+    seconds: float,
+    per_call: int = 1,
+    *,
+    unsigned: bool = False,
+    signer: CheckpointSigner | None = None,
 ) -> tuple[float, float]:
     """(events/s, p99 call latency ms): ``writers`` threads calling record() in a loop
     (or record_many() with ``per_call`` events, as a batching shipper would)."""
-    log = new_log(engine)
+    log = new_log(engine, signer)
     if unsigned:  # on its own database: the constant note is (rightly) refused elsewhere
-        log.signer = _UnsignedHeads(log.signer)  # type: ignore[assignment]
+        log.signer = _UnsignedHeads(log.signer)
         log._last_signed = _UnsignedHeads.NOTE
     freeze_startup_heap()  # as a server worker does after startup (trustplane.app)
     stop = time.monotonic() + seconds
@@ -380,16 +400,56 @@ def bench_big(n: int, workdir: Path) -> None:
     engine.dispose()
 
 
+def transit_signing_cost(url_factory: Any, seconds: float) -> None:
+    """Tree heads signed by OpenBao transit (ADR 0108) against the key file, 16 writers,
+    alternating on fresh SQLite files: what the round trip per commit costs."""
+    from tests.services import start_openbao
+
+    server = start_openbao()
+    try:
+        client = transit_client(server.url, token=server.env["token"])
+        client.sys.enable_secrets_engine("transit", path="bench-transit")
+        transit = TransitNoteSigner(
+            ORIGIN, client, "bench-audit", mount_point="bench-transit", create=True
+        )
+        local: list[float] = []
+        remote: list[float] = []
+        for _ in range(2):
+            for rates, signer in ((local, None), (remote, transit)):
+                engine = make_engine(url_factory())
+                upgrade(engine)
+                rates.append(appends_per_second(engine, 16, seconds / 2, signer=signer)[0])
+                engine.dispose()
+        file_rate, transit_rate = statistics.mean(local), statistics.mean(remote)
+        print(
+            f"  SQLite     tree heads signed in OpenBao transit, 16 writers: "
+            f"{transit_rate:>9,.0f} events/s vs {file_rate:,.0f} with the key file: "
+            f"cost {(1 - transit_rate / file_rate) * 100:.1f} % (goal < 10 %)"
+        )
+    finally:
+        server.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="per append configuration")
     parser.add_argument("--events", type=int, default=1_000_000, help="size of the big log")
     parser.add_argument("--pg-url", default=None, help="PostgreSQL URL (else a throwaway one)")
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--skip-openbao", action="store_true", help="no transit signing figure")
+    parser.add_argument(
+        "--signing-only", action="store_true", help="only the OpenBao transit signing figure"
+    )
     args = parser.parse_args()
     print("audit benchmark (2 shared cores; figures are a floor)")
     with tempfile.TemporaryDirectory(prefix="tp-bench-audit-") as tmp:
         workdir = Path(tmp)
+        counter = iter(range(1000))
+        files = lambda: f"sqlite:///{workdir}/signing-{next(counter)}.db"  # noqa: E731
+        if not args.skip_openbao:
+            transit_signing_cost(files, args.seconds)
+        if args.signing_only:
+            return
         print("durable appends (record() returns after commit):")
         counter = iter(range(1000))
         bench_appends(

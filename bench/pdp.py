@@ -5,7 +5,8 @@ Prints, in one run:
   (b) trustplane's in-process ``DecisionService.decide()`` p50/p99 µs (validation-free path,
       fail-closed checks, decision logging with masking on its background thread);
   (c) ``POST /v1/authorize`` decisions/s and p50/p99 at 64 concurrent clients, 2 workers,
-      durable decisions (the default) against the async decision log, in the same run;
+      durable decisions (the default) against the async decision log, in the same run, and
+      the server's CPU time per answered decision in each mode;
   (d) ``POST /v1/authorize/batch`` with 1,000 items, decisions/s answered and durable;
   (e) pycasbin on an equivalent RBAC-only model (roles → resource type x action), µs/decision;
   (f) ``decide()`` p50 with and without the consent ledger (``privacy.ConsentLedger`` on a
@@ -202,6 +203,23 @@ def casbin_peer(iterations: int, workdir: Path) -> float:
     return (time.perf_counter() - started) / iterations * 1e6
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of ``pid`` and its descendants so far (Linux /proc): the
+    server's cost per decision, a figure a shared machine's load disturbs less than rates."""
+    total = 0.0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, IndexError, ValueError):
+            continue  # a process that ended meanwhile
+    return total
+
+
 def logged_decisions(audit_db: Path) -> int:
     """Decision events already durable in the server's audit log (its SQLite file)."""
     with sqlite3.connect(f"file:{audit_db}?mode=ro", uri=True, timeout=30) as conn:
@@ -257,6 +275,7 @@ def serve_mode(args: argparse.Namespace, workdir: Path, mode: str) -> dict[str, 
                 f"{url}/v1/me", headers=headers, clients=args.clients, seconds=args.seconds
             )
             print(baseline.line(f"    baseline GET /v1/me (JWT only), {args.workers} workers"))
+        cpu_before = tree_cpu_seconds(process.pid)
         out["single"] = run_load(
             f"{url}/v1/authorize",
             method="POST",
@@ -265,6 +284,8 @@ def serve_mode(args: argparse.Namespace, workdir: Path, mode: str) -> dict[str, 
             clients=args.clients,
             seconds=args.seconds,
         )
+        answered_single = max(1, out["single"].requests)
+        out["cpu_us"] = (tree_cpu_seconds(process.pid) - cpu_before) / answered_single * 1e6
         batch = json.dumps(
             {"requests": [REQUESTS[i % len(REQUESTS)] for i in range(1000)]}
         ).encode()
@@ -304,6 +325,10 @@ def http_figures(args: argparse.Namespace, workdir: Path) -> None:
                 f"(c) POST /v1/authorize {mode}, {args.clients} clients, {args.workers} workers"
             ).replace("req/s", "decisions/s")
         )
+    print(
+        f"    server CPU per answered decision: durable {runs['durable']['cpu_us']:,.0f} µs, "
+        f"async {runs['async']['cpu_us']:,.0f} µs (all worker processes, load generator excluded)"
+    )
     durable, fast = runs["durable"]["single"], runs["async"]["single"]
     added = statistics.median(durable.latencies_ms) - statistics.median(fast.latencies_ms)
     print(

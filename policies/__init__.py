@@ -4,7 +4,13 @@ from policies.client import Guard
 from policies.consent import LEDGER_UNAVAILABLE, ConsentSource, apply_ledger
 from policies.data_path import query_for_path
 from policies.decision_ids import AuditDecisionIds
-from policies.decision_log import DecisionLogEntry, DecisionLogger, SubstituteCounter, audit_event
+from policies.decision_log import (
+    DecisionLogEntry,
+    DecisionLogger,
+    LogReceipt,
+    SubstituteCounter,
+    audit_event,
+)
 from policies.decision_tally import (
     DayServiceCount,
     DecisionSummary,
@@ -16,8 +22,10 @@ from policies.decisions import (
     MAX_BATCH,
     BatchItem,
     DataResult,
+    DecisionReceipt,
     DecisionService,
     EngineSource,
+    Evaluated,
     PolicyDecider,
     StaticEngineSource,
     new_decision_id,
@@ -120,12 +128,14 @@ __all__ = [
     "DecisionLogger",
     "DecisionMetrics",
     "DecisionOut",
+    "DecisionReceipt",
     "DecisionService",
     "DecisionSummary",
     "DecisionTally",
     "DsrFacts",
     "DsrSource",
     "EngineSource",
+    "Evaluated",
     "Evaluation",
     "EvaluationError",
     "EvaluationTimeoutError",
@@ -137,6 +147,7 @@ __all__ = [
     "IngestReport",
     "InvalidDataPathError",
     "InvalidRequestError",
+    "LogReceipt",
     "NullMetrics",
     "OpaEngine",
     "PolicyDecider",

@@ -29,6 +29,10 @@ class ConsentSource(Protocol):
         change made through this ledger)."""
         ...
 
+    def cached(self, principal_id: str) -> bool:
+        """True when ``consents_of(principal_id)`` would answer from memory now."""
+        ...
+
 
 @dataclass(frozen=True)
 class LedgerView:

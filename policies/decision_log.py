@@ -190,6 +190,66 @@ def audit_event(
     )
 
 
+class Settling(Protocol):
+    """A queued durable write (``audit.AuditLog.submit_many``'s answer)."""
+
+    @property
+    def done(self) -> bool: ...
+
+    def add_done_callback(self, callback: Callable[[], None]) -> None: ...
+
+    def result(self, timeout: float | None = None) -> list[Any]: ...
+
+
+class LogReceipt:
+    """The durable write of one answer's decision events (ADR 0213).
+
+    ``settle()`` returns once the events are durable, or raises
+    ``DecisionLogUnavailableError`` after at most ``wait_seconds``. A caller that must not
+    block (the event loop) waits for ``add_done_callback`` first, then settles at once; when
+    ``needs_thread`` the write itself is still to be done and ``settle`` blocks on I/O.
+    """
+
+    __slots__ = ("_blocking", "_logger", "_pending")
+
+    def __init__(
+        self,
+        logger: DecisionLogger,
+        *,
+        pending: Settling | None = None,
+        blocking: Callable[[], None] | None = None,
+    ) -> None:
+        self._logger = logger
+        self._pending = pending
+        self._blocking = blocking
+
+    @property
+    def needs_thread(self) -> bool:
+        return self._blocking is not None
+
+    @property
+    def done(self) -> bool:
+        return self._pending is None or self._pending.done
+
+    def add_done_callback(self, callback: Callable[[], None]) -> None:
+        if self._pending is None:
+            callback()
+        else:
+            self._pending.add_done_callback(callback)
+
+    def settle(self, timeout: float | None = None) -> None:
+        wait = self._logger.wait_seconds if timeout is None else timeout
+        try:
+            if self._blocking is not None:
+                self._blocking()
+            elif self._pending is not None:
+                self._pending.result(timeout=wait)
+        except TimeoutError as exc:
+            raise self._logger.unavailable(exc) from exc
+        except AuditUnavailableError as exc:
+            raise self._logger.unavailable(exc) from exc
+
+
 class DecisionLogger:
     """Durable ``record`` (default), or a bounded queue + one worker thread (async mode)."""
 
@@ -231,20 +291,41 @@ class DecisionLogger:
     def record(self, entries: list[DecisionLogEntry]) -> None:
         """Make the events of ``entries`` durable (one group-committed write) or raise
         ``DecisionLogUnavailableError`` after at most about ``wait_seconds``."""
+        self.submit_durable(entries).settle()
+
+    def submit_durable(self, entries: list[DecisionLogEntry]) -> LogReceipt:
+        """Build the events of ``entries`` and queue them for the audit log's next group
+        commit without waiting; the receipt says when they are durable (ADR 0213).
+
+        When the recorder cannot queue (no ``submit_many``: an in-memory log) or an event
+        needs the one-by-one substitution path, the receipt carries that write as blocking
+        work (``needs_thread``) for ``settle`` to do.
+        """
         if not entries:
-            return
+            return LogReceipt(self)
         events = [
             self._event(entry, mask)
             for entry, mask in zip(entries, mask_evaluations(entries), strict=True)
         ]
+        submit = getattr(self._recorder, "submit_many", None)
+        if submit is None:
+            return LogReceipt(self, blocking=lambda: self._write_durable(events))
         try:
-            self._write_durable(events)
-        except AuditUnavailableError as exc:
-            self._report(exc)
-            raise DecisionLogUnavailableError(
-                "the decision log could not make the decision durable in time; retry later",
-                retry_after_seconds=max(1, round(self.wait_seconds)),
-            ) from exc
+            pending: Settling = submit(events)
+        except AuditInvalidEventError:
+            # nothing was queued: record one by one, substituting the bad ones
+            return LogReceipt(self, blocking=lambda: self._write_durable(events))
+        return LogReceipt(self, pending=pending)
+
+    def unavailable(self, exc: Exception) -> DecisionLogUnavailableError:
+        """The error a decision gets when its event was not durable in time (503)."""
+        self._report(exc)
+        error = DecisionLogUnavailableError(
+            "the decision log could not make the decision durable in time; retry later",
+            retry_after_seconds=max(1, round(self.wait_seconds)),
+        )
+        error.__cause__ = exc
+        return error
 
     def _write_durable(self, events: list[AuditEventIn]) -> None:
         try:

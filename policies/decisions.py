@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from ulid import ULID
 
 from policies.consent import ConsentSource
-from policies.decision_log import DecisionLogEntry, DecisionLogger
+from policies.decision_log import DecisionLogEntry, DecisionLogger, LogReceipt
 from policies.engines.port import DECISION_QUERY, BatchEngine, Evaluation, PolicyEngine
 from policies.errors import (
     DecisionLogUnavailableError,
@@ -108,6 +108,61 @@ class DataResult:
     policy_revision: str
 
 
+@dataclass(frozen=True)
+class Evaluated:
+    """A decision made but not answered yet: its event is still to be made durable."""
+
+    decision: Decision
+    entry: DecisionLogEntry
+    logged: bool = True  # False: an allow the log does not record (ADR 0209)
+
+
+class DecisionReceipt:
+    """Decisions handed to the decision log (``DecisionService.submit``), answerable once
+    ``settle()`` returned: it waits (bounded) until their events are durable, counts them,
+    and raises ``DecisionLogUnavailableError`` (503 + Retry-After) when they are not."""
+
+    __slots__ = ("_answered", "_items", "_log", "_service")
+
+    def __init__(
+        self,
+        service: DecisionService,
+        items: Sequence[Evaluated],
+        log: LogReceipt | None,
+        answered: list[Decision] | None = None,
+    ) -> None:
+        self._service = service
+        self._items = items
+        self._log = log
+        self._answered = answered if answered is not None else [i.decision for i in items]
+
+    @property
+    def needs_thread(self) -> bool:
+        """True when ``settle`` still has blocking I/O to do (run it in a worker thread)."""
+        return self._log is not None and self._log.needs_thread
+
+    @property
+    def done(self) -> bool:
+        return self._log is None or self._log.done
+
+    def add_done_callback(self, callback: Callable[[], None]) -> None:
+        """``callback()`` once ``settle`` would not wait (on the audit writer's thread)."""
+        if self._log is None:
+            callback()
+        else:
+            self._log.add_done_callback(callback)
+
+    def settle(self, timeout: float | None = None) -> list[Decision]:
+        if self._log is not None:
+            try:
+                self._log.settle(timeout)
+            except DecisionLogUnavailableError:
+                self._service.metrics.log_queue_full()
+                raise
+        self._service.count(self._items, self._answered)
+        return self._answered
+
+
 class DecisionService:
     """Evaluates requests on the active engine, fails closed, logs every decision.
 
@@ -152,6 +207,11 @@ class DecisionService:
             return FactsView(request)
         return self._facts.apply(request)
 
+    def reads_records(self, request: Mapping[str, Any]) -> bool:
+        """True when deciding ``request`` may read trustplane's records now (a DSR citation,
+        a consent or data map not in memory): evaluate it off the event loop (ADR 0213)."""
+        return self._facts.reads(request)
+
     def _with_ledger(self, engine: PolicyEngine, view: FactsView, decision: Decision) -> Decision:
         if view.failed:
             return self._failed(engine, decision.decision_id, "error", view.failure)
@@ -178,11 +238,57 @@ class DecisionService:
         whose own decision event is the record of the call: ADR 0209).
         ``DecisionLogUnavailableError`` when a durable decision log could not record it.
         """
+        evaluated = self.evaluate(
+            request,
+            entry_point=entry_point,
+            requested_by=requested_by,
+            query=query,
+            log_allow=log_allow,
+        )
+        return self.submit([evaluated]).settle()[0]
+
+    def evaluate(
+        self,
+        request: Mapping[str, Any],
+        *,
+        entry_point: str = "authorize",
+        requested_by: str | None = None,
+        query: str | None = None,
+        log_allow: bool = True,
+    ) -> Evaluated:
+        """Evaluate one (already shape-checked) request, fail closed, and log nothing yet:
+        the decision may be answered only once ``submit([...]).settle()`` returned (ADR 0213).
+
+        CPU work only on a loaded embedded engine (plus the consent ledger's cached read);
+        ``log_allow=False``: an allow is not to be logged (ADR 0209), a deny still is.
+        """
         decision, entry = self._decide_entry(request, entry_point, requested_by, query)
-        if not log_allow and decision.allow:
-            self._metrics.decision(entry.entry_point, decision.allow, entry.latency_seconds)
-            return decision
-        return self._finish([(decision, entry)])[0]
+        return Evaluated(decision, entry, logged=log_allow or not decision.allow)
+
+    def submit(self, items: Sequence[Evaluated]) -> DecisionReceipt:
+        """Hand the decisions to the decision log without waiting for durability.
+
+        Durable log: the events are built here and queued for the audit writer's next group
+        commit; the receipt settles once they are durable. Async log: queued in memory at
+        once (a full queue turns a decision into a fail-closed deny). Decisions to be
+        answered come from ``settle()`` only.
+        """
+        logger = self._logger
+        logged = [item.entry for item in items if item.logged]
+        if logger is not None and logger.durable:
+            return DecisionReceipt(self, items, logger.submit_durable(logged))
+        answered = [
+            self._finish_async(item.decision, item.entry) if item.logged else item.decision
+            for item in items
+        ]
+        return DecisionReceipt(self, items, None, answered)
+
+    def count(self, items: Sequence[Evaluated], answered: Sequence[Decision]) -> None:
+        """Count answered decisions in the metrics (``DecisionReceipt.settle`` does, once)."""
+        for decision, item in zip(answered, items, strict=True):
+            self._metrics.decision(
+                item.entry.entry_point, decision.allow, item.entry.latency_seconds
+            )
 
     def _decide_entry(
         self,
@@ -444,19 +550,7 @@ class DecisionService:
     def _finish(self, pairs: list[tuple[Decision, DecisionLogEntry]]) -> list[Decision]:
         """Log the decisions (durably, in one write, unless the logger is async) and count
         them; the decisions to answer, in order."""
-        logger = self._logger
-        if logger is not None and logger.durable:
-            try:
-                logger.record([entry for _, entry in pairs])
-            except DecisionLogUnavailableError:
-                self._metrics.log_queue_full()
-                raise
-            answered = [decision for decision, _ in pairs]
-        else:
-            answered = [self._finish_async(decision, entry) for decision, entry in pairs]
-        for decision, (_, entry) in zip(answered, pairs, strict=True):
-            self._metrics.decision(entry.entry_point, decision.allow, entry.latency_seconds)
-        return answered
+        return self.submit([Evaluated(decision, entry) for decision, entry in pairs]).settle()
 
     def _finish_async(self, decision: Decision, entry: DecisionLogEntry) -> Decision:
         if self._logger is None or self._logger.submit(entry):

@@ -57,6 +57,11 @@ class FactCheck(Protocol):
 
     def check(self, request: Mapping[str, Any]) -> FactsView | None: ...
 
+    def reads(self, request: Mapping[str, Any]) -> bool:
+        """True when checking ``request`` may read a store now (a database round trip): the
+        web layer then evaluates it off the event loop (ADR 0213)."""
+        ...
+
 
 class Facts:
     """The one enrichment step: the checks in order, each on the request the previous one
@@ -81,6 +86,10 @@ class Facts:
             notes += view.notes
             refusals += view.refusals
         return FactsView(request, notes, refusals)
+
+    def reads(self, request: Mapping[str, Any]) -> bool:
+        """True when any check may read a store for ``request``."""
+        return any(fact.reads(request) for fact in self.checks)
 
 
 _EMPTY: Mapping[str, Any] = {}
@@ -109,6 +118,12 @@ class ConsentFacts:
         if view.request is request:
             return None
         return FactsView(view.request, (view.note,) if view.note else ())
+
+    def reads(self, request: Mapping[str, Any]) -> bool:
+        owner = _part(request, "resource").get("owner_id")
+        if not isinstance(_part(request, "context").get("purpose"), str):
+            return False
+        return isinstance(owner, str) and bool(owner) and not self.source.cached(owner)
 
 
 # -- data subject requests --------------------------------------------------------------
@@ -147,6 +162,10 @@ class DsrFacts:
             return FactsView(request, failure=DSR_REGISTRY_UNAVAILABLE)
         return FactsView(request, refusals=(reason,) if reason else ())
 
+    def reads(self, request: Mapping[str, Any]) -> bool:
+        context = _part(request, "context")  # every citation is read from the register
+        return context.get("dsr_id") is not None or context.get("purpose") == DSR_PURPOSE
+
 
 def _dsr_missing(context: Mapping[str, Any]) -> str:
     if context.get("dsr_id") is None:
@@ -171,6 +190,10 @@ class SystemSource(Protocol):
     def system(self, name: str) -> SystemRecord | None:
         """The system called ``name``, or None when the data map has none (or none is
         loaded); raises when the data map cannot be read."""
+        ...
+
+    def cached(self) -> bool:
+        """True when ``system`` would answer from memory now, without reading the store."""
         ...
 
 
@@ -208,6 +231,9 @@ class ResidencyFacts:
             )
             return FactsView(request, refusals=(why,))
         return self._from_record(request, resource, record, personal)
+
+    def reads(self, request: Mapping[str, Any]) -> bool:
+        return "system" in _part(request, "resource") and not self.source.cached()
 
     def _from_record(
         self,

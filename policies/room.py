@@ -71,6 +71,13 @@ class PolicyRoom:
         for its commit: both stay in the threadpool."""
         return self.opa is None and not self.logger.durable and self.bundles.loaded
 
+    @property
+    def evaluates_inline(self) -> bool:
+        """True when evaluating a decision is CPU work only (a loaded embedded engine),
+        whatever the decision log: the web layer then evaluates on the event loop and only
+        waits, without a worker thread, for the durable write (ADR 0213)."""
+        return self.opa is None and self.bundles.loaded
+
     def bundle_archive(self) -> tuple[str, bytes]:
         """(revision, .tar.gz) of the active revision; built once per revision."""
         files = self.bundles.active_files

@@ -100,6 +100,10 @@ class ConsentLedger:
             self._cache[principal_id] = held
         return held
 
+    def cached(self, principal_id: str) -> bool:
+        fresh = time.monotonic() - self._checked < self._refresh
+        return fresh and principal_id in self._cache
+
     def _follow_other_replicas(self) -> None:
         now = time.monotonic()
         if now - self._checked < self._refresh:

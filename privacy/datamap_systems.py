@@ -35,6 +35,10 @@ class DataMapSystems:
     def system(self, name: str) -> SystemRecord | None:
         return self._current().get(name)
 
+    def cached(self) -> bool:
+        checked = self._checked_at
+        return checked is not None and time.monotonic() - checked < self._refresh
+
     def _current(self) -> dict[str, SystemRecord]:
         checked = self._checked_at
         if checked is not None and time.monotonic() - checked < self._refresh:

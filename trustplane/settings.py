@@ -108,6 +108,16 @@ class AuditSettings(BaseModel):
     archive_s3_bucket: str | None = None  # s3 backend; default controls.evidence_s3_bucket
     archive_s3_prefix: str = "audit/"
     witness_checkpoints: bool = True
+    # where the tree-head signing key lives (ADR 0108): "file" (signing_key_path, 0600) or
+    # "openbao" (a transit key of type ed25519 that never leaves OpenBao/Vault)
+    signing_backend: Literal["file", "openbao"] = "file"
+    signing_openbao_url: str | None = None  # default: vault.vault_url
+    signing_openbao_token: SecretStr | None = None  # default: vault.vault_token
+    signing_openbao_namespace: str | None = None
+    signing_transit_mount: str = "transit"
+    signing_transit_key: str = Field(default="trustplane-audit", pattern="^[A-Za-z0-9_.-]{1,64}$")
+    signing_transit_key_version: int | None = Field(default=None, ge=1)  # None: latest at start
+    signing_transit_create: bool = True  # create the ed25519 key on first run if missing
 
 
 class PolicySettings(BaseModel):
@@ -334,8 +344,12 @@ def production_problems(settings: Settings) -> list[str]:
         problems.append("TRUSTPLANE_AUDIT__HMAC_KEY is missing or a placeholder")
     if settings.identity.signing_key_path is None:
         problems.append("TRUSTPLANE_IDENTITY__SIGNING_KEY_PATH must name a provisioned key file")
-    if settings.audit.signing_key_path is None:
+    if settings.audit.signing_backend == "file" and settings.audit.signing_key_path is None:
         problems.append("TRUSTPLANE_AUDIT__SIGNING_KEY_PATH must name a provisioned key file")
+    if settings.audit.signing_backend == "openbao" and _is_placeholder(
+        settings.audit.signing_openbao_token or settings.vault.vault_token
+    ):
+        problems.append("TRUSTPLANE_AUDIT__SIGNING_OPENBAO_TOKEN is missing or a placeholder")
     if settings.policy.engine == "opa" and _is_placeholder(settings.policy.opa_token):
         problems.append("TRUSTPLANE_POLICY__OPA_TOKEN is missing or a placeholder")
     if settings.vault.provider == "local":

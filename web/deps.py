@@ -29,7 +29,7 @@ from privacy import BreachRegister, ConsentLedger, DsrService, GrievanceDesk
 from reports import ReportsService
 from vault import VaultServices
 from web.errors import ForbiddenError, NotAuthenticatedError, RateLimitedError
-from web.gate import RouteGate
+from web.gate import AdmittingGate, RouteGate
 from web.metrics import Metrics
 from web.ratelimit import BlindIndexGuard, LoginGuard, TokenBucketLimiter
 
@@ -271,9 +271,12 @@ def require(action: str, resource_type: str) -> Callable[..., Awaitable[Caller]]
     async def dependency(request: Request, caller: CallerDep, services: ServicesDep) -> Caller:
         context = {"ip": client_ip(request), "method": request.method, "path": request.url.path}
         gate = services.gate
-        decision = await run_short(
-            not gate.blocking, gate.check, caller, action, resource_type, context
-        )
+        if isinstance(gate, AdmittingGate):
+            decision = await gate.admit(caller, action, resource_type, context)
+        else:
+            decision = await run_short(
+                not gate.blocking, gate.check, caller, action, resource_type, context
+            )
         if not decision.allow:
             raise ForbiddenError(f"not allowed to {action} {resource_type}", decision.reasons)
         return caller

@@ -44,6 +44,16 @@ class NavigationGate(Protocol):
     def visible(self, caller: Caller, permissions: Sequence[tuple[str, str]]) -> list[bool]: ...
 
 
+@runtime_checkable
+class AdmittingGate(Protocol):
+    """A route gate that decides on the event loop and awaits any I/O it needs (ADR 0213);
+    ``web.deps.require`` prefers ``admit`` to ``check`` when a gate has it."""
+
+    async def admit(
+        self, caller: Caller, action: str, resource_type: str, context: Mapping[str, Any]
+    ) -> GateDecision: ...
+
+
 # action -> roles that may perform it (admin may do everything in the fallback gate)
 DEFAULT_ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "whoami": frozenset({"service", "dpo", "auditor", "security", "admin"}),

@@ -16,12 +16,15 @@ from policies import (
     DECISION_LOG_UNAVAILABLE,
     TRUSTPLANE_QUERY,
     UNLOGGED_GATE_ALLOWS,
+    Decision,
+    Evaluated,
     Evaluation,
     EvaluationError,
     PolicyRoom,
     access_request,
 )
 from web.gate import GateDecision
+from web.settle import decide_durably
 
 ENTRY_POINT = "route-gate"
 REQUESTED_BY = "trustplane"
@@ -60,10 +63,27 @@ class PolicyRouteGate:
     def check(
         self, caller: Caller, action: str, resource_type: str, context: Mapping[str, Any]
     ) -> GateDecision:
+        evaluated = self._evaluate(caller, action, resource_type, context)
+        return self._gate_decision(self._room.decisions.submit([evaluated]).settle()[0])
+
+    async def admit(
+        self, caller: Caller, action: str, resource_type: str, context: Mapping[str, Any]
+    ) -> GateDecision:
+        """``check`` for the event loop: evaluated there on a loaded embedded engine; an
+        allow that is not logged (the decision endpoints, ADR 0209) is answered at once, a
+        logged decision awaits its durable event without holding a worker thread."""
+        decision = await decide_durably(
+            self._room, lambda: self._evaluate(caller, action, resource_type, context)
+        )
+        return self._gate_decision(decision)
+
+    def _evaluate(
+        self, caller: Caller, action: str, resource_type: str, context: Mapping[str, Any]
+    ) -> Evaluated:
         request = access_request(
             caller_subject(caller), action, {"type": resource_type}, {"ip": context.get("ip")}
         )
-        decision = self._room.decisions.decide(
+        return self._room.decisions.evaluate(
             request,
             entry_point=ENTRY_POINT,
             requested_by=REQUESTED_BY,
@@ -71,6 +91,9 @@ class PolicyRouteGate:
             # the decision endpoints' own decision event records the call (ADR 0209)
             log_allow=action not in UNLOGGED_GATE_ALLOWS,
         )
+
+    @staticmethod
+    def _gate_decision(decision: Decision) -> GateDecision:
         if decision.failed:
             if DECISION_LOG_UNAVAILABLE in decision.reasons:
                 raise AuditUnavailableError(DECISION_LOG_UNAVAILABLE)

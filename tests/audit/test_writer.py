@@ -132,3 +132,47 @@ def test_a_lone_caller_never_waits() -> None:
         assert recorder.commits == [[n] for n in range(20)]
     finally:
         writer.close()
+
+
+def test_a_waiter_that_must_not_block_is_called_back_once_settled() -> None:
+    """ADR 0213: the event loop registers a callback instead of blocking a thread."""
+    calls: list[str] = []
+    pending: Pending[int] = Pending()
+    pending.add_done_callback(lambda: calls.append("early"))
+    assert not pending.done
+    assert calls == []
+    pending.set_result([3])
+    assert pending.done
+    assert calls == ["early"]
+    pending.add_done_callback(lambda: calls.append("late"))  # already settled: at once
+    assert calls == ["early", "late"]
+    failed: Pending[int] = Pending()
+    failed.add_done_callback(lambda: calls.append("failed"))
+    failed.set_exception(AuditUnavailableError("down"))
+    assert calls[-1] == "failed"
+
+
+def test_a_failing_callback_does_not_stop_the_writer() -> None:
+    registered = threading.Event()
+
+    def commit(items: list[int], more: Callable[[], list[int]]) -> list[int]:
+        registered.wait(5)  # the callback is in place before the outcome is set
+        return items
+
+    writer: GroupCommitWriter[int, int] = GroupCommitWriter(commit)
+    try:
+        first = writer.submit([1])
+
+        def broken() -> None:
+            raise RuntimeError("a waiter's callback failed")
+
+        first.add_done_callback(broken)
+        registered.set()
+        assert first.result(5) == [1]
+        woken = threading.Event()
+        second = writer.submit([2])
+        second.add_done_callback(woken.set)
+        assert woken.wait(5)
+        assert second.result(0) == [2]
+    finally:
+        writer.close()

@@ -69,6 +69,9 @@ class DataMap:
             raise ConnectionError("data map down")
         return self.systems.get(name)
 
+    def cached(self) -> bool:
+        return not self.down
+
 
 @pytest.fixture
 def register() -> Register:
@@ -278,6 +281,9 @@ class Failing:
     def check(self, request: Any) -> FactsView:
         return FactsView(request, failure="down")
 
+    def reads(self, request: Any) -> bool:
+        return "read" in request
+
 
 class Noting:
     def __init__(self) -> None:
@@ -286,6 +292,9 @@ class Noting:
     def check(self, request: Any) -> FactsView:
         self.seen.append(request)
         return FactsView({**request, "seen": True}, notes=("noted",), refusals=("refused",))
+
+    def reads(self, request: Any) -> bool:
+        return False
 
 
 def test_the_chain_feeds_each_check_the_previous_ones_request_and_stops_at_a_failure() -> None:
@@ -316,3 +325,26 @@ def test_without_a_configured_residency_only_the_region_is_the_records(
     claimed = decisions.decide(payment(system="marketing_eu", region="ap-south-1", residency="IN"))
     assert claimed.allow is False
     assert any("eu-west-1" in r for r in claimed.reasons)
+
+
+def test_the_chain_reads_a_store_when_any_check_would() -> None:
+    assert Facts([Noting(), Failing()]).reads({"read": 1})
+    assert not Facts([Noting(), Failing()]).reads({"a": 1})
+    assert not Facts().reads({"read": 1})
+
+
+def test_a_dsr_citation_is_always_read_from_the_register(register: Register) -> None:
+    facts = DsrFacts(register)
+    assert facts.reads({"context": {"dsr_id": OPEN}, "resource": {"owner_id": "c-1"}})
+    assert facts.reads({"context": {"purpose": "dsr"}})
+    assert not facts.reads({"context": {"purpose": "payments"}, "resource": {"owner_id": "c"}})
+
+
+def test_residency_reads_only_a_named_system_when_the_data_map_is_not_in_memory() -> None:
+    datamap = DataMap()
+    facts = ResidencyFacts(datamap, "IN")
+    named = {"resource": {"system": "core_banking"}}
+    assert not facts.reads(named)
+    datamap.down = True  # not in memory
+    assert facts.reads(named)
+    assert not facts.reads({"resource": {"type": "account"}})

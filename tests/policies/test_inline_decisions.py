@@ -16,13 +16,17 @@ from web.policy_gate import PolicyRouteGate
 from web.routers.policies import decided
 
 
-def test_durable_decisions_never_run_on_the_event_loop(engine: Engine) -> None:
-    """A durable decision waits for its commit (ADR 0208): always in the threadpool."""
+def test_durable_decisions_are_evaluated_on_the_loop_but_never_block_it(engine: Engine) -> None:
+    """A durable decision waits for its commit (ADR 0208): the blocking ``decide`` stays in
+    the threadpool (``decides_inline`` False, ``check`` blocking); the loop only evaluates
+    and awaits the commit (``evaluates_inline``, ``admit``: ADR 0213)."""
     room = build_policy_room(engine, InMemoryAuditLog(), watch=False)
     gate = PolicyRouteGate(room)
     try:
+        assert not room.evaluates_inline  # the first decision reads the store and compiles
         room.decisions.decide(CASES[0].request)
         assert room.bundles.loaded
+        assert room.evaluates_inline
         assert not room.decides_inline
         assert gate.blocking
     finally:

@@ -128,6 +128,9 @@ class Broken:
     def consents_of(self, principal_id: str) -> frozenset[str]:
         raise ConnectionError("database down")
 
+    def cached(self, principal_id: str) -> bool:
+        return False
+
 
 def test_a_ledger_that_cannot_answer_fails_the_decision_closed() -> None:
     service = DecisionService(

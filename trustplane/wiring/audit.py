@@ -1,7 +1,8 @@
 """Composition of the audit room from settings: keys, the durable log, archive, retention.
 
-Keys (ADR 0100): the checkpoint-signing key is ``audit.signing_key_path`` or
-``<data_dir>/keys/audit-signing.pem``; the redaction HMAC key is ``audit.hmac_key`` (hex, or
+Keys (ADR 0100, 0108): the checkpoint-signing key is ``audit.signing_key_path`` or
+``<data_dir>/keys/audit-signing.pem``, or with ``audit.signing_backend = "openbao"`` a transit
+ed25519 key that stays in OpenBao; the redaction HMAC key is ``audit.hmac_key`` (hex, or
 else its UTF-8 bytes) or the file ``audit.hmac_key_path`` / ``<data_dir>/keys/audit-hmac.key``.
 Key files are created at first run with mode 0600 and refused when others may read them.
 """
@@ -20,13 +21,18 @@ from sqlalchemy.engine import Engine
 
 from audit import (
     ArchiveStore,
+    AuditError,
     AuditLog,
+    CheckpointSigner,
     LocalDirArchiveStore,
+    NoteSigner,
     RetentionService,
     S3ArchiveStore,
+    TransitNoteSigner,
     build_audit_log,
     load_or_create_hmac_key,
     load_or_create_signing_key,
+    transit_client,
 )
 from trustplane.db import make_engine
 from trustplane.errors import ConfigurationError
@@ -64,6 +70,35 @@ def audit_signing_key(settings: Settings) -> Ed25519PrivateKey:
     path = settings.audit.signing_key_path or settings.keys_dir() / "audit-signing.pem"
     with key_file_errors():
         return load_or_create_signing_key(path)
+
+
+def audit_signer(settings: Settings) -> CheckpointSigner:
+    """The tree-head signer ``audit.signing_backend`` names (ADR 0108): the key file, or a
+    transit ed25519 key in OpenBao/Vault (URL and token default to the vault section's)."""
+    section = settings.audit
+    if section.signing_backend == "file":
+        return NoteSigner(section.origin, audit_signing_key(settings))
+    url = section.signing_openbao_url or settings.vault.vault_url
+    token = section.signing_openbao_token or settings.vault.vault_token
+    if not url or token is None:
+        raise ConfigurationError(
+            "the openbao signing backend needs TRUSTPLANE_AUDIT__SIGNING_OPENBAO_URL and "
+            "TRUSTPLANE_AUDIT__SIGNING_OPENBAO_TOKEN (or the vault section's)"
+        )
+    client = transit_client(
+        url, token=token.get_secret_value(), namespace=section.signing_openbao_namespace
+    )
+    try:
+        return TransitNoteSigner(
+            section.origin,
+            client,
+            section.signing_transit_key,
+            mount_point=section.signing_transit_mount,
+            key_version=section.signing_transit_key_version,
+            create=section.signing_transit_create,
+        )
+    except AuditError as exc:
+        raise ConfigurationError(f"audit signing key in OpenBao: {exc}") from exc
 
 
 def build_archive(settings: Settings) -> ArchiveStore:
@@ -131,7 +166,7 @@ def build_audit(settings: Settings, engine: Engine) -> AuditLog:
     return build_audit_log(
         audit_engine(settings, engine),
         hmac_key=audit_hmac_key(settings),
-        signing_key=audit_signing_key(settings),
+        signer=audit_signer(settings),
         origin=section.origin,
         sensitive_keys=section.sensitive_keys,
         checkpoint_every_events=section.checkpoint_every_events,

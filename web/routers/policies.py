@@ -24,10 +24,12 @@ from policies import (
     RevisionNotFoundError,
     Uploader,
     query_for_path,
+    validate_request,
 )
-from policies.authzen import decide_one, evaluate_many
+from policies.authzen import evaluate_many, to_access_request, to_authzen_response
 from policies.opa.control import ingest_decision_logs, record_status
 from web.deps import PolicyRoomDep, client_ip, require, run_short
+from web.settle import decide_durably
 
 BUNDLE_NAME = "finsolve"
 T = TypeVar("T")
@@ -67,9 +69,10 @@ async def authorize(
     body: AuthorizationRequest, caller: Decider, room: PolicyRoomDep
 ) -> dict[str, Any]:
     request = body.model_dump(exclude_unset=True)
-    decision = await decided(
+    decision = await decide_durably(
         room,
-        lambda: room.decisions.decide(request, entry_point="authorize", requested_by=caller.id),
+        lambda: room.decisions.evaluate(request, entry_point="authorize", requested_by=caller.id),
+        request,
     )
     return decision.as_dict()
 
@@ -90,15 +93,13 @@ def authorize_batch(body: BatchRequest, caller: Decider, room: PolicyRoomDep) ->
 async def authzen_evaluation(
     body: dict[str, Any], caller: Decider, room: PolicyRoomDep
 ) -> dict[str, Any]:
-    return await decided(
+    request = validate_request(to_access_request(body))
+    decision = await decide_durably(
         room,
-        lambda: decide_one(
-            body,
-            lambda request: room.decisions.decide_raw(
-                request, entry_point="authzen", requested_by=caller.id
-            ),
-        ),
+        lambda: room.decisions.evaluate(request, entry_point="authzen", requested_by=caller.id),
+        request,
     )
+    return to_authzen_response(decision)
 
 
 @router.post("/access/v1/evaluations", summary="AuthZEN 1.0 access evaluations (batch)")
