@@ -13,27 +13,21 @@ import pytest
 from audit import Outcome
 from tests.policies.corpus import CASES, Case
 from tests.policies.harness import Api, running_api, settings_for
-from tests.privacy.live_dsr import open_dsr
+from tests.privacy.live_dsr import CORPUS_DSR, CORPUS_OWNER, citing, open_dsr
 
-# the corpus cites "dsr-1"; the app checks a cited request against its DSR register
-# (issue 15, item 4), so the module opens a real one about the corpus' owner c-9
-CORPUS_DSR = "dsr-1"
 LIVE_DSR: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     with running_api(settings_for(tmp_path_factory.mktemp("api"))) as harness:
-        LIVE_DSR[CORPUS_DSR] = open_dsr(harness.container.privacy, "c-9")
+        LIVE_DSR[CORPUS_DSR] = open_dsr(harness.container.privacy, CORPUS_OWNER)
         yield harness
 
 
 def live(case: Case) -> dict[str, Any]:
     """The case's request, citing the module's real DSR where the corpus cites one."""
-    context = case.request.get("context", {})
-    if context.get("dsr_id") != CORPUS_DSR:
-        return case.request
-    return {**case.request, "context": {**context, "dsr_id": LIVE_DSR[CORPUS_DSR]}}
+    return dict(citing(case.request, LIVE_DSR[CORPUS_DSR]))
 
 
 def to_authzen(request: dict[str, Any]) -> dict[str, Any]:

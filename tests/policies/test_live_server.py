@@ -20,6 +20,7 @@ from identity import IdentityService
 from policies import POLICY_EVALUATION_FAILED, Decision, Guard, PolicyRoom
 from tests.policies.corpus import AGENT, CASES, profile, req
 from tests.policies.harness import build_api_app, settings_for
+from tests.privacy.live_dsr import CORPUS_OWNER, citing, open_dsr
 from trustplane.server import BackgroundServer
 from web.guard import GuardDependencies
 
@@ -31,6 +32,7 @@ class Live:
     client_id: str
     client_secret: str
     token: str
+    dsr_id: str  # a real DSR about the corpus' owner, cited where the corpus cites one
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +54,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         ).json()["access_token"]
         room = container.policies
         assert isinstance(room, PolicyRoom)
-        yield Live(server, room, account.client_id, account.client_secret, token)
+        dsr_id = open_dsr(container.privacy, CORPUS_OWNER)
+        yield Live(server, room, account.client_id, account.client_secret, token, dsr_id)
     finally:
         server.stop()
 
@@ -167,7 +170,7 @@ def test_domain_service_protected_by_the_guard(live: Live) -> None:
 
 def test_authorize_many_keeps_order(live: Live) -> None:
     with Guard(live.server.url, live.client_id, live.client_secret) as guard:
-        requests = [case.request for case in CASES]
+        requests = [citing(case.request, live.dsr_id) for case in CASES]
         decisions = guard.authorize_many([*requests, {"subject": "bad"}])
         assert [d.allow for d in decisions[:-1]] == [case.allow for case in CASES]
         assert decisions[-1].allow is False
