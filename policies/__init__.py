@@ -86,6 +86,7 @@ from policies.models import (
 from policies.opa.bundle import BundleSigner, build_bundle, files_from_bundle, verify_bundle
 from policies.opa.control import IngestReport, Uploader
 from policies.opa.engine import OpaEngine
+from policies.reported_ids import ReportedDecisionClaims
 from policies.requests import access_request
 from policies.room import UNLOGGED_GATE_ALLOWS, PolicyRoom, build_policy_room
 from policies.source import DEFAULT_BUNDLE_DIR, BundleFiles, load_bundle_dir, revision_of
@@ -160,6 +161,7 @@ __all__ = [
     "RegoTestReport",
     "RegoTestResult",
     "RegorusEngine",
+    "ReportedDecisionClaims",
     "ResidencyFacts",
     "RevisionInfo",
     "RevisionNotFoundError",

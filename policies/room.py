@@ -21,6 +21,7 @@ from policies.metrics import DecisionMetrics
 from policies.opa.bundle import BundleSigner, build_bundle
 from policies.opa.control import DecisionIdLookup
 from policies.opa.engine import OpaEngine
+from policies.reported_ids import ReportedDecisionClaims
 from policies.source import load_bundle_dir
 from policies.store import BundleStore
 
@@ -61,6 +62,8 @@ class PolicyRoom:
     opa: _OpaSource | None = None
     # decision counts per day from the audit log's decision events (ADR 0840)
     tally: DecisionTally | None = None
+    # reported decision ids claimed once across workers and replicas (issue 14, item 4)
+    reported_claims: ReportedDecisionClaims | None = None
     _archives: dict[str, bytes] = field(default_factory=dict)
 
     @property
@@ -172,4 +175,5 @@ def build_policy_room(
         signer=signer,
         opa=opa,
         tally=DecisionTally(engine, recorder) if isinstance(recorder, EventReader) else None,
+        reported_claims=ReportedDecisionClaims(engine),
     )

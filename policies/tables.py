@@ -78,3 +78,13 @@ class DecisionTallyMarkRow(SQLModel, table=True):
 
     id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
     upto: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class ReportedDecisionRow(SQLModel, table=True):
+    """A decision id an OPA agent reported (its primary key makes the claim atomic across
+    workers and replicas: two uploads of one new id record it once)."""
+
+    __tablename__ = "policy_reported_decisions"
+
+    decision_id: str = Field(sa_column=Column(String(128), primary_key=True))
+    reported_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -64,6 +64,15 @@ class DecisionIdLookup(Protocol):
     def existing(self, decision_ids: Sequence[str]) -> set[str]:
         """The ids among ``decision_ids`` that the audit log already holds."""
         ...
+
+
+class DecisionIdClaims(Protocol):
+    """Atomic claims on new reported ids (``policies.ReportedDecisionClaims``): two uploads
+    of one new id racing on two workers record it once."""
+
+    def claim(self, decision_ids: Iterable[str]) -> set[str]: ...
+
+    def release(self, decision_ids: Iterable[str]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -212,24 +221,34 @@ def ingest_decision_logs(
     uploader: Uploader,
     known: DecisionIdLookup,
     hasher: Hasher | None = None,
+    claims: DecisionIdClaims | None = None,
 ) -> IngestReport:
     """Record an OPA decision-log upload (a JSON array of events) as reported by
-    ``uploader``; entries whose decision id the log already holds are refused."""
+    ``uploader``; entries whose decision id the log already holds, or another upload claimed
+    (``claims``), are refused."""
     events = _validated_upload(body, content_encoding)
     existing = known.existing([event["decision_id"] for event in events])
+    fresh = [e["decision_id"] for e in events if e["decision_id"] not in existing]
+    claimed = claims.claim(fresh) if claims is not None else set(fresh)
     report = IngestReport()
     audited: list[AuditEventIn] = []
     for event in events:
         decision_id = event["decision_id"]
-        if decision_id in existing:
-            report.refused.append(
-                {"decision_id": decision_id, "reason": "decision_id already in the audit log"}
-            )
+        if decision_id in existing or decision_id not in claimed:
+            reason = "decision_id already in the audit log"
+            if decision_id not in existing:
+                reason = "decision_id already reported (another upload recorded it)"
+            report.refused.append({"decision_id": decision_id, "reason": reason})
             continue
         audited.append(opa_event_to_audit(event, engine, uploader, hasher))
         report.recorded.append(decision_id)
-    if audited:
-        recorder.record_many(audited)
+    try:
+        if audited:
+            recorder.record_many(audited)
+    except BaseException:
+        if claims is not None:  # not recorded: the agent's retry must be accepted
+            claims.release(report.recorded)
+        raise
     return report
 
 

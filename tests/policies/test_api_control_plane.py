@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import io
 import json
 import tarfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy.engine import Engine
 
-from audit import SYSTEM_ACTOR, EventFilter, EventType, LoggedEvent
+from audit import SYSTEM_ACTOR, AuditUnavailableError, EventFilter, EventType, LoggedEvent
 from policies import RegorusEngine, files_from_bundle
 from policies.opa.control import MAX_EVENTS
 from tests.policies.corpus import CASES
@@ -226,6 +228,54 @@ def test_a_decision_id_already_in_the_log_is_refused_for_that_entry(api: Api) ->
     assert "fresh-1" in reported
     assert real not in reported
     assert batch_ids[0] not in reported
+
+
+def test_two_uploads_of_one_new_decision_id_racing_record_it_once(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both uploads ask the log before either has recorded (a slow writer widens the
+    window): the id's claim lets exactly one record it, the other is refused for it."""
+    token = agent_token(api)
+    recorder = api.room.logger.recorder
+    record_many = recorder.record_many
+    both_checked = threading.Barrier(2, timeout=3)
+
+    def slow(events: Any) -> Any:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_checked.wait()
+        return record_many(events)
+
+    monkeypatch.setattr(recorder, "record_many", slow)
+    events = opa_events(api, "raced", 1)
+    answers: list[Any] = []
+    racers = [threading.Thread(target=lambda: answers.append(upload(api, events, token)))]
+    racers.append(threading.Thread(target=lambda: answers.append(upload(api, events, token))))
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join(30)
+    assert sorted(a.json()["recorded"] for a in answers) == [0, 1]
+    page = api.audit.events(EventFilter(type=EventType.DECISION_REPORTED), limit=1000)
+    assert [e.document["target"]["id"] for e in page.events].count("raced-0") == 1
+
+
+def test_an_upload_the_log_cannot_record_gives_its_ids_back(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = agent_token(api)
+    recorder = api.room.logger.recorder
+    record_many = recorder.record_many
+
+    def down(events: Any) -> Any:
+        raise AuditUnavailableError("audit log down")
+
+    events = opa_events(api, "retry", 1)
+    monkeypatch.setattr(recorder, "record_many", down)
+    refused = upload(api, events, token)
+    assert refused.status_code == 503, refused.text
+    monkeypatch.setattr(recorder, "record_many", record_many)
+    again = upload(api, events, token)
+    assert again.json() == {"recorded": 1, "refused": []}
 
 
 @pytest.mark.parametrize(

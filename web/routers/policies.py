@@ -248,6 +248,7 @@ async def decision_logs(
             uploader=uploader_of(request, caller),
             known=room.decision_ids,
             hasher=room.logger.hasher,
+            claims=room.reported_claims,
         )
     )
     return report.as_dict()
