@@ -22,10 +22,16 @@ from web.deps import SESSION_COOKIE, Services, ServicesDep, client_ip, run_short
 from web.errors import RateLimitedError
 
 CSRF_FIELD = "csrf_token"
+PASSWORD_PAGE = "/console/password"
+OPEN_WITH_ONE_TIME_PASSWORD = frozenset({PASSWORD_PAGE, "/console/logout"})
 
 
 class SignInRequiredError(Exception):
     """No live session: the browser goes to the sign-in page."""
+
+
+class PasswordChangeRequiredError(Exception):
+    """A session still on its one-time password: every page but the change is closed."""
 
 
 class PageForbiddenError(Exception):
@@ -115,6 +121,8 @@ async def signed_in(request: Request, services: ServicesDep) -> Caller:
     if retry_after > 0:
         raise RateLimitedError(retry_after)
     request.state.caller = caller
+    if caller.must_change_password and request.url.path not in OPEN_WITH_ONE_TIME_PASSWORD:
+        raise PasswordChangeRequiredError()
     return caller
 
 
