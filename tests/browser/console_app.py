@@ -34,6 +34,7 @@ PERSONAS = {
     "dpo": ("dpo@finsolve.example", ["dpo"]),
     "auditor": ("auditor@grc.example", ["auditor"]),
     "admin": ("root@finsolve.example", ["admin"]),
+    "engineer": ("eng@finsolve.example", ["engineer"]),  # a FinSolve role: no console page
 }
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 TOTP_STEP = 30

@@ -203,6 +203,32 @@ def test_dpo_takes_a_request_from_the_queue_to_completion(live: Live) -> None:
     context.close()
 
 
+def test_dpo_reads_a_principals_consents_the_breach_clocks_and_the_ropa(live: Live) -> None:
+    context, seen = watched(live)
+    page = seen.page
+    sign_in(live, seen, "dpo")
+    page.get_by_role("link", name="Consent lookup").click()
+    page.wait_for_load_state("load")
+    page.get_by_label("Principal (account id)").fill("C0000003")
+    page.get_by_role("button", name="Look up").click()
+    page.wait_for_load_state("load")
+    assert "principal=C0000003" in page.url
+    assert page.locator("#consents-in-force").inner_text() == "In force: analytics."
+    assert page.get_by_role("cell", name="withdrawn").count() == 1
+    check_page(seen, "23-dpo-consent-lookup")
+    page.goto("/console/dpo")
+    page.get_by_role("link", name="Breach clocks").click()
+    page.wait_for_load_state("load")
+    assert page.locator("tr.row-ok, tr.row-soon, tr.row-overdue").count() >= 2
+    check_page(seen, "24-dpo-breach-clocks")
+    page.goto("/console/dpo")
+    page.get_by_role("link", name="Records of processing (ROPA)").click()
+    page.wait_for_load_state("load")
+    assert page.locator("#ropa tbody tr").count() >= 3
+    check_page(seen, "25-dpo-ropa")
+    context.close()
+
+
 def test_auditor_generates_and_downloads_a_report(live: Live) -> None:
     context, seen = watched(live)
     page = seen.page

@@ -14,6 +14,7 @@ from web.console import (
     keys,
     password,
     posture,
+    privacy_desk,
     privacy_pages,
     signin,
 )
@@ -68,6 +69,7 @@ def install_console(app: FastAPI) -> None:
         keys,
         audit_pages,
         privacy_pages,
+        privacy_desk,
         auditor,
         docs,
     ):
