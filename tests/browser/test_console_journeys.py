@@ -163,6 +163,12 @@ def test_security_analyst_opens_posture_a_failing_control_and_downloads_evidence
     download = download_info.value
     assert download.suggested_filename.startswith("evidence-")
     assert Path(download.path()).stat().st_size > 0
+    page.goto("/console/posture")
+    page.get_by_role("button", name="Collect now").click()
+    page.wait_for_load_state("load")
+    assert "/console/collect/" in page.url
+    page.locator("#collect-result").wait_for(timeout=90_000)
+    check_page(seen, "17-collect-done")  # checked once done: no refresh reloading under axe
     for path, name in (
         ("/console/decisions", "12-decisions"),
         ("/console/keys", "16-keys"),
@@ -358,6 +364,15 @@ def test_the_console_works_with_javascript_off(live: Live) -> None:
     page = seen.page
     sign_in(live, seen, "security")
     assert page.url.endswith("/console/posture")
+    page.get_by_role("button", name="Collect now").click()
+    page.wait_for_load_state("load")
+    assert re.search(r"/console/collect/[0-9a-f-]{36}$", page.url), page.url
+    # the page refreshes itself with a meta refresh (no script) until the run is done
+    page.locator("#collect-result").wait_for(timeout=90_000)
+    assert page.locator("td:text-is('collecting')").count() == 0
+    page.locator("#collect-result").click()
+    page.wait_for_load_state("load")
+    assert "finished" in page.locator("p.notice").inner_text()
     page.goto("/console/audit")
     page.get_by_role("button", name="Verify now").click()
     page.wait_for_load_state("load")

@@ -9,6 +9,7 @@ from fastapi.staticfiles import StaticFiles
 from web.console import (
     audit_pages,
     auditor,
+    collect,
     decisions,
     docs,
     keys,
@@ -18,6 +19,7 @@ from web.console import (
     privacy_pages,
     signin,
 )
+from web.console.collect_jobs import CollectionJobs
 from web.console.headers import SecurityHeadersMiddleware
 from web.console.rendering import STATIC_DIR, render
 from web.console.session import (
@@ -65,6 +67,7 @@ def install_console(app: FastAPI) -> None:
         signin,
         password,
         posture,
+        collect,
         decisions,
         keys,
         audit_pages,
@@ -78,4 +81,5 @@ def install_console(app: FastAPI) -> None:
     app.add_exception_handler(PasswordChangeRequiredError, _change_password)
     app.add_exception_handler(PageForbiddenError, _forbidden)
     app.add_exception_handler(FormRefusedError, _form_refused)
+    app.state.console_collections = CollectionJobs()
     app.add_middleware(SecurityHeadersMiddleware)
