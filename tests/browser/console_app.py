@@ -26,6 +26,7 @@ from tests.web.realapp import CHEAP_ARGON2
 from trustplane.app import create_app
 from trustplane.container import Container, build_container
 from trustplane.db import make_engine
+from trustplane.demo.clock import SeedingClock
 from trustplane.migrations.runner import upgrade
 from trustplane.settings import Settings
 
@@ -154,7 +155,7 @@ def build_console_app(data_dir: Path, **overrides: Any) -> ConsoleApp:
             **overrides,
         }
     )
-    container = build_container(settings, engine)
+    container = build_container(settings, engine, demo_clock=SeedingClock())
     printed = [line for seeder in container.demo_seeders for line in seeder()]
     identity = container.authenticator
     assert isinstance(identity, IdentityService)
