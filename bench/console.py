@@ -163,6 +163,8 @@ def main() -> None:
         user = identity.create_user("bench@finsolve.example", ["security"], SYSTEM_ACTOR)
         secret = re.search(r"secret=([A-Z2-7]+)", user.totp_uri)
         assert secret
+        password = "the bench's own password"  # past the one-time password's forced change
+        identity.change_password_of(user.email, user.password, password)
         started = time.perf_counter()
         seed_findings(container, FINDINGS)
         print(f"seeded {FINDINGS:,} findings in {time.perf_counter() - started:.1f} s")
@@ -173,7 +175,7 @@ def main() -> None:
         try:
             assert server.wait_ready()
             with httpx.Client(base_url=server.url, timeout=900) as client:
-                sign_in(client, user.email, user.password, secret.group(1))
+                sign_in(client, user.email, password, secret.group(1))
                 results = {path: timings(client, path, n) for path, n in ROUNDS.items()}
         finally:
             server.stop()

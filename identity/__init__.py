@@ -24,11 +24,14 @@ from identity.errors import (
     InvalidScopeError,
     NotFoundError,
     OAuthRequestError,
+    PasswordRefusedError,
     UnknownRoleError,
     UnsupportedGrantTypeError,
 )
 from identity.keys import KeySet, SigningKey, VerificationKey, new_signing_key_pem
 from identity.oidc import ExternalIssuers, HttpJwksFetcher, JwksCache, JwksFetcher
+from identity.password_policy import MIN_LENGTH as PASSWORD_MIN_LENGTH
+from identity.password_policy import password_problem
 from identity.passwords import Argon2Params, SecretHasher
 from identity.secretbox import SecretBox, new_box_key
 from identity.service import IdentityService
@@ -38,6 +41,7 @@ from identity.tokens import IssuedToken
 __all__ = [
     "FINSOLVE_ROLES",
     "KNOWN_ROLES",
+    "PASSWORD_MIN_LENGTH",
     "TRUSTPLANE_ROLES",
     "AccountLockedError",
     "Argon2Params",
@@ -65,6 +69,7 @@ __all__ = [
     "NewUser",
     "NotFoundError",
     "OAuthRequestError",
+    "PasswordRefusedError",
     "RotatedSecret",
     "SecretBox",
     "SecretHasher",
@@ -77,6 +82,7 @@ __all__ = [
     "new_box_key",
     "new_signing_key_pem",
     "parse_engagement",
+    "password_problem",
     "rfc3339_z",
     "utc_now",
 ]

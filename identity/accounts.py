@@ -117,6 +117,7 @@ class AccountAdmin:
             totp_secret_sealed=self._box.seal(totp_secret, user_id),
             created_at=self._clock(),
             engagement_expires_at=engagement,
+            must_change_password=True,  # the one-time password is changed at first sign-in
         )
         self._create_audited(
             row,
@@ -238,6 +239,14 @@ class AccountAdmin:
             )
             db.commit()
         return moment
+
+    def user_id_of(self, email: str) -> str:
+        with Session(self._engine) as db:
+            query = select(IdentityUser.id).where(IdentityUser.email == normalized_email(email))
+            found = db.exec(query).first()
+        if found is None:
+            raise NotFoundError("no such user")
+        return found
 
     @staticmethod
     def _account_row(

@@ -48,6 +48,8 @@ class Caller:
     auth_method: AuthMethod = AuthMethod.BEARER
     attributes: Mapping[str, Any] = field(default_factory=dict)
     csrf_token: str | None = None  # set for session callers only
+    # a session of a user still holding its one-time password (the console asks for a change)
+    must_change_password: bool = False
 
     def has_any_role(self, *roles: str) -> bool:
         return not self.roles.isdisjoint(roles)

@@ -91,3 +91,7 @@ class InvalidScopeError(OAuthRequestError):
     """The requested scope names a role the client does not hold. Maps to 400."""
 
     oauth_error = "invalid_scope"
+
+
+class PasswordRefusedError(InvalidInputError):
+    """A new password the policy refuses, or a wrong current password. Maps to 422."""

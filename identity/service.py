@@ -10,13 +10,14 @@ from sqlalchemy.engine import Engine
 
 from audit import Actor, AuditRecorder, Origin
 from identity.accounts import AccountAdmin, NewServiceAccount, NewUser, RotatedSecret
-from identity.caller import Caller
+from identity.caller import AuthMethod, Caller, CallerKind
 from identity.clients import ClientCredentials
 from identity.clock import Clock, utc_now
 from identity.config import IdentityConfig
 from identity.errors import AuthenticationError
 from identity.keys import KeySet
 from identity.oidc import ExternalIssuers
+from identity.password_change import PasswordChanger
 from identity.passwords import SecretHasher
 from identity.secretbox import SecretBox
 from identity.sessions import LoginResult, SessionService
@@ -67,6 +68,7 @@ class IdentityService:
         )
         self.clients = ClientCredentials(engine, audit, client_hasher, self.tokens, clock)
         self.sessions = SessionService(engine, audit, hasher, box, config, clock=clock)
+        self.passwords = PasswordChanger(engine, audit, hasher, config, clock=clock)
         self._external = external
 
     # --- web.deps.CallerAuthenticator ---------------------------------------------------
@@ -110,6 +112,36 @@ class IdentityService:
 
     def logout(self, session_token: str, origin: Origin | None = None) -> None:
         self.sessions.logout(session_token, origin)
+
+    def change_password(
+        self,
+        caller: Caller,
+        current: str,
+        new: str,
+        origin: Origin | None = None,
+    ) -> int:
+        """A signed-in user's own change; the caller's session stays, the others end.
+
+        Only a person signed in with a session changes a password here (a bearer token is
+        refused: it names a service account or an external issuer's user).
+        """
+        if caller.auth_method is not AuthMethod.SESSION or caller.kind is not CallerKind.USER:
+            raise AuthenticationError("a password is changed from a signed-in session")
+        session_id = caller.attributes.get("session_id")
+        return self.passwords.change(
+            caller.id,
+            current,
+            new,
+            keep_session_id=session_id if isinstance(session_id, str) else None,
+            origin=origin,
+        )
+
+    def change_password_of(
+        self, email: str, current: str, new: str, origin: Origin | None = None
+    ) -> int:
+        """The operator's CLI: the same check (the current password is needed); every
+        session of the user ends."""
+        return self.passwords.change(self.accounts.user_id_of(email), current, new, origin=origin)
 
     def create_user(
         self,

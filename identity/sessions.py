@@ -238,6 +238,7 @@ class SessionService:
                 **engagement_attributes(as_utc(engagement) if engagement else None),
             },
             csrf_token=session.csrf_token,
+            must_change_password=user.must_change_password,
         )
 
     def _is_live(self, session: IdentitySession, now: datetime) -> bool:

@@ -3,14 +3,16 @@
 Only hashes of credentials are stored: argon2id for passwords and client secrets, SHA-256 for
 session tokens (256-bit random, so a fast hash suffices). TOTP seeds are sealed (AES-GCM).
 Roles are stored as one space-separated, sorted string. ``engagement_expires_at`` time-boxes
-an auditor (ACCESS-MODEL rule 11; migration ``identity_0002``).
+an auditor (ACCESS-MODEL rule 11; migration ``identity_0002``). ``must_change_password``
+is set on accounts created with a one-time password until its owner changes it
+(migration ``identity_0003``).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, String, false
 from sqlmodel import Field, SQLModel
 
 
@@ -33,6 +35,9 @@ class IdentityUser(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_utc_column(nullable=False))
     engagement_expires_at: datetime | None = Field(
         default=None, sa_column=_utc_column(nullable=True)
+    )
+    must_change_password: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
     )
 
 

@@ -31,8 +31,9 @@ from privacy import (
 from reports import ReportsService
 from trustplane.db import make_engine
 from trustplane.demo.breaches import seed_breach_demo
+from trustplane.demo.clock import SeedingClock
 from trustplane.demo.consents import seed_consent_demo
-from trustplane.demo.console import seed_console_demo
+from trustplane.demo.console import seed_console_demo, week_start
 from trustplane.demo.identity import seed_identity_demo
 from trustplane.demo.policies import seed_policy_demo
 from trustplane.demo.privacy import seed_privacy_demo
@@ -116,12 +117,20 @@ class Container:
         self.engine.dispose()
 
 
-def build_container(settings: Settings, engine: Engine | None = None) -> Container:
-    """Build every room once, lower rooms first, each handed the ones it depends on."""
+def build_container(
+    settings: Settings, engine: Engine | None = None, *, demo_clock: SeedingClock | None = None
+) -> Container:
+    """Build every room once, lower rooms first, each handed the ones it depends on.
+
+    ``demo_clock`` (``trustplane demo`` only): the audit log's clock; held a week back when
+    the log is empty, so the demo's seeders can record a week (ADR 0823).
+    """
     tighten_data_dir(settings.data_dir, refuse=settings.mode is Mode.PROD)
     engine = engine or make_engine(settings.effective_database_url)
     metrics = Metrics()
-    audit = build_audit(settings, engine)
+    audit = build_audit(settings, engine, demo_clock)
+    if demo_clock is not None and audit.tree_size() == 0:  # nothing recorded yet
+        demo_clock.hold(week_start(demo_clock()))
     identity = build_identity(settings, engine, audit)
     prometheus = PrometheusDecisionMetrics(metrics.registry)
     decision_counts = CountingDecisionMetrics(prometheus)
@@ -200,13 +209,13 @@ def build_container(settings: Settings, engine: Engine | None = None) -> Contain
             ("field_keys", field_keys_ready(vault)),
             ("policy_bundle", bundle_ready(policies)),
         ),
-        demo_seeders=(
+        demo_seeders=(  # the console's week before the rest: its clock is released when done
             partial(seed_identity_demo, identity),
+            partial(seed_console_demo, policies, vault, demo_clock),
             partial(seed_policy_demo, policies),
             partial(seed_privacy_demo, settings, privacy, vault),
             partial(seed_consent_demo, consents),
             partial(seed_breach_demo, breaches, lambda: datetime.now(UTC)),
             partial(seed_reports_demo, controls, audit, lambda: datetime.now(UTC)),
-            partial(seed_console_demo, policies, vault),
         ),
     )

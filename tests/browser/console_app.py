@@ -9,7 +9,7 @@ its data subject requests, and users who sign in with password + TOTP.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from tests.web.realapp import CHEAP_ARGON2
 from trustplane.app import create_app
 from trustplane.container import Container, build_container
 from trustplane.db import make_engine
+from trustplane.demo.clock import SeedingClock
 from trustplane.migrations.runner import upgrade
 from trustplane.settings import Settings
 
@@ -34,6 +35,7 @@ PERSONAS = {
     "dpo": ("dpo@finsolve.example", ["dpo"]),
     "auditor": ("auditor@grc.example", ["auditor"]),
     "admin": ("root@finsolve.example", ["admin"]),
+    "engineer": ("eng@finsolve.example", ["engineer"]),  # a FinSolve role: no console page
 }
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 TOTP_STEP = 30
@@ -57,20 +59,28 @@ class ConsoleApp:
     users: dict[str, NewUser]
     used_steps: dict[str, int] = field(default_factory=dict)
 
-    def new_user(self, persona: str) -> str:
+    def new_user(self, persona: str, *, one_time_password: bool = False) -> str:
         """Another user with ``persona``'s roles (TOTP lets one user sign in a few times a
-        minute: each code once, within one step of drift); returns its key in ``users``."""
+        minute: each code once, within one step of drift); returns its key in ``users``.
+
+        The user has already changed its one-time password (through identity's own change,
+        as it would at first sign-in) unless ``one_time_password``."""
         identity = self.container.authenticator
         assert isinstance(identity, IdentityService)
         key = f"{persona}-{len(self.users)}"
         email, roles = PERSONAS[persona]
         local, domain = email.split("@")
-        self.users[key] = identity.create_user(
+        created = identity.create_user(
             f"{local}+{len(self.users)}@{domain}",
             roles,
             SYSTEM_ACTOR,
             engagement_expires_at=ENGAGEMENT() if "auditor" in roles else None,
         )
+        if not one_time_password:
+            chosen = f"{persona} chose this password {len(self.users)}"
+            identity.change_password_of(created.email, created.password, chosen)
+            created = replace(created, password=chosen)
+        self.users[key] = created
         if "auditor" in roles:
             self.container.reports.set_scope(
                 self.users[key].user_id, self.container.reports.frameworks, scope_window(), SETUP
@@ -115,6 +125,25 @@ def sign_in(
     return csrf_of(response.text)
 
 
+FIRST_ADMIN = "first-admin"
+
+
+def demo_admin(identity: IdentityService, printed: list[str]) -> NewUser:
+    """The first admin, from the lines the demo prints (as a person reads them)."""
+
+    def after(label: str) -> str:
+        return next(line.split(label, 1)[1].strip() for line in printed if label in line)
+
+    email = after("demo admin:")
+    return NewUser(
+        user_id=identity.accounts.user_id_of(email),
+        email=email,
+        roles=frozenset({"admin", "security"}),
+        password=after("one-time password:"),
+        totp_uri=after("TOTP provisioning URI:"),
+    )
+
+
 def build_console_app(data_dir: Path, **overrides: Any) -> ConsoleApp:
     engine = make_engine(f"sqlite:///{data_dir / 'trustplane.db'}")
     upgrade(engine)
@@ -126,12 +155,12 @@ def build_console_app(data_dir: Path, **overrides: Any) -> ConsoleApp:
             **overrides,
         }
     )
-    container = build_container(settings, engine)
-    for seeder in container.demo_seeders:
-        seeder()
+    container = build_container(settings, engine, demo_clock=SeedingClock())
+    printed = [line for seeder in container.demo_seeders for line in seeder()]
     identity = container.authenticator
     assert isinstance(identity, IdentityService)
     console = ConsoleApp(create_app(settings, container), container, {})
+    console.users[FIRST_ADMIN] = demo_admin(identity, printed)
     for persona in PERSONAS:
         console.users[persona] = console.users.pop(console.new_user(persona))
     return console

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,7 +16,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
 
-from tests.browser.console_app import ConsoleApp, build_console_app
+from reports import parse_key, verify_bundle
+from tests.browser.console_app import FIRST_ADMIN, ConsoleApp, build_console_app
 from trustplane.server import BackgroundServer
 
 pytestmark = pytest.mark.browser
@@ -114,8 +115,8 @@ def check_page(seen: Watched, name: str, *, axe: bool = True, tolerated: str = "
         assert not blocking, (name, blocking)
 
 
-def sign_in(live: Live, seen: Watched, persona: str) -> None:
-    key = live.console.new_user(persona)
+def sign_in(live: Live, seen: Watched, persona: str, *, existing: bool = False) -> None:
+    key = persona if existing else live.console.new_user(persona)
     credentials = live.console.credentials(key)
     page = seen.page
     page.goto("/", wait_until="load")  # a browser at / lands on the sign-in page
@@ -162,6 +163,12 @@ def test_security_analyst_opens_posture_a_failing_control_and_downloads_evidence
     download = download_info.value
     assert download.suggested_filename.startswith("evidence-")
     assert Path(download.path()).stat().st_size > 0
+    page.goto("/console/posture")
+    page.get_by_role("button", name="Collect now").click()
+    page.wait_for_load_state("load")
+    assert "/console/collect/" in page.url
+    page.locator("#collect-result").wait_for(timeout=90_000)
+    check_page(seen, "17-collect-done")  # checked once done: no refresh reloading under axe
     for path, name in (
         ("/console/decisions", "12-decisions"),
         ("/console/keys", "16-keys"),
@@ -202,6 +209,32 @@ def test_dpo_takes_a_request_from_the_queue_to_completion(live: Live) -> None:
     context.close()
 
 
+def test_dpo_reads_a_principals_consents_the_breach_clocks_and_the_ropa(live: Live) -> None:
+    context, seen = watched(live)
+    page = seen.page
+    sign_in(live, seen, "dpo")
+    page.get_by_role("link", name="Consent lookup").click()
+    page.wait_for_load_state("load")
+    page.get_by_label("Principal (account id)").fill("C0000003")
+    page.get_by_role("button", name="Look up").click()
+    page.wait_for_load_state("load")
+    assert "principal=C0000003" in page.url
+    assert page.locator("#consents-in-force").inner_text() == "In force: analytics."
+    assert page.get_by_role("cell", name="withdrawn").count() == 1
+    check_page(seen, "23-dpo-consent-lookup")
+    page.goto("/console/dpo")
+    page.get_by_role("link", name="Breach clocks").click()
+    page.wait_for_load_state("load")
+    assert page.locator("tr.row-ok, tr.row-soon, tr.row-overdue").count() >= 2
+    check_page(seen, "24-dpo-breach-clocks")
+    page.goto("/console/dpo")
+    page.get_by_role("link", name="Records of processing (ROPA)").click()
+    page.wait_for_load_state("load")
+    assert page.locator("#ropa tbody tr").count() >= 3
+    check_page(seen, "25-dpo-ropa")
+    context.close()
+
+
 def test_auditor_generates_and_downloads_a_report(live: Live) -> None:
     context, seen = watched(live)
     page = seen.page
@@ -226,6 +259,77 @@ def test_auditor_generates_and_downloads_a_report(live: Live) -> None:
         link.click()
     assert Path(download_info.value.path()).stat().st_size > 0
     check_page(seen, "31-auditor-report-ready")
+    context.close()
+
+
+def test_auditor_generates_downloads_and_verifies_a_bundle(live: Live) -> None:
+    context, seen = watched(live)
+    page = seen.page
+    sign_in(live, seen, "auditor")
+    page.goto("/console/auditor")
+    bundle_links = "a[href^='/v1/bundles/'][href$='/download']"
+    before = set(page.locator(bundle_links).evaluate_all("links => links.map(l => l.href)"))
+    scope = live.console.container.reports.jobs.scope(
+        live.console.users[list(live.console.users)[-1]].user_id
+    )
+    assert scope is not None
+    page.get_by_label("What").select_option("bundle")
+    page.get_by_label("From").fill((scope.window.start + timedelta(days=1)).date().isoformat())
+    page.get_by_label("To").fill((scope.window.end - timedelta(days=1)).date().isoformat())
+    page.get_by_role("button", name="Generate").click()
+    page.wait_for_load_state("load")
+    assert not page.locator(".error").count(), page.locator(".error").inner_text()
+    live.console.container.reports.wait(timeout=120)
+    page.reload()
+    after = page.locator(bundle_links).evaluate_all("links => links.map(l => l.href)")
+    new = [href for href in after if href not in before]
+    assert len(new) == 1, (before, after)
+    check_page(seen, "32-auditor-bundle-ready")
+    with page.expect_download() as download_info:
+        page.locator(f"a[href='{new[0].removeprefix(live.server.url)}']").click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".zip")
+    # verified offline with the key the portal shows, as its instructions say
+    key = parse_key(page.locator("#verifier-key").inner_text().strip())
+    report = verify_bundle(Path(download.path()), key)
+    assert report.ok, report.problems
+    assert report.evidence_items > 0
+    context.close()
+
+
+def test_the_first_admin_changes_the_one_time_password_then_reaches_posture(
+    live: Live,
+) -> None:
+    context, seen = watched(live)
+    page = seen.page
+    first = live.console.users[FIRST_ADMIN]
+    sign_in(live, seen, FIRST_ADMIN, existing=True)  # the demo's printed credentials
+    assert page.url.endswith("/console/password")
+    assert page.locator("#password-required").is_visible()
+    page.goto("/console/keys")
+    assert page.url.endswith("/console/password")  # every page leads here until done
+    check_page(seen, "03-change-one-time-password")
+    new_password = "the first admin's own password"
+    page.get_by_label("Current password").fill(first.password)
+    page.get_by_label("New password (at least 12").fill(new_password)
+    page.get_by_label("New password again").fill(new_password)
+    page.get_by_role("button", name="Change password").click()
+    page.wait_for_load_state("load")
+    assert page.url.endswith("/console/posture"), page.url
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_load_state("load")
+    # the one-time password no longer signs in
+    credentials = live.console.credentials(FIRST_ADMIN)
+    page.get_by_label("Email").fill(credentials["email"])
+    page.get_by_label("Password").fill(first.password)
+    page.get_by_label("Authenticator code (6 digits)").fill(credentials["totp"])
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state("load")
+    assert page.locator("#login-error").is_visible()
+    live.console.used_steps[FIRST_ADMIN] -= 1  # a refused sign-in does not spend the code
+    live.console.users[FIRST_ADMIN] = replace(first, password=new_password)
+    sign_in(live, seen, FIRST_ADMIN, existing=True)
+    assert page.url.endswith("/console/posture")
     context.close()
 
 
@@ -260,6 +364,15 @@ def test_the_console_works_with_javascript_off(live: Live) -> None:
     page = seen.page
     sign_in(live, seen, "security")
     assert page.url.endswith("/console/posture")
+    page.get_by_role("button", name="Collect now").click()
+    page.wait_for_load_state("load")
+    assert re.search(r"/console/collect/[0-9a-f-]{36}$", page.url), page.url
+    # the page refreshes itself with a meta refresh (no script) until the run is done
+    page.locator("#collect-result").wait_for(timeout=90_000)
+    assert page.locator("td:text-is('collecting')").count() == 0
+    page.locator("#collect-result").click()
+    page.wait_for_load_state("load")
+    assert "finished" in page.locator("p.notice").inner_text()
     page.goto("/console/audit")
     page.get_by_role("button", name="Verify now").click()
     page.wait_for_load_state("load")

@@ -192,3 +192,32 @@ def test_set_engagement_commands(migrated: str) -> None:
         ).scalar_one()
     engine.dispose()
     assert str(stored).startswith("2020-01-02 00:00:00")
+
+
+def test_users_change_password_prompts_and_applies_the_policy(migrated: str) -> None:
+    created = json.loads(
+        runner.invoke(
+            app, ["users", "create", "--email", "mo@finsolve.example", "--role", "dpo", "--json"]
+        ).stdout
+    )
+    args = ["users", "change-password", "--email", "mo@finsolve.example"]
+    new = "a long enough new password"
+    wrong = runner.invoke(app, args, input=f"not it\n{new}\n{new}\n")
+    assert wrong.exit_code == 2
+    assert "current password is not right" in wrong.output
+    short = runner.invoke(app, args, input=f"{created['password']}\nshort\nshort\n")
+    assert short.exit_code == 2
+    assert "at least 12" in short.output
+    done = runner.invoke(app, args, input=f"{created['password']}\n{new}\n{new}\n")
+    assert done.exit_code == 0, done.output
+    assert "password changed" in done.output
+    assert new not in done.output
+    assert created["password"] not in done.output
+    engine = make_engine(migrated)
+    with engine.connect() as connection:
+        flag = connection.execute(
+            text("SELECT must_change_password FROM identity_users WHERE email = :e"),
+            {"e": "mo@finsolve.example"},
+        ).scalar()
+    engine.dispose()
+    assert not flag

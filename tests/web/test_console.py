@@ -4,6 +4,7 @@ headers, `/` for browsers, role gating through the decision point, and every pag
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -319,8 +320,7 @@ def test_dpo_takes_the_erasure_from_queue_to_completion(console: ConsoleApp) -> 
     client, csrf = signed_in_as(console, "dpo")
     desk = client.get("/console/dpo").text
     assert "sla-ok" in desk or "sla-soon" in desk
-    assert "Not in the console yet" in desk
-    assert "/v1/breaches" in desk
+    assert 'href="/console/dpo/breaches"' in desk
     found = re.search(r'href="/console/dpo/dsr/([^"]+)">[^<]+</a></td><td>erasure</td>', desk)
     assert found, "the demo's erasure request is not in the queue"
     erasure = found.group(1)
@@ -466,12 +466,36 @@ def test_audit_search_by_a_values_hmac_finds_the_event_without_echoing_the_value
     assert f"<td>{recorded.seq}</td>" not in other.text
 
 
-def test_collect_now_runs_the_collectors_and_says_so(console: ConsoleApp) -> None:
+def test_collect_now_runs_in_the_background_with_a_progress_page(console: ConsoleApp) -> None:
     client, csrf = signed_in_as(console, "security")
     before = _runs(console)
     response = client.post("/console/collect", data={"csrf_token": csrf}, follow_redirects=False)
     assert response.status_code == 303
-    assert response.headers["location"].startswith("/console/posture?collected=")
-    page = client.get(response.headers["location"]).text
-    assert re.search(r"Collection run [0-9A-Za-z-]+ finished", page)
+    progress = response.headers["location"]
+    assert re.fullmatch(r"/console/collect/[0-9a-f-]{36}", progress)
+    deadline = time.monotonic() + 120
+    page = client.get(progress).text
+    while 'http-equiv="refresh"' in page:  # refreshes itself while collectors work
+        assert "collectors done" in page
+        assert time.monotonic() < deadline, page
+        time.sleep(0.5)
+        page = client.get(progress).text
+    done = re.search(r'href="/console/posture\?collected=([0-9A-Za-z-]+)"', page)
+    assert done, page
+    names = console.container.controls.runner.collector_names
+    rows = re.findall(r"<tr><td>([\w.-]+)</td>\s*<td><span[^>]*>(\w+)</span>", page)
+    assert sorted(name for name, _ in rows) == sorted(names)
+    assert all(state != "collecting" for _, state in rows)
     assert _runs(console) == before + 1
+    posture = client.get(f"/console/posture?collected={done.group(1)}").text
+    assert re.search(r"Collection run [0-9A-Za-z-]+ finished", posture)
+
+
+def test_a_collection_page_needs_the_runners_role(console: ConsoleApp) -> None:
+    client, _ = signed_in_as(console, "auditor")
+    page = client.get("/console/collect/00000000-0000-0000-0000-000000000000")
+    assert page.status_code == 403
+    security, _ = signed_in_as(console, "security")
+    unknown = security.get("/console/collect/00000000-0000-0000-0000-000000000000")
+    assert unknown.status_code == 404
+    assert "No such collection" in unknown.text

@@ -55,6 +55,7 @@ PUBLIC = {
 ANY_CALLER = {
     ("post", "/auth/logout"): "ending one's own session is never refused",
     ("get", "/v1/me"): "who the caller is: an admin with stale MFA may still ask",
+    ("post", "/v1/me/password"): "one's own password (a user's session; a bearer token is 403)",
 }
 HUMAN_ACTS = {"subjects:shred"}  # the access model: a user with fresh MFA, no wildcard
 

@@ -10,6 +10,7 @@ import uvicorn
 from trustplane.app import create_app
 from trustplane.container import Container, build_container
 from trustplane.db import make_engine
+from trustplane.demo.clock import SeedingClock
 from trustplane.migrations.runner import upgrade
 from trustplane.server import BackgroundServer, connection_options, proxy_options
 from trustplane.settings import Settings
@@ -37,7 +38,7 @@ def run_demo(settings: Settings, *, check: bool, port: int | None) -> int:
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = make_engine(settings.effective_database_url)
     upgrade(engine)
-    container = build_container(settings, engine)
+    container = build_container(settings, engine, demo_clock=SeedingClock())
     seed = seed_demo(container)
     app = create_app(settings, container)
     if check:

@@ -1,4 +1,5 @@
-"""``trustplane users create`` and ``trustplane service-accounts create`` (typer sub-apps).
+"""``trustplane users create|change-password`` and ``trustplane service-accounts create``
+(typer sub-apps).
 
 Credentials are printed exactly once, to stdout, and never logged.
 """
@@ -130,6 +131,18 @@ def users_create(
     typer.echo(f"one-time password: {created.password}")
     typer.echo(f"TOTP provisioning URI: {created.totp_uri}")
     typer.echo("these are shown once: hand them over now; trustplane stores only hashes")
+
+
+@users_app.command("change-password")
+def users_change_password(
+    email: Annotated[str, typer.Option(help="The user's email address (sign-in name)")],
+) -> None:
+    """Change a user's password: the current one, then the new one twice (prompted, never
+    echoed nor taken from the command line). Every session of the user ends."""
+    current = typer.prompt("Current password", hide_input=True)
+    new = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    ended = run(lambda service: service.change_password_of(email, current, new))
+    typer.echo(f"password changed; {ended} session(s) ended")
 
 
 @service_accounts_app.command("create")

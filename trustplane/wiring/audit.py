@@ -10,6 +10,7 @@ Key files are created at first run with mode 0600 and refused when others may re
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -160,8 +161,15 @@ def _applied(engine: Engine) -> set[str]:
         return {str(row[0]) for row in rows}
 
 
-def build_audit(settings: Settings, engine: Engine) -> AuditLog:
-    """The durable log (on SQLite in its own file, see ``audit_engine``)."""
+def _real_time() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_audit(
+    settings: Settings, engine: Engine, clock: Callable[[], datetime] | None = None
+) -> AuditLog:
+    """The durable log (on SQLite in its own file, see ``audit_engine``); ``clock`` is the
+    demo's seeding clock (``trustplane.demo.clock``), real time otherwise."""
     section = settings.audit
     return build_audit_log(
         audit_engine(settings, engine),
@@ -173,6 +181,7 @@ def build_audit(settings: Settings, engine: Engine) -> AuditLog:
         checkpoint_every_seconds=section.checkpoint_every_seconds,
         record_timeout_seconds=section.record_timeout_seconds,
         witness=build_archive(settings) if section.witness_checkpoints else None,
+        clock=clock or _real_time,
     )
 
 

@@ -9,21 +9,36 @@ from fastapi.staticfiles import StaticFiles
 from web.console import (
     audit_pages,
     auditor,
+    collect,
     decisions,
     docs,
     keys,
+    password,
     posture,
+    privacy_desk,
     privacy_pages,
     signin,
 )
+from web.console.collect_jobs import CollectionJobs
 from web.console.headers import SecurityHeadersMiddleware
 from web.console.rendering import STATIC_DIR, render
-from web.console.session import Console, FormRefusedError, PageForbiddenError, SignInRequiredError
+from web.console.session import (
+    PASSWORD_PAGE,
+    Console,
+    FormRefusedError,
+    PageForbiddenError,
+    PasswordChangeRequiredError,
+    SignInRequiredError,
+)
 
 
 async def _sign_in(request: Request, _exc: Exception) -> Response:
     target = request.url.path if request.method == "GET" else "/console/"
     return RedirectResponse(f"/console/login?next={target}", status_code=303)
+
+
+async def _change_password(_request: Request, _exc: Exception) -> Response:
+    return RedirectResponse(PASSWORD_PAGE, status_code=303)
 
 
 def _console(request: Request) -> Console:
@@ -48,9 +63,23 @@ async def _form_refused(request: Request, _exc: Exception) -> HTMLResponse:
 def install_console(app: FastAPI) -> None:
     app.mount("/console/static/vendor", StaticFiles(directory=docs.VENDOR_DIR), name="vendor")
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
-    for module in (signin, posture, decisions, keys, audit_pages, privacy_pages, auditor, docs):
+    for module in (
+        signin,
+        password,
+        posture,
+        collect,
+        decisions,
+        keys,
+        audit_pages,
+        privacy_pages,
+        privacy_desk,
+        auditor,
+        docs,
+    ):
         app.include_router(module.router)
     app.add_exception_handler(SignInRequiredError, _sign_in)
+    app.add_exception_handler(PasswordChangeRequiredError, _change_password)
     app.add_exception_handler(PageForbiddenError, _forbidden)
     app.add_exception_handler(FormRefusedError, _form_refused)
+    app.state.console_collections = CollectionJobs()
     app.add_middleware(SecurityHeadersMiddleware)

@@ -1,5 +1,5 @@
 """Posture pages: frameworks (percent, counts, 30-day trend), controls (failing first), a
-control's requirements, findings and evidence, and "collect now" for the security role."""
+control's requirements, findings and evidence; "collect now" is ``web.console.collect``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from fastapi import APIRouter, Path
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from controls import (
     ControlPosture,
@@ -18,7 +18,6 @@ from controls import (
     UnknownControlError,
     framework_posture,
 )
-from identity import actor_of
 from web.console.charts import TrendPoint, trend_svg
 from web.console.rendering import render
 from web.console.session import ConsoleDep
@@ -157,14 +156,3 @@ async def evidence_download(
             "Cache-Control": "no-store",
         },
     )
-
-
-@router.post("/console/collect")
-async def collect_now(console: ConsoleDep) -> Response:
-    await console.require("collections:run", "collection")
-    await console.form()
-    service = console.services.controls
-    report = await run_in_threadpool(
-        lambda: service.collect(trigger="console", actor=actor_of(console.caller))
-    )
-    return RedirectResponse(f"/console/posture?collected={report.run_id}", status_code=303)

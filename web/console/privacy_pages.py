@@ -1,6 +1,5 @@
 """The DPO desk: the DSR queue coloured by SLA, one request's steps with verify / approve /
-execute as forms, and where the consent ledger, breach register and ROPA are served (the API
-and the CLI) until they have pages of their own."""
+execute as forms, and links to the registers' pages (``web.console.privacy_desk``)."""
 
 from __future__ import annotations
 
@@ -53,7 +52,17 @@ def _queue(service: DsrService) -> list[dict[str, object]]:
 async def dpo_desk(console: ConsoleDep) -> HTMLResponse:
     await console.require("dsr:read", "data_subject_request")
     queue = await run_in_threadpool(_queue, console.services.privacy)
-    return await render(console, "dpo.html", queue=queue)
+    may_breaches = await console.may("breach:read", "breach")
+    overdue = len(await run_in_threadpool(console.services.breaches.overdue)) if may_breaches else 0
+    return await render(
+        console,
+        "dpo.html",
+        queue=queue,
+        may_consents=await console.may("consent:read", "consent"),
+        may_breaches=may_breaches,
+        may_ropa=await console.may("ropa:read", "ropa"),
+        overdue_breaches=overdue,
+    )
 
 
 async def _request_page(

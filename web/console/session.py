@@ -25,10 +25,16 @@ from web.gate import NavigationGate
 
 CSRF_FIELD = "csrf_token"
 Result = TypeVar("Result")
+PASSWORD_PAGE = "/console/password"
+OPEN_WITH_ONE_TIME_PASSWORD = frozenset({PASSWORD_PAGE, "/console/logout"})
 
 
 class SignInRequiredError(Exception):
     """No live session: the browser goes to the sign-in page."""
+
+
+class PasswordChangeRequiredError(Exception):
+    """A session still on its one-time password: every page but the change is closed."""
 
 
 class PageForbiddenError(Exception):
@@ -154,6 +160,8 @@ async def signed_in(request: Request, services: ServicesDep) -> Caller:
     if retry_after > 0:
         raise RateLimitedError(retry_after)
     request.state.caller = caller
+    if caller.must_change_password and request.url.path not in OPEN_WITH_ONE_TIME_PASSWORD:
+        raise PasswordChangeRequiredError()
     return caller
 
 

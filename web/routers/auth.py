@@ -20,7 +20,9 @@ from pydantic import AwareDatetime, BaseModel, EmailStr, Field, field_validator
 from audit import Origin
 from identity import (
     KNOWN_ROLES,
+    AuthMethod,
     Caller,
+    CallerKind,
     InvalidClientError,
     OAuthRequestError,
     UnsupportedGrantTypeError,
@@ -35,6 +37,7 @@ from web.deps import (
     client_ip,
     require,
 )
+from web.errors import ForbiddenError
 
 router = APIRouter(tags=["auth"])
 
@@ -260,6 +263,46 @@ class Me(BaseModel):
 @router.get("/v1/me", summary="The authenticated caller", response_model=Me)
 def me(caller: CallerDep) -> Me:
     return Me(id=caller.id, kind=caller.kind.value, roles=sorted(caller.roles))
+
+
+class PasswordChangeRequest(BaseModel):
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(
+        min_length=1,
+        max_length=1024,
+        description="At least 12 characters, not the current password, not the email address",
+    )
+
+
+@router.post(
+    "/v1/me/password",
+    summary="Change your own password (a signed-in user's session; needs X-CSRF-Token)",
+    status_code=204,
+    responses={
+        403: {"description": "Not a signed-in user's session (e.g. a bearer token)"},
+        422: {"description": "Wrong current password, or a new password the policy refuses"},
+    },
+)
+def change_password(
+    body: PasswordChangeRequest,
+    request: Request,
+    caller: CallerDep,
+    identity: IdentityDep,
+    guard: LoginGuardDep,
+) -> Response:
+    """Every signed-in user may change their own password (no permission to hold); the
+    caller's other sessions end, this one stays."""
+    if caller.auth_method is not AuthMethod.SESSION or caller.kind is not CallerKind.USER:
+        raise ForbiddenError(
+            "a password is changed from a signed-in user's session",
+            ["bearer tokens name service accounts or external users, who have no password here"],
+        )
+    guard.admit(client_ip(request), f"password:{caller.id}")
+    with guard.work.slot():  # argon2 work bounded, as for sign-in
+        identity.change_password(
+            caller, body.current_password, body.new_password, request_origin(request)
+        )
+    return Response(status_code=204, headers=NO_STORE)
 
 
 RoleName = Annotated[

@@ -7,6 +7,6 @@ document.addEventListener("DOMContentLoaded", function () {
     var button = document.getElementById("collect-now");
     var progress = document.getElementById("collect-progress");
     if (button) { button.disabled = true; }
-    if (progress) { progress.textContent = "Collecting evidence from every collector; this page reloads when the run is done."; }
+    if (progress) { progress.textContent = "Starting the collection; its progress page opens next."; }
   });
 });
