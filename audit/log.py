@@ -366,13 +366,16 @@ class AuditLog:
         Leaves share the upper part of their paths: the RFC split is walked once over the
         sorted leaves, a sibling that holds a listed leaf is hashed on the way up instead of
         read, and only siblings without one are read (one stored node each, a few on the
-        right edge). See ``shared_inclusion_ranges`` (ADR 0708).
+        right edge). See ``shared_inclusion_ranges`` (ADR 0708). When a checkpoint of
+        ``tree_size`` was issued, the root the walk rebuilds must be its signed root.
         """
         size = self._size_within(tree_size)
         for index in indices:
             if not 0 <= index < size:
                 raise AuditRangeError(f"leaf index {index} is outside a tree of size {size}")
         distinct = sorted(set(indices))
+        if not distinct:
+            return []
         ranges = shared_inclusion_ranges(distinct, size)
         parts = [range_nodes(start, end) for start, end in ranges]
         wanted = {node for nodes in parts for node in nodes}
@@ -383,7 +386,12 @@ class AuditLog:
             for ids in parts
         ]
         leaves = [nodes[(0, index)] for index in distinct]
-        paths, _ = shared_inclusion_proofs(distinct, size, leaves, siblings)
+        paths, root = shared_inclusion_proofs(distinct, size, leaves, siblings)
+        signed = self.checkpoint_at(size)
+        if signed is not None and signed.root_hash != root:
+            # the walk rebuilt the root from the nodes read: an altered one fails closed here
+            # instead of in the hands of whoever checks the proofs
+            raise AuditIntegrityError("stored tree nodes do not match the signed checkpoint")
         by_index = {
             index: InclusionProof(index, size, leaf, path)
             for index, leaf, path in zip(distinct, leaves, paths, strict=True)

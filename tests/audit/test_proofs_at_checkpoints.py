@@ -65,3 +65,23 @@ def test_proof_nodes_read_in_chunks_are_all_found(
     monkeypatch.setattr(store, "NODE_CHUNK", 3)  # many reads of three keys each
     assert audit_log.inclusion_proofs(list(range(size)), size) == whole
     assert whole == [audit_log.inclusion_proof(index, size) for index in range(size)]
+
+
+def test_batched_proofs_from_an_altered_tree_are_refused(audit_log: AuditLog) -> None:
+    from sqlalchemy import text
+
+    from audit import AuditIntegrityError
+    from tests.audit.conftest import tamper
+
+    audit_log.record_many([event(i) for i in range(8)])
+    size = audit_log.checkpoint().tree_size
+    with audit_log.store.engine.connect() as conn:
+        blob = conn.execute(text("SELECT hashes FROM audit_tree WHERE leaf_index = 7")).scalar_one()
+    # row 7 holds the subtree of leaves 4..7: the sibling in leaf 0's proof
+    tamper(
+        audit_log.store.engine,
+        "UPDATE audit_tree SET hashes = :h WHERE leaf_index = 7",
+        h=bytes(len(bytes(blob))),
+    )
+    with pytest.raises(AuditIntegrityError):
+        audit_log.inclusion_proofs([0, 1], size)
