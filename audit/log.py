@@ -30,11 +30,11 @@ from audit.merkle import (
     frontier_nodes,
     inclusion_from_nodes,
     inclusion_plan,
-    inclusion_ranges,
     leaf_hash,
-    plan,
-    range_hash,
+    range_nodes,
     root_from_frontier,
+    shared_inclusion_proofs,
+    shared_inclusion_ranges,
 )
 from audit.model import (
     Checkpoint,
@@ -374,28 +374,40 @@ class AuditLog:
     def inclusion_proofs(self, indices: Sequence[int], tree_size: int) -> list[InclusionProof]:
         """Inclusion proofs of many leaves against one tree size, from one read of nodes.
 
-        Leaves share the upper part of their paths: each distinct range of the RFC
-        recursion is planned and hashed once, however many proofs it appears in.
+        Leaves share the upper part of their paths: the RFC split is walked once over the
+        sorted leaves, a sibling that holds a listed leaf is hashed on the way up instead of
+        read, and only siblings without one are read (one stored node each, a few on the
+        right edge). See ``shared_inclusion_ranges`` (ADR 0708). When a checkpoint of
+        ``tree_size`` was issued, the root the walk rebuilds must be its signed root.
         """
         size = self._size_within(tree_size)
-        paths: list[list[tuple[int, int]]] = []
-        ranges: set[tuple[int, int]] = set()
-        try:
-            for index in indices:
-                if not 0 <= index < size:
-                    raise ValueError(f"leaf index {index} is outside a tree of size {size}")
-                path = inclusion_ranges(index, size)
-                paths.append(path)
-                ranges.update(path)
-        except ValueError as exc:
-            raise AuditRangeError(str(exc)) from exc
-        wanted = plan(ranges) | {(0, index) for index in indices}
+        for index in indices:
+            if not 0 <= index < size:
+                raise AuditRangeError(f"leaf index {index} is outside a tree of size {size}")
+        distinct = sorted(set(indices))
+        if not distinct:
+            return []
+        ranges = shared_inclusion_ranges(distinct, size)
+        parts = [range_nodes(start, end) for start, end in ranges]
+        wanted = {node for nodes in parts for node in nodes}
+        wanted.update((0, index) for index in distinct)
         nodes = self._nodes(wanted)
-        hashed = {r: range_hash(r[0], r[1], nodes.__getitem__) for r in ranges}
-        return [
-            InclusionProof(index, size, nodes[(0, index)], [hashed[r] for r in path])
-            for index, path in zip(indices, paths, strict=True)
+        siblings = [
+            nodes[ids[0]] if len(ids) == 1 else root_from_frontier([nodes[n] for n in ids])
+            for ids in parts
         ]
+        leaves = [nodes[(0, index)] for index in distinct]
+        paths, root = shared_inclusion_proofs(distinct, size, leaves, siblings)
+        signed = self.checkpoint_at(size)
+        if signed is not None and signed.root_hash != root:
+            # the walk rebuilt the root from the nodes read: an altered one fails closed here
+            # instead of in the hands of whoever checks the proofs
+            raise AuditIntegrityError("stored tree nodes do not match the signed checkpoint")
+        by_index = {
+            index: InclusionProof(index, size, leaf, path)
+            for index, leaf, path in zip(distinct, leaves, paths, strict=True)
+        }
+        return [by_index[index] for index in indices]
 
     def checkpoint_at(self, size: int) -> Checkpoint | None:
         """The signed checkpoint of exactly ``size`` leaves, if one was issued."""

@@ -12,6 +12,8 @@ caller fetches them in one read, and ``*_from_nodes`` computes the proof from th
 from __future__ import annotations
 
 import hashlib
+import itertools
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 HASH_SIZE = 32
@@ -288,3 +290,96 @@ def verify_consistency(
         fn >>= 1
         sn >>= 1
     return sn == 0 and fr == first_root and sr == second_root
+
+
+# --- inclusion proofs of many leaves at once ----------------------------------------------
+
+
+def shared_inclusion_ranges(indices: Sequence[int], size: int) -> list[Range]:
+    """The sibling ranges that proofs of the sorted, distinct ``indices`` need from storage.
+
+    The RFC 6962 split is walked top-down, visiting only subtrees that hold a listed leaf.
+    A sibling range that holds a listed leaf is not read: its hash is computed on the way
+    up from the listed leaves below it and the ranges read for them. Only sibling ranges
+    without a listed leaf are returned, in the order ``shared_inclusion_proofs`` consumes
+    them. For n leaves spread over a tree of N that is about n * log2(N / n) ranges instead
+    of the n * log2(N) hashes the proofs hold.
+    """
+    _check_shared_args(indices, size)
+    ranges: list[Range] = []
+
+    def walk(start: int, end: int, lo: int, hi: int) -> None:
+        while end - start > 1:
+            mid = start + split_point(end - start)
+            split = bisect_left(indices, mid, lo, hi)
+            if split == hi:  # every listed leaf is on the left: the right side is read
+                ranges.append((mid, end))
+                end = mid
+            elif split == lo:
+                ranges.append((start, mid))
+                start = mid
+            else:
+                walk(start, mid, lo, split)
+                start, lo = mid, split
+
+    if indices:
+        walk(0, size, 0, len(indices))
+    return ranges
+
+
+def shared_inclusion_proofs(
+    indices: Sequence[int], size: int, leaves: Sequence[bytes], siblings: Iterable[bytes]
+) -> tuple[list[list[bytes]], bytes]:
+    """Audit paths (leaf-side first) of the sorted, distinct ``indices`` and the root.
+
+    ``leaves`` are the listed leaves' hashes, ``siblings`` the hashes of the ranges
+    ``shared_inclusion_ranges`` returned, in its order. Every proof equals what
+    ``inclusion_from_nodes`` gives for its leaf alone; the root is MTH of the whole tree,
+    which a caller can hold against a signed checkpoint.
+    """
+    _check_shared_args(indices, size)
+    if len(leaves) != len(indices):
+        raise ValueError("one leaf hash per listed index is needed")
+    proofs: list[list[bytes]] = [[] for _ in indices]
+    read = iter(siblings)
+
+    def subtree(start: int, end: int, lo: int, hi: int) -> bytes:
+        if end - start == 1:
+            return leaves[lo]
+        mid = start + split_point(end - start)
+        split = bisect_left(indices, mid, lo, hi)
+        if split == hi:
+            right = next(read)  # read before descending: the order the walk listed them
+            left = subtree(start, mid, lo, hi)
+            for proof in proofs[lo:hi]:
+                proof.append(right)
+        elif split == lo:
+            left = next(read)
+            right = subtree(mid, end, lo, hi)
+            for proof in proofs[lo:hi]:
+                proof.append(left)
+        else:
+            left = subtree(start, mid, lo, split)
+            right = subtree(mid, end, split, hi)
+            for proof in proofs[lo:split]:
+                proof.append(right)
+            for proof in proofs[split:hi]:
+                proof.append(left)
+        return node_hash(left, right)
+
+    if not indices:
+        return [], root_from_frontier([])
+    try:
+        root = subtree(0, size, 0, len(indices))
+    except StopIteration as exc:
+        raise ValueError("fewer sibling hashes than the walk needs") from exc
+    if next(read, None) is not None:
+        raise ValueError("more sibling hashes than the walk needs")
+    return proofs, root
+
+
+def _check_shared_args(indices: Sequence[int], size: int) -> None:
+    if indices and not (indices[0] >= 0 and indices[-1] < size):
+        raise ValueError(f"leaf indices must lie within a tree of size {size}")
+    if any(b <= a for a, b in itertools.pairwise(indices)):
+        raise ValueError("leaf indices must be sorted and distinct")

@@ -29,6 +29,7 @@ from audit import (
     RecordedEvent,
     Target,
 )
+from reports.bundle.gcpause import collector_paused
 from reports.bundle.layout import (
     BUNDLE_TARGET,
     CHECKPOINT,
@@ -150,6 +151,11 @@ class BundleResult:
 def select_evidence(log: BundleLog, framework: str, window: Window) -> Selection:
     """Evidence collected inside the window (stored at or after its start) and the
     control results recorded in it, read page by page through the log's type index."""
+    with collector_paused():
+        return _select_evidence(log, framework, window)
+
+
+def _select_evidence(log: BundleLog, framework: str, window: Window) -> Selection:
     selection = Selection(framework, window)
     for logged in _all(log, EventFilter(type=EVIDENCE_EVENT, since=window.start)):
         record = _evidence_record(logged.seq, logged.canonical)
@@ -202,6 +208,32 @@ def write_bundle(
     progress: Progress | None = None,
 ) -> BundleResult:
     """Write the bundle to ``destination`` (a temporary name, renamed when complete)."""
+    with collector_paused():
+        return _write_bundle(
+            selection,
+            documents,
+            destination,
+            log=log,
+            store=store,
+            bundle_id=bundle_id,
+            actor=actor,
+            generated_at=generated_at,
+            progress=progress,
+        )
+
+
+def _write_bundle(
+    selection: Selection,
+    documents: Mapping[str, bytes],
+    destination: Path,
+    *,
+    log: BundleLog,
+    store: EvidenceReader,
+    bundle_id: str,
+    actor: Actor,
+    generated_at: datetime | None,
+    progress: Progress | None,
+) -> BundleResult:
     hashes = selection.evidence_hashes()
     total = len(hashes) + 3
     step = max(1, len(hashes) // 100)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from audit import AuditLog, verify_inclusion
 from tests.audit.conftest import event
 
@@ -40,3 +42,46 @@ def test_batched_proofs_refuse_leaves_outside_the_tree(audit_log: AuditLog) -> N
         audit_log.inclusion_proofs([0, 3], 3)
     with pytest.raises(AuditRangeError):
         audit_log.inclusion_proofs([0], 99)
+
+
+def test_batched_proofs_keep_the_callers_order_and_repeats(audit_log: AuditLog) -> None:
+    audit_log.record_many([event(i) for i in range(21)])
+    size = audit_log.checkpoint().tree_size
+    indices = [20, 3, 3, 0, 11]
+    batched = audit_log.inclusion_proofs(indices, size)
+    assert [proof.leaf_index for proof in batched] == indices
+    assert batched == [audit_log.inclusion_proof(index, size) for index in indices]
+    assert audit_log.inclusion_proofs([], size) == []
+
+
+def test_proof_nodes_read_in_chunks_are_all_found(
+    audit_log: AuditLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from audit import store
+
+    audit_log.record_many([event(i) for i in range(40)])
+    size = audit_log.checkpoint().tree_size
+    whole = audit_log.inclusion_proofs(list(range(size)), size)
+    monkeypatch.setattr(store, "NODE_CHUNK", 3)  # many reads of three keys each
+    assert audit_log.inclusion_proofs(list(range(size)), size) == whole
+    assert whole == [audit_log.inclusion_proof(index, size) for index in range(size)]
+
+
+def test_batched_proofs_from_an_altered_tree_are_refused(audit_log: AuditLog) -> None:
+    from sqlalchemy import text
+
+    from audit import AuditIntegrityError
+    from tests.audit.conftest import tamper
+
+    audit_log.record_many([event(i) for i in range(8)])
+    size = audit_log.checkpoint().tree_size
+    with audit_log.store.engine.connect() as conn:
+        blob = conn.execute(text("SELECT hashes FROM audit_tree WHERE leaf_index = 7")).scalar_one()
+    # row 7 holds the subtree of leaves 4..7: the sibling in leaf 0's proof
+    tamper(
+        audit_log.store.engine,
+        "UPDATE audit_tree SET hashes = :h WHERE leaf_index = 7",
+        h=bytes(len(bytes(blob))),
+    )
+    with pytest.raises(AuditIntegrityError):
+        audit_log.inclusion_proofs([0, 1], size)
