@@ -29,7 +29,6 @@ from audit import (
     RecordedEvent,
     Target,
 )
-from reports.bundle.gcpause import collector_paused
 from reports.bundle.layout import (
     BUNDLE_TARGET,
     CHECKPOINT,
@@ -151,8 +150,7 @@ class BundleResult:
 def select_evidence(log: BundleLog, framework: str, window: Window) -> Selection:
     """Evidence collected inside the window (stored at or after its start) and the
     control results recorded in it, read page by page through the log's type index."""
-    with collector_paused():
-        return _select_evidence(log, framework, window)
+    return _select_evidence(log, framework, window)
 
 
 def _select_evidence(log: BundleLog, framework: str, window: Window) -> Selection:
@@ -208,18 +206,17 @@ def write_bundle(
     progress: Progress | None = None,
 ) -> BundleResult:
     """Write the bundle to ``destination`` (a temporary name, renamed when complete)."""
-    with collector_paused():
-        return _write_bundle(
-            selection,
-            documents,
-            destination,
-            log=log,
-            store=store,
-            bundle_id=bundle_id,
-            actor=actor,
-            generated_at=generated_at,
-            progress=progress,
-        )
+    return _write_bundle(
+        selection,
+        documents,
+        destination,
+        log=log,
+        store=store,
+        bundle_id=bundle_id,
+        actor=actor,
+        generated_at=generated_at,
+        progress=progress,
+    )
 
 
 def _write_bundle(
