@@ -105,8 +105,8 @@ async def _audit_page(
         event_types=sorted(t.value for t in EventType),
         form=form,
         verification=verification,
-        can_verify=await console.may("audit:checkpoint", "audit_log"),
-        can_hash=await console.may("audit:hash", "audit_log"),
+        can_verify=await console.holds("audit:checkpoint", "audit_log"),
+        can_hash=await console.holds("audit:hash", "audit_log"),
         digest=digest,
         hash_scan=HASH_SCAN,
     )

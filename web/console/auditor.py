@@ -43,7 +43,7 @@ async def _portal_page(
         scoped=requester.scoped,
         engagement_expires_at=console.caller.attributes.get("engagement_expires_at"),
         public_key=console.services.audit.public_key(),
-        can_generate=await console.may("reports:generate", "report"),
+        can_generate=await console.holds("reports:generate", "report"),
         error=error,
     )
 

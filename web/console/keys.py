@@ -53,7 +53,7 @@ async def keys_page(console: ConsoleDep, rotated: str | None = None) -> HTMLResp
         cryptoperiod_days=console.services.key_cryptoperiod_days,
         operations=operations,
         shreds=shreds,
-        can_rotate=await console.may("admin:manage", "key"),
+        can_rotate=await console.holds("admin:manage", "key"),
         rotated=rotated if rotated and KEY_NAME.match(rotated) else None,
     )
 

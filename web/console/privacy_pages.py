@@ -58,9 +58,9 @@ async def dpo_desk(console: ConsoleDep) -> HTMLResponse:
         console,
         "dpo.html",
         queue=queue,
-        may_consents=await console.may("consent:read", "consent"),
+        may_consents=await console.holds("consent:read", "consent"),
         may_breaches=may_breaches,
-        may_ropa=await console.may("ropa:read", "ropa"),
+        may_ropa=await console.holds("ropa:read", "ropa"),
         overdue_breaches=overdue,
     )
 
@@ -88,7 +88,7 @@ async def _request_page(
         dsr=request,
         days_left=left,
         band=sla_band(request, left, now),
-        can_manage=await console.may("dsr:manage", "data_subject_request"),
+        can_manage=await console.holds("dsr:manage", "data_subject_request"),
         error=error,
     )
 
