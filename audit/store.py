@@ -4,6 +4,12 @@ Appends happen inside ``append_lock()``: ``BEGIN IMMEDIATE`` on SQLite and a row
 the single ``audit_head`` row on PostgreSQL, so writers in any number of processes assign
 sequence numbers one transaction at a time, without gaps or duplicates.
 
+On SQLite, processes sharing the file (``serve --workers N``) take an advisory ``flock`` on a
+sidecar file (``<database>-append.lock``) before ``BEGIN IMMEDIATE``: a waiting writer then
+sleeps in the kernel and wakes the moment the other commits, instead of in SQLite's busy
+handler, whose growing sleeps (1, 2, 5, 10 ... 100 ms) overshoot commits of a few
+milliseconds. The kernel drops the lock of a killed process.
+
 On PostgreSQL a group commit costs two round trips (ADR 0102): ``BEGIN`` and the head's
 ``SELECT ... FOR UPDATE`` in one, then one statement writing events, tree rows, head (and
 checkpoint) pipelined with ``COMMIT``, whose result is awaited before callers return.
@@ -18,6 +24,8 @@ rows' primary key and a guarded head ``UPDATE``); otherwise it changes nothing a
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
 import re
 import threading
 import time
@@ -154,6 +162,7 @@ class AuditStore:
         self._assumed: Head | None = None  # set while an optimistic append is open
         self._optimistic_after = 0.0  # monotonic time; optimism paused until then
         self._locked_head: Head | None = None  # read under the lock by the open append
+        self._file_lock = _sidecar_lock(engine) if self.is_sqlite else None
 
     # --- transactions ------------------------------------------------------------------
 
@@ -196,18 +205,31 @@ class AuditStore:
                     self._assumed = None
                 return
             try:
-                if self.is_sqlite:
-                    conn.exec_driver_sql("BEGIN IMMEDIATE")
-                    head = self._read_head(conn, lock=False)  # BEGIN IMMEDIATE locks
-                else:
-                    head = self._locked_head = self._lock_head_pg(conn)
-                yield conn, head
-                conn.commit()
-                if not self.is_sqlite:
-                    self._commit_pg(conn)
+                with self._between_processes():
+                    if self.is_sqlite:
+                        conn.exec_driver_sql("BEGIN IMMEDIATE")
+                        head = self._read_head(conn, lock=False)  # BEGIN IMMEDIATE locks
+                    else:
+                        head = self._locked_head = self._lock_head_pg(conn)
+                    yield conn, head
+                    conn.commit()
+                    if not self.is_sqlite:
+                        self._commit_pg(conn)
             except BaseException:
                 self._drop_append_connection()
                 raise
+
+    @contextmanager
+    def _between_processes(self) -> Iterator[None]:
+        """The SQLite file's sidecar ``flock`` (none on PostgreSQL or in memory)."""
+        if self._file_lock is None:
+            yield
+            return
+        fcntl.flock(self._file_lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._file_lock, fcntl.LOCK_UN)
 
     def _drop_append_connection(self) -> None:
         conn, self._append_conn = self._append_conn, None
@@ -220,6 +242,9 @@ class AuditStore:
     def close(self) -> None:
         with self._append_mutex:
             self._drop_append_connection()
+            if self._file_lock is not None:
+                os.close(self._file_lock)
+                self._file_lock = None
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
@@ -649,3 +674,12 @@ class AuditStore:
         with self.engine.begin() as conn:
             result = conn.execute(delete(EVENTS).where(EVENTS.c.seq >= start, EVENTS.c.seq < end))
             return int(result.rowcount or 0)
+
+
+def _sidecar_lock(engine: Engine) -> int | None:
+    """An open descriptor of ``<database>-append.lock`` (0600) beside a SQLite file, or None
+    for an in-memory database."""
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return os.open(f"{database}-append.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
