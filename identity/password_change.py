@@ -10,7 +10,7 @@ guessing the password through this form).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
@@ -21,6 +21,7 @@ from identity.auditing import record
 from identity.clock import Clock, as_utc, utc_now
 from identity.config import IdentityConfig
 from identity.errors import AccountLockedError, NotFoundError, PasswordRefusedError
+from identity.lockout import count_failure
 from identity.password_policy import password_problem
 from identity.passwords import SecretHasher
 from identity.tables import IdentitySession, IdentityUser
@@ -100,13 +101,7 @@ class PasswordChanger:
     def _count_failure(
         self, db: Session, user: IdentityUser, now: datetime, origin: Origin | None
     ) -> None:
-        user.failed_logins += 1
-        locked = user.failed_logins >= self._config.lockout_threshold
-        if locked:
-            user.failed_logins = 0
-            user.locked_until = now + timedelta(seconds=self._config.lockout_seconds)
-        db.add(user)
-        db.commit()  # the count survives even if the audit log is down
+        locked = count_failure(db, user, now, self._config)
         record(
             self._audit,
             EventType.LOGIN_FAILED,

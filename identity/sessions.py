@@ -25,6 +25,7 @@ from identity.clock import Clock, as_utc, utc_now
 from identity.config import IdentityConfig
 from identity.engagement import engagement_attributes
 from identity.errors import AccountLockedError, AuthenticationError, InvalidInputError
+from identity.lockout import count_failure
 from identity.passwords import SecretHasher, new_opaque_token
 from identity.phantoms import PhantomLockout
 from identity.roles import load_roles
@@ -133,13 +134,7 @@ class SessionService:
     def _count_failure(
         self, db: Session, user: IdentityUser, now: datetime, origin: Origin | None
     ) -> None:
-        user.failed_logins += 1
-        locked = user.failed_logins >= self._config.lockout_threshold
-        if locked:
-            user.failed_logins = 0
-            user.locked_until = now + timedelta(seconds=self._config.lockout_seconds)
-        db.add(user)
-        db.commit()  # the count survives even if the audit log is down
+        locked = count_failure(db, user, now, self._config)
         self._failed(user, origin, "bad_credentials", locked=locked)
         if locked:
             raise AccountLockedError("account temporarily locked", self._config.lockout_seconds)
