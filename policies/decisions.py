@@ -259,7 +259,8 @@ class DecisionService:
         """Evaluate one (already shape-checked) request, fail closed, and log nothing yet:
         the decision may be answered only once ``submit([...]).settle()`` returned (ADR 0213).
 
-        CPU work only on a loaded embedded engine (plus the consent ledger's cached read);
+        CPU work only on a loaded embedded engine, unless a fact check must read a store
+        (``reads_records``: a DSR citation, a consent or data map not in memory);
         ``log_allow=False``: an allow is not to be logged (ADR 0209), a deny still is.
         """
         decision, entry = self._decide_entry(request, entry_point, requested_by, query)
