@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from audit import leaf_hash, verify_inclusion
 from audit.merkle import inclusion_from_nodes, inclusion_plan, root_from_leaves
-from reports.bundle.verify import SharedPaths, batch_verify
+from reports.bundle.proofs import SharedPaths, verify_at_once
 
 
 def tree(size: int) -> tuple[list[bytes], dict[tuple[int, int], bytes]]:
@@ -94,5 +94,6 @@ def test_batch_verification_accepts_exactly_what_every_proof_alone_accepts(
         0 <= index < size and verify_inclusion(index, size, leaf, proof, root)
         for index, (leaf, proof) in batch.items()
     )
-    assert batch_verify(size, root, batch) == alone
-    assert not batch or not batch_verify(size, leaf_hash(b"another root"), batch)
+    listed = [(index, leaf, b"".join(proof)) for index, (leaf, proof) in batch.items()]
+    assert verify_at_once(size, root, listed) == alone
+    assert not batch or not verify_at_once(size, leaf_hash(b"another root"), listed)
