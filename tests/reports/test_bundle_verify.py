@@ -233,3 +233,50 @@ def test_not_a_zip_is_reported(tmp_path: Path, audit_log: AuditLog) -> None:
     path.write_bytes(b"junk")
     assert not verify(path, audit_log).ok
     assert not verify_bundle(io.BytesIO(b""), parse_key(audit_log.public_key())).ok
+
+
+def test_bytes_added_outside_every_member_fail(bundle: Path, audit_log: AuditLog) -> None:
+    """Any added byte is reported, also where an extractor looks away: an archive comment,
+    bytes before the first member (zipfile reads both without a word)."""
+    commented = bundle.with_name("commented.zip")
+    commented.write_bytes(bundle.read_bytes())
+    with zipfile.ZipFile(commented, "a") as archive:
+        archive.comment = b"added after the bundle was built"
+    prepended = bundle.with_name("prepended.zip")
+    prepended.write_bytes(b"#!/bin/sh\n" + bundle.read_bytes())
+    for changed in (commented, prepended):
+        with zipfile.ZipFile(changed) as archive:
+            assert archive.testzip() is None
+        report = verify(changed, audit_log)
+        assert "<bundle>" in report.broken_files(), (changed.name, report.problems)
+
+
+def test_a_data_byte_changed_with_its_crc_names_the_member(
+    bundle: Path, audit_log: AuditLog
+) -> None:
+    """A member's bytes changed and its CRC-32 recomputed in both headers, as an attacker
+    editing the archive in place would: the manifest's hash still names the file."""
+    import struct
+    import zlib
+
+    raw = bytearray(bundle.read_bytes())
+    with zipfile.ZipFile(bundle) as archive:
+        start_dir = archive.start_dir
+        info = next(
+            i
+            for i in archive.infolist()
+            if i.filename.startswith("evidence/") and i.compress_type == zipfile.ZIP_STORED
+        )
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    raw[start] ^= 0x01
+    crc = zlib.crc32(bytes(raw[start : start + info.compress_size]))
+    struct.pack_into("<L", raw, info.header_offset + 14, crc)
+    at = start_dir
+    while raw[at : at + 4] == b"PK\x01\x02":
+        lengths = struct.unpack_from("<3H", raw, at + 28)
+        if bytes(raw[at + 46 : at + 46 + lengths[0]]) == info.filename.encode():
+            struct.pack_into("<L", raw, at + 16, crc)
+        at += 46 + sum(lengths)
+    bundle.write_bytes(bytes(raw))
+    report = verify(bundle, audit_log)
+    assert info.filename in report.broken_files(), report.problems
