@@ -17,7 +17,6 @@ What is checked, each failure named with the file that broke:
 
 from __future__ import annotations
 
-import binascii
 import hashlib
 import json
 import re
@@ -53,6 +52,7 @@ from reports.bundle.layout import (
     evidence_meta_path,
 )
 from reports.bundle.proofs import HASH, SharedPaths, verify_at_once
+from reports.bundle.spelling import SpellingError, parse_event_line, parse_proofs
 from reports.errors import BundleFormatError
 
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
@@ -217,23 +217,17 @@ def _check_checkpoint(
 # --- events and proofs ----------------------------------------------------------------
 
 
-def _parse_proofs(files: dict[str, bytes], report: BundleReport) -> tuple[int, dict[str, Any]]:
+def _parse_proofs(
+    files: dict[str, bytes], report: BundleReport
+) -> tuple[int, dict[int, bytes | None]]:
     raw = files.get(PROOFS)
     if raw is None:
         return -1, {}
     try:
-        document = json.loads(raw)
-        size, proofs = document["tree_size"], document["proofs"]
-        if not isinstance(size, int) or not isinstance(proofs, dict):
-            raise TypeError("tree_size is not an integer or proofs is not a map")
-        # the builder's compact_json_bytes spelling; orjson writes it the same, faster
-        spelled = orjson.dumps(document, option=orjson.OPT_SORT_KEYS) + b"\n"
-        if spelled != raw or set(document) != {"tree_size", "proofs"}:
-            raise ValueError("not in its canonical spelling")
-    except (ValueError, KeyError, TypeError) as exc:
+        return parse_proofs(raw)
+    except SpellingError as exc:
         report.fail(PROOFS, f"malformed ({exc})")
         return -1, {}
-    return size, proofs
 
 
 def _check_events(
@@ -251,7 +245,7 @@ def _check_events(
     seen: set[int] = set()
     listed: list[tuple[int, bytes, bytes, bytes]] = []  # index, canonical, leaf, proof
     for number, line in enumerate(raw.splitlines(keepends=True), start=1):
-        parsed = _parse_event_line(line)
+        parsed = parse_event_line(line)
         if parsed is None:
             report.fail(EVENTS, f"line {number} is malformed or not in its canonical spelling")
             continue
@@ -261,7 +255,7 @@ def _check_events(
             report.fail(EVENTS, f"event {index} is listed twice")
             continue
         seen.add(index)
-        proof = _proof_bytes(proofs.get(str(index)))
+        proof = proofs.get(index)
         if proof is None:
             report.fail(PROOFS, f"no well-formed inclusion proof for event {index}")
             continue
@@ -269,7 +263,7 @@ def _check_events(
     for index, canonical in _proven_events(listed, checkpoint, report):
         _note_event(canonical, index, proven)
     if len(proofs) != len(seen):
-        for extra in sorted(set(proofs) - {str(index) for index in seen}):
+        for extra in sorted(set(proofs) - seen):
             report.fail(PROOFS, f"a proof for event {extra}, which the bundle does not list")
     return proven
 
@@ -299,51 +293,6 @@ def _proven_events(
             continue
         proven.append((index, canonical))
     return proven
-
-
-LINE_HEAD = b'{"canonical":"'
-LINE_INDEX = b'","index":'
-LINE_END = b"}\n"
-INDEX_DIGITS = re.compile(rb"0|[1-9][0-9]{0,18}")
-
-
-def _parse_event_line(line: bytes) -> tuple[int, bytes] | None:
-    """``{"canonical":"<base64>","index":<n>}`` and a newline, in exactly that spelling."""
-    cut = line.rfind(LINE_INDEX)
-    if cut < 0 or not line.startswith(LINE_HEAD) or not line.endswith(LINE_END):
-        return None
-    digits = line[cut + len(LINE_INDEX) : -len(LINE_END)]
-    if INDEX_DIGITS.fullmatch(digits) is None:
-        return None
-    encoded = line[len(LINE_HEAD) : cut]
-    try:
-        canonical = binascii.a2b_base64(encoded, strict_mode=True)
-    except binascii.Error:
-        return None
-    # strict base64 has one spelling of each whole 4-character group; only the last, padded
-    # one can hide non-zero padding bits: it must be what encoding its bytes gives
-    partial = len(canonical) % 3
-    if partial and binascii.b2a_base64(canonical[-partial:], newline=False) != encoded[-4:]:
-        return None
-    return int(digits), canonical
-
-
-HEX_DIGITS = 2 * HASH
-
-
-def _proof_bytes(value: Any) -> bytes | None:
-    """A proof's hashes concatenated; None unless it is a list of 64 lowercase hex digits
-    each (the one spelling the builder writes)."""
-    if not isinstance(value, list):
-        return None
-    try:
-        joined = "".join(value)
-        proof = bytes.fromhex(joined)
-    except (TypeError, ValueError):
-        return None
-    if set(map(len, value)) - {HEX_DIGITS} or proof.hex() != joined:
-        return None
-    return proof
 
 
 def _note_event(canonical: bytes, index: int, proven: _Proven) -> None:
