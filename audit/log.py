@@ -24,6 +24,8 @@ from audit.errors import (
 )
 from audit.events import AuditEventIn, RecordedEvent
 from audit.merkle import (
+    HASH_SIZE,
+    Range,
     TreeBuilder,
     consistency_from_nodes,
     consistency_plan,
@@ -388,15 +390,9 @@ class AuditLog:
         if not distinct:
             return []
         ranges = shared_inclusion_ranges(distinct, size)
-        parts = [range_nodes(start, end) for start, end in ranges]
-        wanted = {node for nodes in parts for node in nodes}
-        wanted.update((0, index) for index in distinct)
-        nodes = self._nodes(wanted)
-        siblings = [
-            nodes[ids[0]] if len(ids) == 1 else root_from_frontier([nodes[n] for n in ids])
-            for ids in parts
-        ]
-        leaves = [nodes[(0, index)] for index in distinct]
+        rows = self.store.tree_rows(_rows_of(ranges, distinct))
+        siblings = _range_hashes(ranges, rows)
+        leaves = [_stored_node(rows, index, 0) for index in distinct]
         paths, root = shared_inclusion_proofs(distinct, size, leaves, siblings)
         signed = self.checkpoint_at(size)
         if signed is not None and signed.root_hash != root:
@@ -485,3 +481,42 @@ def _checkpoint_of(conn: Connection, size: int) -> Checkpoint | None:
     if row is None:
         return None
     return Checkpoint(row.tree_size, bytes(row.root_hash), as_utc(row.created_at), row.note)
+
+
+def _rows_of(ranges: Sequence[Range], leaves: Sequence[int]) -> list[int]:
+    """The ``audit_tree`` rows holding the nodes of ``ranges`` and the ``leaves``: a range
+    that is one aligned perfect subtree (all but a few on the right edge) is the node in the
+    row of its last leaf; any other range is the fold of ``range_nodes``."""
+    rows = list(leaves)
+    for start, end in ranges:
+        width = end - start
+        if width & (width - 1) == 0 and start & (width - 1) == 0:
+            rows.append(end - 1)
+        else:
+            rows.extend(((index + 1) << level) - 1 for level, index in range_nodes(start, end))
+    return rows
+
+
+def _range_hashes(ranges: Sequence[Range], rows: dict[int, bytes]) -> list[bytes]:
+    """MTH of each range from whole tree rows (``_rows_of`` named the rows to read)."""
+    hashes: list[bytes] = []
+    for start, end in ranges:
+        width = end - start
+        if width & (width - 1) == 0 and start & (width - 1) == 0:
+            hashes.append(_stored_node(rows, end - 1, width.bit_length() - 1))
+        else:
+            nodes = [
+                _stored_node(rows, ((index + 1) << level) - 1, level)
+                for level, index in range_nodes(start, end)
+            ]
+            hashes.append(root_from_frontier(nodes))
+    return hashes
+
+
+def _stored_node(rows: dict[int, bytes], row: int, level: int) -> bytes:
+    """Node ``level`` of a tree row; a missing row or a short one is a damaged tree."""
+    blob = rows.get(row)
+    value = b"" if blob is None else bytes(blob[level * HASH_SIZE : (level + 1) * HASH_SIZE])
+    if len(value) != HASH_SIZE:
+        raise AuditIntegrityError("stored tree is missing nodes")
+    return value

@@ -487,13 +487,9 @@ class AuditStore:
             by_leaf.setdefault(((index + 1) << level) - 1, []).append((level, index))
         if not by_leaf:
             return {}
-        if conn is not None:
-            rows = self._tree_rows(conn, sorted(by_leaf))
-        else:
-            with self.reading() as own:
-                rows = self._tree_rows(own, sorted(by_leaf))
+        rows = self.tree_rows(by_leaf, conn)
         found: dict[NodeId, bytes] = {}
-        for leaf_index, blob in rows:
+        for leaf_index, blob in rows.items():
             for node in by_leaf[leaf_index]:
                 offset = node[0] * HASH_SIZE
                 value = bytes(blob[offset : offset + HASH_SIZE])
@@ -501,13 +497,27 @@ class AuditStore:
                     found[node] = value
         return found
 
+    def tree_rows(self, leaves: Iterable[int], conn: Connection | None = None) -> dict[int, bytes]:
+        """Whole ``audit_tree`` rows by leaf index (``hashes``: level ``l`` at ``32 * l``).
+
+        For callers that locate many nodes themselves (``AuditLog.inclusion_proofs``): one
+        dict, no per-node tuple or list. A row that is not stored is absent from the result.
+        """
+        keys = sorted(set(leaves))
+        if not keys:
+            return {}
+        if conn is not None:
+            return self._tree_rows(conn, keys)
+        with self.reading() as own:
+            return self._tree_rows(own, keys)
+
     @staticmethod
-    def _tree_rows(conn: Connection, leaves: list[int]) -> list[tuple[int, bytes]]:
+    def _tree_rows(conn: Connection, leaves: list[int]) -> dict[int, bytes]:
         """``audit_tree`` rows of the given leaves through the raw driver, in chunks of at
         most ``NODE_CHUNK`` keys (SQLite's bound-parameter limit; a bundle asks for tens of
         thousands of rows, and SQLAlchemy's expanding ``IN`` costs more than the read)."""
         mark = "?" if conn.dialect.name == "sqlite" else "%s"
-        rows: list[tuple[int, bytes]] = []
+        rows: dict[int, bytes] = {}
         cursor = conn.connection.cursor()
         try:
             for start in range(0, len(leaves), NODE_CHUNK):
@@ -517,7 +527,8 @@ class AuditStore:
                     f"WHERE leaf_index IN ({', '.join([mark] * len(chunk))})",
                     chunk,
                 )
-                rows.extend(cursor.fetchall())
+                # both drivers give int keys and bytes values (sqlite3 BLOB, psycopg bytea)
+                rows.update(cursor.fetchall())
         finally:
             cursor.close()
         return rows

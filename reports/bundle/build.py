@@ -9,9 +9,10 @@ checkpoint covering it and adds the inclusion proofs of every listed event again
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import zipfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,12 +40,12 @@ from reports.bundle.layout import (
     MANIFEST_DIGEST_KEY,
     PROOFS,
     PUBLIC_KEY,
-    compact_json_bytes,
     event_line,
     evidence_meta_path,
     evidence_path,
     json_bytes,
 )
+from reports.bundle.spell import meta_document, proofs_document, rfc3339
 from reports.errors import InvalidReportRequestError, ReportsError
 
 PAGE = 1000
@@ -105,10 +106,10 @@ class Window:
         return self.start <= moment < self.end
 
     def as_json(self) -> dict[str, str]:
-        return {"from": _rfc3339(self.start), "to": _rfc3339(self.end)}
+        return {"from": rfc3339(self.start), "to": rfc3339(self.end)}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EvidenceRecord:
     """One evidence_collected event in the window: the item and when it was stored."""
 
@@ -245,19 +246,17 @@ def _write_bundle(
 
         for path, content in sorted(documents.items()):
             add(path, content, media="application/pdf" if path.endswith(".pdf") else "")
-        stored_by_sha = _stored_events(selection.evidence)
-        for done, sha256 in enumerate(hashes, start=1):
-            records = stored_by_sha[sha256]
+        for done, (sha256, records) in enumerate(_items(selection.evidence), start=1):
             # get() re-hashes the content against its name: that hash is the manifest's
-            add(evidence_path(sha256), store.get(sha256), sha256, records[0].media_type)
-            add(evidence_meta_path(sha256), _meta_document(sha256, records))
+            add(evidence_path(sha256), store.get(sha256), sha256, _media_type(records))
+            add(evidence_meta_path(sha256), meta_document(sha256, records))
             if progress is not None and done % step == 0:
                 progress(done, total)
         manifest = json_bytes(
             {
                 "framework": selection.framework,
                 "window": selection.window.as_json(),
-                "generated_at": _rfc3339(generated_at or datetime.now(UTC)),
+                "generated_at": rfc3339(generated_at or datetime.now(UTC)),
                 "files": files,
             }
         )
@@ -277,12 +276,7 @@ def _write_bundle(
         out.writestr(CHECKPOINT, checkpoint.note)
         out.writestr(
             PROOFS,
-            compact_json_bytes(
-                {
-                    "tree_size": checkpoint.tree_size,
-                    "proofs": {str(p.leaf_index): [h.hex() for h in p.hashes] for p in proofs},
-                }
-            ),
+            proofs_document(checkpoint.tree_size, proofs),
         )
         out.writestr(PUBLIC_KEY, log.public_key() + "\n")
     partial.replace(destination)
@@ -299,37 +293,31 @@ def _write_bundle(
     )
 
 
-def _stored_events(records: Sequence[EvidenceRecord]) -> dict[str, list[EvidenceRecord]]:
-    table: dict[str, list[EvidenceRecord]] = {}
-    for record in records:
-        table.setdefault(record.sha256, []).append(record)
-    return table
+def _items(records: Sequence[EvidenceRecord]) -> Iterator[tuple[str, list[EvidenceRecord]]]:
+    """Each item's events, items by hash, events earliest collection first: one sort, no
+    list per item held for the whole build (the cyclic collector walks every held one)."""
+    ordered = sorted(records, key=_item_order)
+    for sha256, group in itertools.groupby(ordered, key=_sha256_of):
+        yield sha256, list(group)
 
 
-def _meta_document(sha256: str, records: Sequence[EvidenceRecord]) -> bytes:
-    """What the audit events recorded of the item: collector, scope, type, size, and per
-    event when it was collected and when it was stored (the earliest collection first)."""
-    ordered = sorted(records, key=lambda r: (r.collected_at, r.index))
-    first = ordered[0]
-    return compact_json_bytes(
-        {
-            "sha256": sha256,
-            "collector": first.collector,
-            "scope": first.scope,
-            "media_type": first.media_type,
-            "size": first.size,
-            "collected_at": _rfc3339(first.collected_at),
-            "stored_at": _rfc3339(first.stored_at),
-            "audit_events": [
-                {
-                    "index": r.index,
-                    "collected_at": _rfc3339(r.collected_at),
-                    "stored_at": _rfc3339(r.stored_at),
-                }
-                for r in ordered
-            ],
-        }
-    )
+def _item_order(record: EvidenceRecord) -> tuple[str, datetime, int]:
+    return record.sha256, record.collected_at, record.index
+
+
+def _sha256_of(record: EvidenceRecord) -> str:
+    return record.sha256
+
+
+def _media_type(records: Sequence[EvidenceRecord]) -> str:
+    """The type the item's first logged event gave it (decides deflate or store)."""
+    if len(records) == 1:
+        return records[0].media_type
+    return min(records, key=_index_of).media_type
+
+
+def _index_of(record: EvidenceRecord) -> int:
+    return record.index
 
 
 def _bundle_event(
@@ -358,10 +346,6 @@ def _listed_events(selection: Selection, own: int, log: BundleLog) -> list[tuple
         raise ReportsError("the bundle's own audit event cannot be read back")
     events[own] = own_page.events[0].canonical
     return sorted(events.items())
-
-
-def _rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _parse(text: Any) -> datetime:

@@ -85,3 +85,36 @@ def test_batched_proofs_from_an_altered_tree_are_refused(audit_log: AuditLog) ->
     )
     with pytest.raises(AuditIntegrityError):
         audit_log.inclusion_proofs([0, 1], size)
+
+
+@pytest.mark.parametrize("indices", [[0], [44], [31, 32], [13, 40], [2, 3, 33, 43]])
+def test_sparse_batched_proofs_on_a_ragged_right_edge_equal_single_ones(
+    audit_log: AuditLog, indices: list[int]
+) -> None:
+    # 45 leaves: the siblings on the right edge are folds of several stored nodes, the
+    # others one aligned node read from the row of its last leaf
+    audit_log.record_many([event(i) for i in range(45)])
+    size = audit_log.checkpoint().tree_size
+    batched = audit_log.inclusion_proofs(indices, size)
+    assert batched == [audit_log.inclusion_proof(index, size) for index in indices]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        # row 7 keeps only its leaf hash: the node of leaves 4..7 (level 2) is gone
+        "UPDATE audit_tree SET hashes = substr(hashes, 1, 32) WHERE leaf_index = 7",
+        "DELETE FROM audit_tree WHERE leaf_index = 7",
+    ],
+)
+def test_batched_proofs_with_a_node_missing_are_refused(
+    audit_log: AuditLog, statement: str
+) -> None:
+    from audit import AuditIntegrityError
+    from tests.audit.conftest import tamper
+
+    audit_log.record_many([event(i) for i in range(9)])
+    assert audit_log.checkpoint_at(8) is None  # no signed root to catch it: the read must
+    tamper(audit_log.store.engine, statement)
+    with pytest.raises(AuditIntegrityError, match="missing"):
+        audit_log.inclusion_proofs([0, 1], 8)
