@@ -51,8 +51,8 @@ from reports.bundle.layout import (
     PUBLIC_KEY,
     evidence_meta_path,
 )
+from reports.bundle.proof_files import SpellingError, parse_event_line, parse_proofs
 from reports.bundle.proofs import HASH, SharedPaths, verify_at_once
-from reports.bundle.spelling import SpellingError, parse_event_line, parse_proofs
 from reports.errors import BundleFormatError
 
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reports.bundle.layout import compact_json_bytes, event_line
-from reports.bundle.spelling import SpellingError, parse_event_line, parse_proofs
+from reports.bundle.proof_files import SpellingError, parse_event_line, parse_proofs
 
 
 def digest(seed: int) -> bytes:
