@@ -65,13 +65,81 @@ def read_members(raw: bytes) -> Members:
     exactly the one described above."""
     count, directory_start, directory_end = _end_records(raw)
     members = Members()
+    files = members.files
     position, expected = directory_start, 0
+    unpack_entry, unpack_lengths, crc32 = (
+        CENTRAL_ENTRY.unpack_from,
+        LOCAL_LENGTHS.unpack_from,
+        zlib.crc32,
+    )
     for _ in range(count):
-        entry = _central_entry(raw, position, directory_end)
-        position = entry[9]  # the next entry's offset
-        if entry[8] != expected:  # this member's local header offset
-            raise ArchiveError("bytes outside any member, or members out of order", entry[0])
-        expected = _read_member(raw, entry, directory_start, members)
+        # the common case inline (one pass per member); the rest in the functions below
+        if position + CENTRAL_SIZE > directory_end:
+            raise ArchiveError("the central directory is shorter than its entry count")
+        (
+            signature,
+            _,
+            _,
+            flags,
+            method,
+            _,
+            _,
+            crc,
+            compressed,
+            size,
+            name_length,
+            extra_length,
+            comment_length,
+            disk,
+            _,
+            _,
+            offset,
+        ) = unpack_entry(raw, position)
+        name_start = position + CENTRAL_SIZE
+        raw_name = raw[name_start : name_start + name_length]
+        if (
+            signature != CENTRAL
+            or extra_length
+            or comment_length
+            or disk
+            or flags & ~ALLOWED_FLAGS
+            or method != STORED
+            or offset != expected
+            or not raw_name.isascii()
+        ):
+            entry = _central_entry(raw, position, directory_end)
+            position = entry[9]  # the next entry's offset
+            if entry[8] != expected:  # this member's local header offset
+                raise ArchiveError("bytes outside any member, or members out of order", entry[0])
+            expected = _read_member(raw, entry, directory_start, members)
+            continue
+        # a stored member with an ASCII name and no extra field: what the builder writes most
+        name = raw_name.decode("ascii")
+        position = name_start + name_length
+        local_names, local_extra = unpack_lengths(raw, offset + 26)
+        data = offset + LOCAL_SIZE + local_names + local_extra
+        expected = data + compressed
+        if (
+            raw[offset : offset + 4] != LOCAL
+            or raw[offset + 4 : offset + 18] != raw[name_start - 40 : name_start - 26]
+            or raw[offset + 30 : offset + 30 + local_names] != raw_name
+            or local_extra
+            or raw[offset + 18 : offset + 26] != raw[name_start - 26 : name_start - 18]
+            or expected > directory_start
+            or FULL32 in (compressed, size)
+        ):
+            entry = _central_entry(raw, name_start - CENTRAL_SIZE, directory_end)
+            expected = _read_member(raw, entry, directory_start, members)
+            continue
+        content = raw[data:expected]
+        if name in files:
+            members.unreadable.append((name, "appears more than once in the archive"))
+        elif size != compressed:
+            members.unreadable.append((name, "cannot be read from the archive (its size differs)"))
+        elif crc32(content) != crc:
+            members.unreadable.append((name, "cannot be read from the archive (bad CRC-32)"))
+        else:
+            files[name] = content
     if expected != directory_start:
         raise ArchiveError("bytes between the last member and the central directory")
     if position != directory_end:
@@ -79,7 +147,7 @@ def read_members(raw: bytes) -> Members:
     return members
 
 
-# a central entry, as a tuple (the hot loop runs once per member):
+# a central entry, as a tuple:
 # name, raw name, the bytes the local header must repeat (version needed .. CRC-32),
 # flags, method, CRC-32, compressed size, size, local header offset, next entry's offset
 _Entry = tuple[str, bytes, bytes, int, int, int, int, int, int, int]

@@ -49,13 +49,12 @@ from reports.bundle.layout import (
     PROOF_FILES,
     PROOFS,
     PUBLIC_KEY,
-    evidence_meta_path,
 )
 from reports.bundle.proof_files import SpellingError, parse_event_line, parse_proofs
 from reports.bundle.proofs import HASH, SharedPaths, verify_at_once
 from reports.errors import BundleFormatError
 
-SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 WHOLE_BUNDLE = "<bundle>"
 
 
@@ -326,33 +325,38 @@ def _check_bindings(
     window = _window(manifest)
     listed: dict[str, str] = manifest["files"]
     items = _evidence_items(listed)
+    report.evidence_items += len(items)
+    get = files.get
     for path in items:
         sha256 = path[len(EVIDENCE_DIR) :]
-        report.evidence_items += 1
-        content = files.get(path)
+        content = get(path)
         # a file that matched its manifest hash hashes to it: no second hash of the content
         known = listed[path] if path in matching else None
         if content is not None and (known or hashlib.sha256(content).hexdigest()) != sha256:
             report.fail(path, "content does not hash to its name")
         if sha256 not in proven.evidence:
             report.fail(path, "no proven evidence_collected event records this item's hash")
-        meta_path = evidence_meta_path(sha256)
-        if meta_path not in files:
+        meta_path = path + ".json"
+        meta = get(meta_path)
+        if meta is None:
             report.fail(meta_path, "missing (every evidence item has its metadata)")
-        elif window is not None and not _collected_within(files[meta_path], window):
+        elif window is not None and not _collected_within(meta, window):
             report.fail(meta_path, "collected outside the bundle's window")
-    present = set(items)
-    for sha256 in sorted(proven.evidence):
+    unlisted = proven.evidence.keys() - {path[len(EVIDENCE_DIR) :] for path in items}
+    for sha256 in sorted(unlisted):
         path = f"{EVIDENCE_DIR}{sha256}"
-        if path not in present:
-            report.fail(path, "an evidence event records it but the bundle lacks it")
+        report.fail(path, "an evidence event records it but the bundle lacks it")
 
 
 def _evidence_items(listed: Iterable[str]) -> list[str]:
+    """The evidence items the manifest lists: ``evidence/<sha256>``, in path order."""
+    size = len(EVIDENCE_DIR) + 64
     return sorted(
         path
         for path in listed
-        if path.startswith(EVIDENCE_DIR) and SHA256_HEX.fullmatch(path[len(EVIDENCE_DIR) :])
+        if len(path) == size
+        and path.startswith(EVIDENCE_DIR)
+        and SHA256_HEX.fullmatch(path, len(EVIDENCE_DIR))
     )
 
 
@@ -365,7 +369,7 @@ def _window(manifest: dict[str, Any]) -> tuple[datetime, datetime] | None:
 
 
 def _moment(text: Any) -> datetime:
-    moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    moment = datetime.fromisoformat(str(text))  # Python 3.11 reads a "Z" offset itself
     if moment.tzinfo is None:
         raise ValueError("a window bound without an offset")
     return moment
