@@ -81,15 +81,26 @@ def parse_proofs(raw: bytes) -> tuple[int, dict[int, bytes | None]]:
     return int(size), proofs
 
 
+ELEMENT = 2 + HASH_HEX + 1  # "<64 hex digits>" and the comma after it
+QUOTES = [b'"' * n for n in range(65)]  # paths are at most 64 hashes long
+COMMAS = [b"," * n for n in range(65)]
+LOWER_HEX = b"0123456789abcdef"
+
+
 def _hashes(spelled: bytes) -> bytes | None:
     """``"<hex>","<hex>"`` → the hashes concatenated; None unless spelled exactly so."""
     if not spelled:
         return b""
-    try:
-        joined = binascii.unhexlify(spelled.translate(None, b'",'))
-    except binascii.Error:
+    count, rest = divmod(len(spelled) + 1, ELEMENT)
+    if rest or not 0 < count < len(QUOTES):
         return None
-    if len(joined) % (HASH_HEX // 2):
+    if (
+        spelled[::ELEMENT] != QUOTES[count]
+        or spelled[ELEMENT - 2 :: ELEMENT] != QUOTES[count]
+        or spelled[ELEMENT - 1 :: ELEMENT] != COMMAS[count - 1]
+    ):
         return None
-    expected = b'"' + joined.hex(",", HASH_HEX // 2).replace(",", '","').encode() + b'"'
-    return joined if expected == spelled else None
+    digits = spelled.translate(None, b'",')
+    if len(digits) != count * HASH_HEX or digits.translate(None, LOWER_HEX):
+        return None
+    return binascii.unhexlify(digits)
