@@ -73,6 +73,7 @@ from controls import (  # noqa: E402
 )
 from controls.posture import all_control_postures, framework_posture  # noqa: E402
 from reports import Window, parse_key, select_evidence, verify_bundle, write_bundle  # noqa: E402
+from reports.bundle.gcpause import collector_paused  # noqa: E402
 from reports.bundle.verify import BundleReport, _check_checkpoint, _check_events  # noqa: E402
 from reports.errors import RendererUnavailableError  # noqa: E402
 from reports.framework.model import assemble  # noqa: E402
@@ -86,6 +87,7 @@ from trustplane.db import make_engine  # noqa: E402
 from trustplane.migrations.runner import upgrade  # noqa: E402
 
 ORIGIN = "bench.example/audit"
+VERIFY_RUNS, AUDIT_RUNS = 5, 2
 SIGNING_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(40, 72)))
 WINDOW = Window(datetime(2026, 11, 20, tzinfo=UTC), datetime(2026, 11, 27, tzinfo=UTC))
 STORED = "2026-11-26 10:00:00.000000"
@@ -293,22 +295,29 @@ def bench_bundle(workdir: Path, events: int, count: int) -> None:
             f"ratio {built / alone:.2f}x (goal <= 3x)"
         )
         key = parse_key(log.public_key())
-        began = time.perf_counter()
-        report = verify_bundle(bundle, key)
-        checked = time.perf_counter() - began
-        assert report.ok, report.problems[:5]
+        runs = []
+        for _ in range(VERIFY_RUNS):  # a short run: its best of several, the first shown too
+            began = time.perf_counter()
+            report = verify_bundle(bundle, key)
+            runs.append(time.perf_counter() - began)
+            assert report.ok, report.problems[:5]
+        checked = min(runs)
         bundle_rate = report.events_checked / checked
         proof_rate = proofs_only(bundle, key)
-        floor = min(verify_floor(bundle)[0] for _ in range(3))
+        with collector_paused():  # as verify_bundle runs
+            floor = min(verify_floor(bundle)[0] for _ in range(VERIFY_RUNS))
         floor_rate = report.events_checked / floor
-        began = time.perf_counter()
-        whole = log.verify(workers=1)
-        verified = time.perf_counter() - began
-        assert whole.ok, whole.problems[:5]
+        verified = float("inf")
+        for _ in range(AUDIT_RUNS):
+            began = time.perf_counter()
+            whole = log.verify(workers=1)
+            verified = min(verified, time.perf_counter() - began)
+            assert whole.ok, whole.problems[:5]
         audit_rate = whole.events_checked / verified
         print(
             f"  bundle verify: {report.events_checked:,} events proven + {report.files_checked:,} "
-            f"files in {checked:.2f} s = {bundle_rate:,.0f} events/s; audit verify (1 process): "
+            f"files in {checked:.3f} s (best of {VERIFY_RUNS}; first run {runs[0]:.3f} s) = "
+            f"{bundle_rate:,.0f} events/s; audit verify (1 process, best of {AUDIT_RUNS}): "
             f"{whole.events_checked:,} events in {verified:.2f} s = {audit_rate:,.0f} events/s; "
             f"ratio {bundle_rate / audit_rate:.2f}x (goal >= 0.5x)"
         )
