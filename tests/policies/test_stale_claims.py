@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from audit import AuditUnavailableError
 from policies import ReportedDecisionClaims
 from policies.opa.control import Uploader, opa_event_to_audit
 from tests.policies.harness import Api, running_api, settings_for
@@ -118,12 +121,38 @@ def test_an_original_recording_while_the_retry_takes_over_is_not_recorded_twice(
     assert times_recorded(api, "slow-0") == times_recorded(api, "slow-1") == 1
 
 
+def test_a_taken_over_claim_the_log_cannot_record_is_given_back(
+    api: Api, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The retry that took the stale claim over fails to record (503): the next retry must
+    not wait a whole lease again."""
+    token = agent_token(api)
+    events = opa_events(api, "again", 1)
+    killed_upload(engine, ["again-0"], LEASE * 2)
+    recorder = api.room.logger.recorder
+    record_many = recorder.record_many
+
+    def down(_events: Any) -> Any:
+        raise AuditUnavailableError("audit log down")
+
+    monkeypatch.setattr(recorder, "record_many", down)
+    failed = upload(api, events, token)
+    assert failed.status_code == 503, failed.text
+    assert failed.headers["content-type"].startswith("application/problem+json")
+    monkeypatch.setattr(recorder, "record_many", record_many)
+    retry = upload(api, events, token)
+    assert retry.json() == {"recorded": 1, "refused": []}
+    assert times_recorded(api, "again-0") == 1
+
+
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 def test_two_retries_racing_over_one_stale_claim_record_it_once(
     api: Api, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Both retries find the claim stale and try to take it over at the same moment (a
-    barrier holds each until the other is there): the database lets exactly one win."""
+    barrier holds each until the other is there, and every statement on the claims table is
+    slowed, so a read-then-write take-over would let both read the stale stamp): the database
+    lets exactly one win."""
     token = agent_token(api)
     events = opa_events(api, "orphan", 1)
     killed_upload(engine, ["orphan-0"], LEASE * 2)
@@ -137,7 +166,12 @@ def test_two_retries_racing_over_one_stale_claim_record_it_once(
             both_there.wait()
         return take_over(decision_ids)
 
+    def slowed(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "policy_reported_decisions" in statement:
+            time.sleep(0.2)
+
     monkeypatch.setattr(claims, "take_over_stale", together)
+    event.listen(engine, "before_cursor_execute", slowed)
     answers: list[Any] = []
     racers = [
         threading.Thread(target=lambda: answers.append(upload(api, events, token)))
@@ -145,8 +179,11 @@ def test_two_retries_racing_over_one_stale_claim_record_it_once(
     ]
     for racer in racers:
         racer.start()
-    for racer in racers:
-        racer.join(30)
+    try:
+        for racer in racers:
+            racer.join(30)
+    finally:
+        event.remove(engine, "before_cursor_execute", slowed)
     assert not both_there.broken  # both really reached the take-over together
     assert sorted(a.json()["recorded"] for a in answers) == [0, 1]
     loser = next(a.json() for a in answers if a.json()["recorded"] == 0)
