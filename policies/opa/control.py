@@ -68,9 +68,16 @@ class DecisionIdLookup(Protocol):
 
 class DecisionIdClaims(Protocol):
     """Atomic claims on new reported ids (``policies.ReportedDecisionClaims``): two uploads
-    of one new id racing on two workers record it once."""
+    of one new id racing on two workers record it once; a claim left by an uploader killed
+    before it recorded is taken over by the agent's retry once its lease is over (ADR 0214)."""
 
-    def claim(self, decision_ids: Iterable[str]) -> set[str]: ...
+    def claim(self, decision_ids: Iterable[str]) -> set[str]:
+        """The ids this call claimed; the others hold a claim already."""
+        ...
+
+    def take_over_stale(self, decision_ids: Iterable[str]) -> set[str]:
+        """The ids whose claim outlived its lease and is now this caller's (one winner)."""
+        ...
 
     def release(self, decision_ids: Iterable[str]) -> None: ...
 
@@ -225,11 +232,20 @@ def ingest_decision_logs(
 ) -> IngestReport:
     """Record an OPA decision-log upload (a JSON array of events) as reported by
     ``uploader``; entries whose decision id the log already holds, or another upload claimed
-    (``claims``), are refused."""
+    within its lease (``claims``), are refused. A claim past its lease was left by an upload
+    that died before recording: it is taken over, and its id recorded unless the log holds
+    it by now (ADR 0214)."""
     events = _validated_upload(body, content_encoding)
     existing = known.existing([event["decision_id"] for event in events])
     fresh = [e["decision_id"] for e in events if e["decision_id"] not in existing]
     claimed = claims.claim(fresh) if claims is not None else set(fresh)
+    contested = [i for i in fresh if i not in claimed]
+    if claims is not None and contested:
+        taken = claims.take_over_stale(contested)
+        if taken:  # the dead-looking original may have recorded after our first look
+            recorded_late = known.existing(sorted(taken))
+            existing |= recorded_late
+            claimed |= taken - recorded_late
     report = IngestReport()
     audited: list[AuditEventIn] = []
     for event in events:
