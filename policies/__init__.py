@@ -43,6 +43,7 @@ from policies.engines.regorus import RegorusEngine
 from policies.errors import (
     AgentIdTakenError,
     BundleError,
+    DecisionIdsInFlightError,
     DecisionLogUnavailableError,
     EvaluationError,
     EvaluationTimeoutError,
@@ -124,6 +125,7 @@ __all__ = [
     "DataResult",
     "DayServiceCount",
     "Decision",
+    "DecisionIdsInFlightError",
     "DecisionLogEntry",
     "DecisionLogUnavailableError",
     "DecisionLogger",

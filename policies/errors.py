@@ -43,6 +43,21 @@ class DecisionLogUnavailableError(EvaluationError):
         self.problem_headers = {"Retry-After": str(retry_after_seconds)}
 
 
+class DecisionIdsInFlightError(PolicyError):
+    """An upload holds decision ids another upload has claimed but the log does not hold yet
+    (it may still be recording, or it died before it did): the rest of the upload is recorded,
+    and the agent is asked to send it again later (HTTP 503 with ``Retry-After``), when the id
+    is in the log or its claim has outlived its lease (ADR 0214)."""
+
+    def __init__(self, in_flight: list[str], recorded: int, retry_after_seconds: int) -> None:
+        super().__init__(
+            f"{len(in_flight)} decision id(s) of this upload are being recorded by another "
+            "upload; send it again later"
+        )
+        self.problem_headers = {"Retry-After": str(retry_after_seconds)}
+        self.problem_extra = {"in_flight": in_flight, "recorded": recorded}
+
+
 class UploadTooLargeError(InvalidRequestError):
     """An agent upload is larger than accepted (HTTP 413); nothing of it is recorded."""
 

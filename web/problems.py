@@ -59,6 +59,7 @@ from identity import (
 from policies import (
     AgentIdTakenError,
     BundleError,
+    DecisionIdsInFlightError,
     DecisionLogUnavailableError,
     EvaluationError,
     InvalidDataPathError,
@@ -150,6 +151,9 @@ PROBLEM_MAP: dict[type[BaseException], ProblemKind] = {
     AuditError: ProblemKind(500, "audit-error", "Audit error"),
     # policies
     UploadTooLargeError: ProblemKind(413, "upload-too-large", "Upload too large"),
+    DecisionIdsInFlightError: ProblemKind(
+        503, "decision-ids-in-flight", "Decision ids being recorded by another upload"
+    ),
     AgentIdTakenError: ProblemKind(409, "agent-id-taken", "Agent id reported by another account"),
     InvalidDataPathError: ProblemKind(400, "invalid-data-path", "Invalid data path"),
     InvalidRequestError: ProblemKind(422, "invalid-decision-request", "Invalid decision request"),

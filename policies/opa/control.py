@@ -29,7 +29,12 @@ from audit import (
 from policies.decision_ids import REPORTED_TARGET_TYPE
 from policies.decision_log import DecisionLogEntry, audit_event, ephemeral_hasher
 from policies.engines.port import PolicyEngine
-from policies.errors import AgentIdTakenError, InvalidRequestError, UploadTooLargeError
+from policies.errors import (
+    AgentIdTakenError,
+    DecisionIdsInFlightError,
+    InvalidRequestError,
+    UploadTooLargeError,
+)
 from policies.log_fields import Hasher, scrub
 from policies.models import Decision
 from policies.store import BundleStore
@@ -37,6 +42,7 @@ from policies.store import BundleStore
 MAX_UPLOAD_BYTES = 4 * 1024 * 1024  # as sent (gzip or not)
 MAX_DECOMPRESSED_BYTES = 16 * 1024 * 1024
 MAX_EVENTS = 10_000
+IN_FLIGHT_RETRY_SECONDS = 30  # Retry-After when another upload holds an id's claim
 MAX_DECISION_ID_CHARS = 128
 
 
@@ -231,29 +237,33 @@ def ingest_decision_logs(
     claims: DecisionIdClaims | None = None,
 ) -> IngestReport:
     """Record an OPA decision-log upload (a JSON array of events) as reported by
-    ``uploader``; entries whose decision id the log already holds, or another upload claimed
-    within its lease (``claims``), are refused. A claim past its lease was left by an upload
-    that died before recording: it is taken over, and its id recorded unless the log holds
-    it by now (ADR 0214)."""
+    ``uploader``; entries whose decision id the log already holds are refused. An id another
+    upload claimed within its lease (``claims``) and the log does not hold yet is neither:
+    the rest is recorded, then ``DecisionIdsInFlightError`` asks the agent to send the upload
+    again. A claim past its lease was left by an upload that died before recording: it is
+    taken over, and its id recorded unless the log holds it by now (ADR 0214)."""
     events = _validated_upload(body, content_encoding)
     existing = known.existing([event["decision_id"] for event in events])
     fresh = [e["decision_id"] for e in events if e["decision_id"] not in existing]
     claimed = claims.claim(fresh) if claims is not None else set(fresh)
     contested = [i for i in fresh if i not in claimed]
+    in_flight: list[str] = []
     if claims is not None and contested:
         taken = claims.take_over_stale(contested)
-        if taken:  # the dead-looking original may have recorded after our first look
-            recorded_late = known.existing(sorted(taken))
-            existing |= recorded_late
-            claimed |= taken - recorded_late
+        # the claim's holder may have recorded after our first look at the log
+        recorded_late = known.existing(sorted(contested))
+        existing |= recorded_late
+        claimed |= taken - recorded_late
+        in_flight = [i for i in contested if i not in existing and i not in taken]
     report = IngestReport()
     audited: list[AuditEventIn] = []
+    waiting = set(in_flight)
     for event in events:
         decision_id = event["decision_id"]
+        if decision_id in waiting:
+            continue  # neither recorded nor refused: the agent sends it again (below)
         if decision_id in existing or decision_id not in claimed:
             reason = "decision_id already in the audit log"
-            if decision_id not in existing:
-                reason = "decision_id already reported (another upload recorded it)"
             report.refused.append({"decision_id": decision_id, "reason": reason})
             continue
         audited.append(opa_event_to_audit(event, engine, uploader, hasher))
@@ -265,6 +275,9 @@ def ingest_decision_logs(
         if claims is not None:  # not recorded: the agent's retry must be accepted
             claims.release(report.recorded)
         raise
+    if in_flight:
+        # a 2xx would tell the agent these were delivered; they are not in the log yet
+        raise DecisionIdsInFlightError(in_flight, len(report.recorded), IN_FLIGHT_RETRY_SECONDS)
     return report
 
 

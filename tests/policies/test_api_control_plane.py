@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import hashlib
 import io
@@ -233,28 +232,44 @@ def test_a_decision_id_already_in_the_log_is_refused_for_that_entry(api: Api) ->
 def test_two_uploads_of_one_new_decision_id_racing_record_it_once(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Both uploads ask the log before either has recorded (a slow writer widens the
-    window): the id's claim lets exactly one record it, the other is refused for it."""
+    """Both uploads ask the log before either has recorded (the claim's winner records only
+    after the other has answered): the id's claim lets exactly one record it; the other is
+    asked to send it again, and its retry finds it in the log."""
     token = agent_token(api)
     recorder = api.room.logger.recorder
     record_many = recorder.record_many
-    both_checked = threading.Barrier(2, timeout=3)
+    one_answered = threading.Event()
 
     def slow(events: Any) -> Any:
-        with contextlib.suppress(threading.BrokenBarrierError):
-            both_checked.wait()
+        one_answered.wait(10)  # the claim's winner records only after the other has answered
         return record_many(events)
+
+    def race() -> None:
+        answers.append(upload(api, events, token))
+        one_answered.set()
 
     monkeypatch.setattr(recorder, "record_many", slow)
     events = opa_events(api, "raced", 1)
     answers: list[Any] = []
-    racers = [threading.Thread(target=lambda: answers.append(upload(api, events, token)))]
-    racers.append(threading.Thread(target=lambda: answers.append(upload(api, events, token))))
+    racers = [threading.Thread(target=race) for _ in range(2)]
     for racer in racers:
         racer.start()
     for racer in racers:
         racer.join(30)
-    assert sorted(a.json()["recorded"] for a in answers) == [0, 1]
+    winner = next(a for a in answers if a.status_code == 200)
+    assert winner.json() == {"recorded": 1, "refused": []}
+    # the other was answered before the winner's record landed: not a 2xx, which would tell
+    # the agent its entry was delivered, but "send it again later"
+    loser = next(a for a in answers if a is not winner)
+    assert loser.status_code == 503, loser.text
+    assert loser.headers["content-type"].startswith("application/problem+json")
+    assert int(loser.headers["retry-after"]) > 0
+    assert loser.json()["in_flight"] == ["raced-0"]
+    again = upload(api, events, token)  # the agent's retry: the log holds it now
+    assert again.json() == {
+        "recorded": 0,
+        "refused": [{"decision_id": "raced-0", "reason": "decision_id already in the audit log"}],
+    }
     page = api.audit.events(EventFilter(type=EventType.DECISION_REPORTED), limit=1000)
     assert [e.document["target"]["id"] for e in page.events].count("raced-0") == 1
 

@@ -33,7 +33,6 @@ from tests.policies.test_api_control_plane import (
 
 LEASE = timedelta(seconds=ReportedDecisionClaims.DEFAULT_LEASE_SECONDS)
 IN_LOG = "decision_id already in the audit log"
-REPORTED = "decision_id already reported (another upload recorded it)"
 
 
 @pytest.fixture
@@ -71,18 +70,20 @@ def test_a_killed_uploaders_claim_does_not_refuse_the_agents_retry(
     assert times_recorded(api, "killed-0") == times_recorded(api, "killed-1") == 1
 
 
-def test_a_claim_within_its_lease_is_still_refused(api: Api, engine: Engine) -> None:
-    """An upload that claimed a moment ago may still be recording: the retry waits for it."""
+def test_a_claim_within_its_lease_is_answered_send_it_again(api: Api, engine: Engine) -> None:
+    """An upload that claimed a moment ago may still be recording: the retry is neither
+    recorded nor told its entry was delivered (a 2xx), but asked to send it again later."""
     token = agent_token(api)
-    events = opa_events(api, "busy", 1)
+    events = opa_events(api, "busy", 2)
     killed_upload(engine, ["busy-0"], LEASE - timedelta(seconds=30))
     retry = upload(api, events, token)
-    assert retry.status_code == 200, retry.text
-    assert retry.json() == {
-        "recorded": 0,
-        "refused": [{"decision_id": "busy-0", "reason": REPORTED}],
-    }
+    assert retry.status_code == 503, retry.text
+    assert retry.headers["content-type"].startswith("application/problem+json")
+    assert int(retry.headers["retry-after"]) > 0
+    assert retry.json()["in_flight"] == ["busy-0"]
+    assert retry.json()["recorded"] == 1  # the rest of the upload is recorded
     assert "busy-0" not in reported_events(api)
+    assert times_recorded(api, "busy-1") == 1
 
 
 def test_a_stale_claim_the_log_holds_is_refused_as_in_the_log(api: Api, engine: Engine) -> None:
@@ -185,9 +186,17 @@ def test_two_retries_racing_over_one_stale_claim_record_it_once(
     finally:
         event.remove(engine, "before_cursor_execute", slowed)
     assert not both_there.broken  # both really reached the take-over together
-    assert sorted(a.json()["recorded"] for a in answers) == [0, 1]
-    loser = next(a.json() for a in answers if a.json()["recorded"] == 0)
-    assert loser["refused"] == [{"decision_id": "orphan-0", "reason": REPORTED}]
+    winner = next(a for a in answers if a.status_code == 200 and a.json()["recorded"])
+    assert winner.json() == {"recorded": 1, "refused": []}
+    loser = next(a for a in answers if a is not winner)
+    # the loser asked the log before or after the winner's record landed
+    if loser.status_code == 503:
+        assert loser.json()["in_flight"] == ["orphan-0"]
+    else:
+        assert loser.json() == {
+            "recorded": 0,
+            "refused": [{"decision_id": "orphan-0", "reason": IN_LOG}],
+        }
     assert times_recorded(api, "orphan-0") == 1
 
 
