@@ -230,7 +230,13 @@ def uploader_of(request: Request, caller: Caller) -> Uploader:
 @router.post(
     "/logs",
     summary="OPA decision-log upload (gzip JSON array), recorded as reported by the agent",
-    responses={200: {"description": '{"recorded": n, "refused": [{"decision_id", "reason"}]}'}},
+    responses={
+        200: {"description": '{"recorded": n, "refused": [{"decision_id", "reason"}]}'},
+        503: {
+            "description": "decision-ids-in-flight: an id is being recorded by another upload "
+            "(the rest is recorded); send the upload again after Retry-After"
+        },
+    },
 )
 async def decision_logs(
     request: Request,
