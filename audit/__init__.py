@@ -11,6 +11,7 @@ from audit.errors import (
     AuditNotFoundError,
     AuditRangeError,
     AuditUnavailableError,
+    AuditUnconfirmedError,
 )
 from audit.events import (
     SYSTEM_ACTOR,
@@ -67,6 +68,7 @@ __all__ = [
     "AuditRangeError",
     "AuditRecorder",
     "AuditUnavailableError",
+    "AuditUnconfirmedError",
     "Checkpoint",
     "CheckpointBody",
     "CheckpointSigner",

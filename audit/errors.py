@@ -9,6 +9,12 @@ class AuditUnavailableError(AuditError):
     """The log could not make an event durable; the request that needed it must fail."""
 
 
+class AuditUnconfirmedError(AuditUnavailableError):
+    """The writer did not confirm in time: the events are still queued and may yet be made
+    durable. The request fails, but whatever stands for "not recorded" must not be undone
+    on its account (a claim given back, a retry let through)."""
+
+
 class AuditStaleHeadError(AuditError):
     """An append that assumed the last known head lost a race with another appender.
 

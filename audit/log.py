@@ -21,6 +21,7 @@ from audit.errors import (
     AuditRangeError,
     AuditStaleHeadError,
     AuditUnavailableError,
+    AuditUnconfirmedError,
 )
 from audit.events import AuditEventIn, RecordedEvent
 from audit.merkle import (
@@ -106,8 +107,9 @@ class AuditLog:
     def record_many(
         self, events: Sequence[AuditEventIn], *, timeout: float | None = None
     ) -> list[RecordedEvent]:
-        """Durable receipts for ``events`` (one group commit); ``AuditUnavailableError``
-        when the writer does not confirm within ``timeout`` (default: the log's own)."""
+        """Durable receipts for ``events`` (one group commit); ``AuditUnconfirmedError`` (an
+        ``AuditUnavailableError``) when the writer does not confirm within ``timeout``
+        (default: the log's own): the events may still be written after it."""
         if not events:
             return []
         prepared = self._prepare(events)
@@ -115,7 +117,7 @@ class AuditLog:
         try:
             seqs = future.result(timeout=self._timeout if timeout is None else timeout)
         except TimeoutError as exc:
-            raise AuditUnavailableError("audit log did not confirm the event in time") from exc
+            raise AuditUnconfirmedError("audit log did not confirm the event in time") from exc
         # receipts are built here, in the caller's thread: the writer thread is the log's
         # one serial section, so it hands back sequence numbers only
         return [

@@ -20,6 +20,7 @@ from audit import (
     Actor,
     AuditEventIn,
     AuditRecorder,
+    AuditUnconfirmedError,
     EventType,
     Origin,
     Outcome,
@@ -271,6 +272,10 @@ def ingest_decision_logs(
     try:
         if audited:
             recorder.record_many(audited)
+    except AuditUnconfirmedError:
+        # still queued, maybe written yet: the claims stay, so a retry is asked to send
+        # again until the log holds the ids or their lease is over (never recorded twice)
+        raise
     except BaseException:
         if claims is not None:  # not recorded: the agent's retry must be accepted
             claims.release(report.recorded)

@@ -19,6 +19,7 @@ from audit import (
     AuditRangeError,
     AuditRecorder,
     AuditUnavailableError,
+    AuditUnconfirmedError,
     EventFilter,
     EventType,
     LocalDirArchiveStore,
@@ -271,3 +272,19 @@ def test_a_failed_group_commit_writes_nothing_and_the_next_one_succeeds(
     assert [r.seq for r in receipts] == [1, 2]
     assert audit_log.event(2).document["target"] == {"id": None, "type": "user"}
     assert audit_log.verify().ok
+
+
+def test_a_record_the_writer_does_not_confirm_in_time_says_it_may_land_later(
+    audit_log: AuditLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A timeout is not a failure to write: the events are still queued. Callers tell the two
+    apart (a claim given back on a failure must stay on a timeout)."""
+
+    class Unsettled:
+        def result(self, timeout: float | None = None) -> list[int]:
+            raise TimeoutError("the audit writer did not settle the request in time")
+
+    monkeypatch.setattr(audit_log._writer, "submit", lambda _prepared: Unsettled())
+    with pytest.raises(AuditUnconfirmedError) as caught:
+        audit_log.record_many([event(1)], timeout=0.01)
+    assert isinstance(caught.value, AuditUnavailableError)  # still a 503 for HTTP callers

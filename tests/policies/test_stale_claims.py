@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from audit import AuditUnavailableError
+from audit import AuditUnavailableError, AuditUnconfirmedError
 from policies import ReportedDecisionClaims
 from policies.opa.control import Uploader, opa_event_to_audit
 from tests.policies.harness import Api, running_api, settings_for
@@ -214,3 +214,35 @@ def test_take_over_renews_only_stale_claims_once(engine: Engine) -> None:
     assert claims.take_over_stale([]) == set()
     with pytest.raises(ValueError):
         ReportedDecisionClaims(engine, lease_seconds=0)
+
+
+def test_a_record_the_log_did_not_confirm_keeps_its_claims(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The log did not confirm in time, and the write lands later: the claims were not given
+    back, so the agent's retry in between is asked to send again instead of recording a
+    second copy."""
+    token = agent_token(api)
+    events = opa_events(api, "unconfirmed", 1)
+    recorder = api.room.logger.recorder
+    record_many = recorder.record_many
+    queued: list[Any] = []
+
+    def unconfirmed(audited: Any) -> Any:
+        queued.append(audited)  # still in the writer's queue
+        raise AuditUnconfirmedError("audit log did not confirm the event in time")
+
+    monkeypatch.setattr(recorder, "record_many", unconfirmed)
+    first = upload(api, events, token)
+    assert first.status_code == 503, first.text
+    monkeypatch.setattr(recorder, "record_many", record_many)
+    retry = upload(api, events, token)
+    assert retry.status_code == 503, retry.text
+    assert retry.json()["in_flight"] == ["unconfirmed-0"]
+    record_many(queued[0])  # the queued write lands
+    again = upload(api, events, token)
+    assert again.json() == {
+        "recorded": 0,
+        "refused": [{"decision_id": "unconfirmed-0", "reason": IN_LOG}],
+    }
+    assert times_recorded(api, "unconfirmed-0") == 1
