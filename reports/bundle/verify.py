@@ -261,9 +261,8 @@ def _check_events(
         listed.append((index, canonical, leaf_hash(canonical), proof))
     for index, canonical in _proven_events(listed, checkpoint, report):
         _note_event(canonical, index, proven)
-    if len(proofs) != len(seen):
-        for extra in sorted(set(proofs) - seen):
-            report.fail(PROOFS, f"a proof for event {extra}, which the bundle does not list")
+    for extra in sorted(proofs.keys() - seen):
+        report.fail(PROOFS, f"a proof for event {extra}, which the bundle does not list")
     return proven
 
 
