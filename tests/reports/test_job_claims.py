@@ -147,16 +147,17 @@ def runner(
     )
 
 
+def signed_log(engine: Engine) -> AuditLog:
+    """The audit log the racing runners share, on the first backend's engine."""
+    return build_audit_log(
+        engine, hmac_key=bytes(32), signing_key=SIGNING_KEY, origin=ORIGIN, clock=lambda: LOG_TIME
+    )
+
+
 def test_two_runners_resuming_the_same_jobs_build_each_once(
     engines: list[Engine], tmp_path: Path
 ) -> None:
-    log = build_audit_log(
-        engines[0],
-        hmac_key=bytes(32),
-        signing_key=SIGNING_KEY,
-        origin=ORIGIN,
-        clock=lambda: LOG_TIME,
-    )
+    log = signed_log(engines[0])
     recorder = InMemoryAuditLog()
     try:
         ids = queued(JobsRepository(engines[0]), 6)
@@ -209,13 +210,7 @@ class TakenOverMidway(JobsRepository):
 def test_a_worker_whose_job_was_taken_over_stops_and_writes_nothing(
     engines: list[Engine], tmp_path: Path
 ) -> None:
-    log = build_audit_log(
-        engines[0],
-        hmac_key=bytes(32),
-        signing_key=SIGNING_KEY,
-        origin=ORIGIN,
-        clock=lambda: LOG_TIME,
-    )
+    log = signed_log(engines[0])
     recorder = InMemoryAuditLog()
     try:
         jobs = JobsRepository(engines[0])
@@ -244,13 +239,7 @@ class MovableClock:
 def test_a_job_whose_worker_died_is_built_once_its_lease_expires(
     engines: list[Engine], tmp_path: Path
 ) -> None:
-    log = build_audit_log(
-        engines[0],
-        hmac_key=bytes(32),
-        signing_key=SIGNING_KEY,
-        origin=ORIGIN,
-        clock=lambda: LOG_TIME,
-    )
+    log = signed_log(engines[0])
     recorder = InMemoryAuditLog()
     clock = MovableClock(LOG_TIME)
     jobs = JobsRepository(engines[0])
