@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from privacy.consent_ledger import CONSENT
 from tests import callers
+from tests.authzen import authzen_body
 from tests.privacy.test_http import TokenAuthenticator, auth
 from trustplane.app import create_app
 from trustplane.container import Container, build_container
@@ -75,19 +76,7 @@ def via_authorize(client: TestClient, request: dict[str, Any]) -> tuple[bool, li
 
 
 def via_authzen(client: TestClient, request: dict[str, Any]) -> tuple[bool, list[str]]:
-    resource = dict(request["resource"])
-    kind, resource_id = resource.pop("type"), resource.pop("id")
-    subject = request["subject"]
-    body = {
-        "subject": {
-            "type": subject["type"],
-            "id": subject["id"],
-            "properties": {"roles": subject["roles"]},
-        },
-        "action": request["action"],
-        "resource": {"type": kind, "id": resource_id, "properties": resource},
-        "context": request["context"],
-    }
+    body = authzen_body(request)
     response = client.post("/access/v1/evaluation", json=body, headers=auth("service"))
     assert response.status_code == 200, response.text
     answer = response.json()

@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from policies import DSR_REGISTRY_UNAVAILABLE, POLICY_EVALUATION_FAILED, SYSTEM_RECORDS_UNAVAILABLE
 from tests import callers
+from tests.authzen import authzen_body
 from tests.privacy.live_dsr import open_dsr
 from tests.privacy.test_http import TokenAuthenticator, auth
 from tests.services import Postgres
@@ -101,31 +102,17 @@ def via_batch(client: TestClient, request: dict[str, Any]) -> Answer:
     return first["allow"], first["reasons"]
 
 
-def _authzen(request: dict[str, Any]) -> dict[str, Any]:
-    resource = dict(request["resource"])
-    kind, resource_id = resource.pop("type"), resource.pop("id")
-    subject = request["subject"]
-    return {
-        "subject": {
-            "type": subject["type"],
-            "id": subject["id"],
-            "properties": {"roles": subject["roles"]},
-        },
-        "action": request["action"],
-        "resource": {"type": kind, "id": resource_id, "properties": resource},
-        "context": request["context"],
-    }
-
-
 def via_authzen(client: TestClient, request: dict[str, Any]) -> Answer:
-    response = client.post("/access/v1/evaluation", json=_authzen(request), headers=auth("service"))
+    response = client.post(
+        "/access/v1/evaluation", json=authzen_body(request), headers=auth("service")
+    )
     assert response.status_code == 200, response.text
     answer = response.json()
     return answer["decision"], answer["context"]["reasons"]
 
 
 def via_authzen_many(client: TestClient, request: dict[str, Any]) -> Answer:
-    body = {"evaluations": [_authzen(request)]}
+    body = {"evaluations": [authzen_body(request)]}
     response = client.post("/access/v1/evaluations", json=body, headers=auth("service"))
     assert response.status_code == 200, response.text
     (answer,) = response.json()["evaluations"]
