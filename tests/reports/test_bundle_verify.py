@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import struct
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -256,9 +258,6 @@ def test_a_data_byte_changed_with_its_crc_names_the_member(
 ) -> None:
     """A member's bytes changed and its CRC-32 recomputed in both headers, as an attacker
     editing the archive in place would: the manifest's hash still names the file."""
-    import struct
-    import zlib
-
     raw = bytearray(bundle.read_bytes())
     with zipfile.ZipFile(bundle) as archive:
         start_dir = archive.start_dir
