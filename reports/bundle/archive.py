@@ -127,19 +127,15 @@ def read_members(raw: bytes) -> Members:
             or raw[offset + 18 : offset + 26] != raw[name_start - 26 : name_start - 18]
             or expected > directory_start
             or FULL32 in (compressed, size)
+            or name in files
+            or size != compressed
+            or crc32(content := raw[data:expected]) != crc
         ):
+            # anything to report (or not the common shape): the general path says what
             entry = _central_entry(raw, name_start - CENTRAL_SIZE, directory_end)
             expected = _read_member(raw, entry, directory_start, members)
             continue
-        content = raw[data:expected]
-        if name in files:
-            members.unreadable.append((name, "appears more than once in the archive"))
-        elif size != compressed:
-            members.unreadable.append((name, "cannot be read from the archive (its size differs)"))
-        elif crc32(content) != crc:
-            members.unreadable.append((name, "cannot be read from the archive (bad CRC-32)"))
-        else:
-            files[name] = content
+        files[name] = content
     if expected != directory_start:
         raise ArchiveError("bytes between the last member and the central directory")
     if position != directory_end:
