@@ -27,7 +27,6 @@ The machine has 2 cores shared with other work: figures are a floor.
 from __future__ import annotations
 
 import argparse
-import binascii
 import hashlib
 import json
 import re
@@ -38,7 +37,6 @@ import sys
 import tempfile
 import time
 import zipfile
-import zlib
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -48,6 +46,8 @@ sys.path.insert(0, str(ROOT))
 
 import orjson  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+from isal import isal_zlib  # noqa: E402
+from pybase64 import b64decode  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
 from audit import (  # noqa: E402
@@ -249,14 +249,16 @@ def verify_floor(bundle: Path) -> tuple[float, int]:
     nodes = path_nodes(sorted(int(i) for i in proofs["proofs"]), proofs["tree_size"])
     contents = list(files.values())
     sha256, node = hashlib.sha256, b"\x01" + bytes(64)
+    # the same fast primitives the verifier uses: ISA-L inflate and CRC-32, SIMD base64
+    inflate, crc32 = isal_zlib.decompress, isal_zlib.crc32
     began = time.perf_counter()
     members = [
-        zlib.decompress(raw[a:b], -15, n) if kind == zipfile.ZIP_DEFLATED else raw[a:b]
+        inflate(raw[a:b], -15, n) if kind == zipfile.ZIP_DEFLATED else raw[a:b]
         for a, b, kind, n in spans
     ]
-    [zlib.crc32(member) for member in members]
+    [crc32(member) for member in members]
     [sha256(content).digest() for content in contents]
-    events = [binascii.a2b_base64(text) for text in encoded]
+    events = [b64decode(text) for text in encoded]
     [sha256(b"\x00" + event).digest() for event in events]
     [orjson.loads(event) for event in events]
     [bytes.fromhex(text) for text in hexes]

@@ -21,8 +21,10 @@ it returns.
 from __future__ import annotations
 
 import struct
-import zlib
 from dataclasses import dataclass, field
+from typing import cast
+
+from isal import isal_zlib
 
 LOCAL = b"PK\x03\x04"
 CENTRAL = b"PK\x01\x02"
@@ -30,6 +32,10 @@ END = b"PK\x05\x06"
 END64 = b"PK\x06\x06"
 LOCATOR64 = b"PK\x06\x07"
 CENTRAL_ENTRY = struct.Struct("<4s6H3L5H2L")  # 46 bytes
+# the fields the common case reads: signature, flags, method, CRC-32, sizes, name length,
+# then extra length + comment length + disk as one (all zero), and the local header offset
+COMMON_ENTRY = struct.Struct("<4s4xHH4xLLLH6s6xL")
+NO_EXTRA_COMMENT_OR_DISK = bytes(6)
 END_RECORD = struct.Struct("<4s4H2LH")  # 22 bytes
 END64_RECORD = struct.Struct("<4sQ2H2L4Q")  # 56 bytes
 LOCATOR64_RECORD = struct.Struct("<4sLQL")  # 20 bytes
@@ -42,6 +48,8 @@ ALLOWED_FLAGS = 0x0806  # deflate option bits and UTF-8 names; no encryption, no
 FULL32 = 0xFFFFFFFF
 FULL16 = 0xFFFF
 ZIP64_EXTRA = 0x0001
+# ISA-L inflates and checks CRC-32 faster than zlib; its stub types ``error`` as an instance
+INFLATE_ERROR = cast(type[Exception], isal_zlib.error)
 
 
 class ArchiveError(Exception):
@@ -67,46 +75,37 @@ def read_members(raw: bytes) -> Members:
     members = Members()
     files = members.files
     position, expected = directory_start, 0
-    unpack_entry, unpack_lengths, crc32 = (
-        CENTRAL_ENTRY.unpack_from,
-        LOCAL_LENGTHS.unpack_from,
-        zlib.crc32,
-    )
+    unpack_entry, startswith, crc32 = COMMON_ENTRY.unpack_from, raw.startswith, isal_zlib.crc32
     for _ in range(count):
         # the common case inline (one pass per member); the rest in the functions below
         if position + CENTRAL_SIZE > directory_end:
             raise ArchiveError("the central directory is shorter than its entry count")
-        (
-            signature,
-            _,
-            _,
-            flags,
-            method,
-            _,
-            _,
-            crc,
-            compressed,
-            size,
-            name_length,
-            extra_length,
-            comment_length,
-            disk,
-            _,
-            _,
-            offset,
-        ) = unpack_entry(raw, position)
+        signature, flags, method, crc, compressed, size, name_length, tail, offset = unpack_entry(
+            raw, position
+        )
         name_start = position + CENTRAL_SIZE
-        raw_name = raw[name_start : name_start + name_length]
+        data = offset + LOCAL_SIZE + name_length
+        following = data + compressed
         if (
             signature != CENTRAL
-            or extra_length
-            or comment_length
-            or disk
+            or tail != NO_EXTRA_COMMENT_OR_DISK
             or flags & ~ALLOWED_FLAGS
             or method != STORED
             or offset != expected
+            or size != compressed
+            or size == FULL32
+            or following > directory_start
+            # the local header repeats the entry from its version needed to its extra's
+            # length (none), then the name
+            or not startswith(LOCAL, offset)
+            or raw[offset + 4 : offset + LOCAL_SIZE] != raw[position + 6 : position + 32]
+            or raw[offset + LOCAL_SIZE : data]
+            != (raw_name := raw[name_start : name_start + name_length])
             or not raw_name.isascii()
+            or (name := raw_name.decode("ascii")) in files
+            or crc32(content := raw[data:following]) != crc
         ):
+            # anything to report (or not the common shape): the general path says what
             entry = _central_entry(raw, position, directory_end)
             position = entry[9]  # the next entry's offset
             if entry[8] != expected:  # this member's local header offset
@@ -114,28 +113,9 @@ def read_members(raw: bytes) -> Members:
             expected = _read_member(raw, entry, directory_start, members)
             continue
         # a stored member with an ASCII name and no extra field: what the builder writes most
-        name = raw_name.decode("ascii")
-        position = name_start + name_length
-        local_names, local_extra = unpack_lengths(raw, offset + 26)
-        data = offset + LOCAL_SIZE + local_names + local_extra
-        expected = data + compressed
-        if (
-            raw[offset : offset + 4] != LOCAL
-            or raw[offset + 4 : offset + 18] != raw[name_start - 40 : name_start - 26]
-            or raw[offset + 30 : offset + 30 + local_names] != raw_name
-            or local_extra
-            or raw[offset + 18 : offset + 26] != raw[name_start - 26 : name_start - 18]
-            or expected > directory_start
-            or FULL32 in (compressed, size)
-            or name in files
-            or size != compressed
-            or crc32(content := raw[data:expected]) != crc
-        ):
-            # anything to report (or not the common shape): the general path says what
-            entry = _central_entry(raw, name_start - CENTRAL_SIZE, directory_end)
-            expected = _read_member(raw, entry, directory_start, members)
-            continue
         files[name] = content
+        position = name_start + name_length
+        expected = following
     if expected != directory_start:
         raise ArchiveError("bytes between the last member and the central directory")
     if position != directory_end:
@@ -290,10 +270,10 @@ def _content(stored: bytes, entry: _Entry, members: Members) -> str | None:
     if method == STORED:
         content = stored
     elif method == DEFLATED:
-        inflater = zlib.decompressobj(-15)
+        inflater = isal_zlib.decompressobj(-15)
         try:
             content = inflater.decompress(stored, size + 1)
-        except zlib.error as exc:
+        except INFLATE_ERROR as exc:
             return f"corrupt deflate data: {exc}"
         if not inflater.eof or inflater.unconsumed_tail or inflater.unused_data:
             return "deflate data does not end where the member does"
@@ -301,7 +281,7 @@ def _content(stored: bytes, entry: _Entry, members: Members) -> str | None:
         return f"compression method {method} is not stored or deflate"
     if len(content) != size:
         return "its size differs from the size recorded"
-    if zlib.crc32(content) != crc:
+    if isal_zlib.crc32(content) != crc:
         return "bad CRC-32"
     members.files[name] = content
     return None

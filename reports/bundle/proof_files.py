@@ -16,6 +16,10 @@ from __future__ import annotations
 
 import binascii
 import re
+from itertools import accumulate
+from operator import lt
+
+from pybase64 import b64decode, b64encode
 
 LINE_HEAD = b'{"canonical":"'
 LINE_INDEX = b'","index":'
@@ -26,6 +30,7 @@ PROOFS_TAIL = b'},"tree_size":'
 ENTRY_SEPARATOR = b'],"'
 KEY_END = b'":['
 HASH_HEX = 64
+HASH = 32
 
 
 class SpellingError(ValueError):
@@ -65,20 +70,28 @@ def parse_proofs(raw: bytes) -> tuple[int, dict[int, bytes | None]]:
     if NUMBER.fullmatch(size) is None:
         raise SpellingError("tree_size is not a number in its canonical spelling")
     body = raw[len(PROOFS_HEAD) : tail]
+    at_once = all_proofs_at_once(body)
+    return int(size), at_once if at_once is not None else proofs_entry_by_entry(body)
+
+
+def proofs_entry_by_entry(body: bytes) -> dict[int, bytes | None]:
+    """The proofs map ``"<n>":[<hashes>],...`` read one entry at a time, saying what is
+    wrong; ``all_proofs_at_once`` reads the common shape faster and accepts the same."""
     proofs: dict[int, bytes | None] = {}
-    if body:
-        if not (body.startswith(b'"') and body.endswith(b"]")):
-            raise SpellingError("the proofs map is not in its canonical spelling")
-        previous = b""
-        for entry in body[1:-1].split(ENTRY_SEPARATOR):
-            key, found, hashes = entry.partition(KEY_END)
-            if not found or NUMBER.fullmatch(key) is None:
-                raise SpellingError("a proof's key is not an index in its canonical spelling")
-            if key <= previous:  # json.dumps(sort_keys=True) orders the keys as strings
-                raise SpellingError("the proofs' keys are not in their canonical order")
-            previous = key
-            proofs[int(key)] = _hashes(hashes)
-    return int(size), proofs
+    if not body:
+        return proofs
+    if not (body.startswith(b'"') and body.endswith(b"]")):
+        raise SpellingError("the proofs map is not in its canonical spelling")
+    previous = b""
+    for entry in body[1:-1].split(ENTRY_SEPARATOR):
+        key, found, hashes = entry.partition(KEY_END)
+        if not found or NUMBER.fullmatch(key) is None:
+            raise SpellingError("a proof's key is not an index in its canonical spelling")
+        if key <= previous:  # json.dumps(sort_keys=True) orders the keys as strings
+            raise SpellingError("the proofs' keys are not in their canonical order")
+        previous = key
+        proofs[int(key)] = _hashes(hashes)
+    return proofs
 
 
 ELEMENT = 2 + HASH_HEX + 1  # "<64 hex digits>" and the comma after it
@@ -104,3 +117,105 @@ def _hashes(spelled: bytes) -> bytes | None:
     if len(digits) != count * HASH_HEX or digits.translate(None, LOWER_HEX):
         return None
     return binascii.unhexlify(digits)
+
+
+DIGITS = b"0123456789"
+
+
+def _canonical_numbers(numbers: list[bytes]) -> bool:
+    """Each is a number in its one decimal spelling (as ``NUMBER``): only digits, 1 to 19
+    of them, no leading zero. Checked on all at once, joined by double commas (so that
+    counting ",0," cannot miss one that shares its comma with the one before)."""
+    spaced = b",," + b",,".join(numbers) + b",,"
+    return (
+        0 < min(map(len, numbers)) <= max(map(len, numbers)) < 20
+        and spaced.translate(None, DIGITS) == b",," * (len(numbers) + 1)
+        and spaced.count(b",0") == spaced.count(b",0,")
+    )
+
+
+def all_proofs_at_once(body: bytes) -> dict[int, bytes | None] | None:
+    """The proofs map read with a few passes over the whole body, or None when any part is
+    not the common shape (a key or list spelled otherwise, an empty list): then the reading
+    entry by entry above decides, and says what is wrong. Both agree on what they accept.
+
+    The body is ``"<n>":[<hashes>],"<n>":[<hashes>]``: split at each ``]``, each piece is a
+    head (``"<n>":`` or ``,"<n>":``), a ``[`` and a list of ``"<hex>"`` joined by commas. All
+    the lists joined by commas are one run of 67-byte elements, checked and decoded at once.
+    """
+    pieces = body.split(b"]")
+    if len(pieces) < 2 or pieces.pop():  # the body ends with the last list's "]"
+        return None
+    parted = [piece.partition(b"[") for piece in pieces]
+    heads = b"".join([head for head, _, _ in parted])
+    lists = [hashes for _, _, hashes in parted]
+    count = len(lists)
+    if heads.translate(None, DIGITS) != b'"":' + b',"":' * (count - 1):
+        return None  # also every "[": a piece without one leaves its hashes in the heads
+    keys = [head[2:-2] for head, _, _ in parted]
+    keys[0] = parted[0][0][1:-2]
+    if not _canonical_numbers(keys) or not all(map(lt, keys, keys[1:])):
+        return None  # keys in json.dumps(sort_keys=True) order: as strings
+    lengths = list(map(len, lists))
+    counts = [(length + 1) // ELEMENT for length in lengths]
+    total = sum(counts)
+    if total * ELEMENT != sum(lengths) + count or not 0 < min(counts) <= max(counts) < 65:
+        return None  # a list not of whole elements, or an empty or overlong one
+    joined = b",".join(lists)
+    if (
+        joined[::ELEMENT] != b'"' * total
+        or joined[ELEMENT - 2 :: ELEMENT] != b'"' * total
+        or joined[ELEMENT - 1 :: ELEMENT] != b"," * (total - 1)
+    ):
+        return None
+    digits = joined.translate(None, b'",')
+    if len(digits) != total * HASH_HEX or digits.translate(None, LOWER_HEX):
+        return None
+    hashes = binascii.unhexlify(digits)
+    ends = list(accumulate(count * HASH for count in counts))
+    starts = [0, *ends[:-1]]
+    return dict(
+        zip(map(int, keys), [hashes[a:b] for a, b in zip(starts, ends, strict=True)], strict=True)
+    )
+
+
+BASE64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
+LINE_SKELETON = b'{"":"","":}\n'  # a line with its key names, base64 and index taken out
+NUMBER_JOINT = b"}\n{:"  # between one line's index and the next line's
+
+
+def event_lines_at_once(raw: bytes) -> tuple[list[int], list[bytes]] | None:
+    """Every line of ``audit/events.jsonl`` as ``(indices, canonical event bytes)``, read
+    with a few passes over the whole file; None when any line is not spelled exactly as
+    ``parse_event_line`` reads it (then that reading, line by line, names the lines).
+
+    Taking out the base64 alphabet leaves each line's skeleton; split at its quotes, the
+    key names, the separators and the index of every line fall at fixed strides.
+    """
+    count = raw.count(b"\n")
+    if not count or raw.translate(None, BASE64) != LINE_SKELETON * count:
+        return None
+    tokens = raw.split(b'"')  # { canonical : <base64> , index :<n>}\n{ canonical ...
+    if (
+        tokens[0] != b"{"
+        or tokens[1::6].count(b"canonical") != count
+        or tokens[2::6].count(b":") != count
+        or tokens[4::6].count(b",") != count
+        or tokens[5::6].count(b"index") != count
+    ):
+        return None
+    numbers = b"".join(tokens[6::6])  # :<n>}\n{:<n>}\n{ ... :<n>}\n
+    if not (numbers.startswith(b":") and numbers.endswith(LINE_END)):
+        return None
+    digits = numbers[1 : -len(LINE_END)].split(NUMBER_JOINT)
+    if len(digits) != count or not _canonical_numbers(digits):
+        return None
+    encoded = tokens[3::6]
+    try:  # pybase64: SIMD base64, several times binascii's speed on these lines
+        canonical = [b64decode(text, validate=True) for text in encoded]
+    except binascii.Error:
+        return None
+    # one spelling only: no padding bits set, no padding group beyond the last
+    if b"".join([b64encode(event) for event in canonical]) != b"".join(encoded):
+        return None
+    return list(map(int, digits)), canonical

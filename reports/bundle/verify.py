@@ -20,11 +20,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import orjson
 
@@ -50,11 +50,17 @@ from reports.bundle.layout import (
     PROOFS,
     PUBLIC_KEY,
 )
-from reports.bundle.proof_files import SpellingError, parse_event_line, parse_proofs
+from reports.bundle.proof_files import (
+    SpellingError,
+    event_lines_at_once,
+    parse_event_line,
+    parse_proofs,
+)
 from reports.bundle.proofs import HASH, SharedPaths, verify_at_once
 from reports.errors import BundleFormatError
 
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+LOWER_HEX = b"0123456789abcdef"
 WHOLE_BUNDLE = "<bundle>"
 
 
@@ -154,19 +160,13 @@ def _check_manifest(
         window = manifest["window"]
         report.window = (str(window["from"]), str(window["to"]))
         str(manifest["generated_at"])
-        if not isinstance(listed, dict) or not all(
-            isinstance(path, str) and isinstance(digest, str) for path, digest in listed.items()
-        ):
+        # a JSON object's keys are strings: only the values need a look
+        if not isinstance(listed, dict) or not set(map(type, listed.values())) <= {str}:
             raise TypeError("files is not a map of path to SHA-256")
     except (ValueError, KeyError, TypeError) as exc:
         report.fail(MANIFEST, f"malformed ({exc})")
         return None
-    matching: set[str] = set()
-    sha256 = hashlib.sha256
-    for path, digest in listed.items():
-        content = files.get(path)
-        if content is not None and sha256(content).hexdigest() == digest:
-            matching.add(path)
+    matching = _matching(files, listed)
     report.files_checked += len(listed)
     for path in sorted(set(listed) - matching):
         digest = listed[path]
@@ -185,6 +185,22 @@ def _check_manifest(
     for path in sorted(PROOF_FILES - set(files)):
         report.fail(path, "missing")
     return dict(manifest), matching - PROOF_FILES - {MANIFEST}
+
+
+def _matching(files: dict[str, bytes], listed: dict[str, str]) -> set[str]:
+    """The listed paths present whose content hashes to the SHA-256 the manifest lists."""
+    paths = list(listed)
+    contents = list(map(files.get, paths))
+    sha256 = hashlib.sha256
+    if None not in contents:  # the usual case: every listed file is there
+        digests = [sha256(content).hexdigest() for content in cast(list[bytes], contents)]
+        if digests == list(listed.values()):
+            return set(paths)
+    return {
+        path
+        for path, content in zip(paths, contents, strict=True)
+        if content is not None and sha256(content).hexdigest() == listed[path]
+    }
 
 
 # --- checkpoint -----------------------------------------------------------------------
@@ -241,8 +257,39 @@ def _check_events(
     raw = files.get(EVENTS)
     if raw is None:
         return proven
+    listed = _listed_at_once(raw, proofs)
+    if listed is None:
+        listed = _listed_line_by_line(raw, proofs, report)
+    else:
+        report.events_checked += len(listed)
+    proven_events = _proven_events(listed, checkpoint, report)
+    _note_events(proven_events, proven)
+    return proven
+
+
+Listed = list[tuple[int, bytes, bytes, bytes]]  # index, canonical, leaf hash, proof
+
+
+def _listed_at_once(raw: bytes, proofs: dict[int, bytes | None]) -> Listed | None:
+    """The common case, read in bulk: every line well spelled, each index once, each with
+    its proof and no proof left over. None otherwise (the line-by-line reading names why)."""
+    lines = event_lines_at_once(raw)
+    if lines is None:
+        return None
+    indices, canonical = lines
+    found = list(map(proofs.get, indices))
+    if len(proofs) != len(indices) or len(set(indices)) != len(indices) or None in found:
+        return None
+    sha256 = hashlib.sha256
+    leaves = [sha256(b"\x00" + event).digest() for event in canonical]
+    return list(zip(indices, canonical, leaves, cast(list[bytes], found), strict=True))
+
+
+def _listed_line_by_line(
+    raw: bytes, proofs: dict[int, bytes | None], report: BundleReport
+) -> Listed:
     seen: set[int] = set()
-    listed: list[tuple[int, bytes, bytes, bytes]] = []  # index, canonical, leaf, proof
+    listed: Listed = []
     for number, line in enumerate(raw.splitlines(keepends=True), start=1):
         parsed = parse_event_line(line)
         if parsed is None:
@@ -259,15 +306,13 @@ def _check_events(
             report.fail(PROOFS, f"no well-formed inclusion proof for event {index}")
             continue
         listed.append((index, canonical, leaf_hash(canonical), proof))
-    for index, canonical in _proven_events(listed, checkpoint, report):
-        _note_event(canonical, index, proven)
     for extra in sorted(proofs.keys() - seen):
         report.fail(PROOFS, f"a proof for event {extra}, which the bundle does not list")
-    return proven
+    return listed
 
 
 def _proven_events(
-    listed: Sequence[tuple[int, bytes, bytes, bytes]],
+    listed: Listed,
     checkpoint: CheckpointBody | None,
     report: BundleReport,
 ) -> list[tuple[int, bytes]]:
@@ -293,19 +338,24 @@ def _proven_events(
     return proven
 
 
-def _note_event(canonical: bytes, index: int, proven: _Proven) -> None:
-    try:
-        event = orjson.loads(canonical)
-        kind, details, target = event["type"], event["details"], event["target"]
-    except (ValueError, KeyError, TypeError):
-        return
-    if not isinstance(details, dict) or not isinstance(target, dict):
-        return
-    if kind == EVIDENCE_EVENT and isinstance(details.get("sha256"), str):
-        proven.evidence.setdefault(details["sha256"], []).append(index)
-    digest = details.get(MANIFEST_DIGEST_KEY)
-    if kind == BUNDLE_EVENT and target.get("type") == BUNDLE_TARGET and isinstance(digest, str):
-        proven.manifests.add(digest)
+def _note_events(events: list[tuple[int, bytes]], proven: _Proven) -> None:
+    """Note what the proven events record: evidence hashes, and the manifest's digest."""
+    for index, canonical in events:
+        try:
+            event = orjson.loads(canonical)
+            kind, details, target = event["type"], event["details"], event["target"]
+        except (ValueError, KeyError, TypeError):
+            continue
+        if type(details) is not dict or type(target) is not dict:
+            continue
+        if kind == EVIDENCE_EVENT:
+            sha256 = details.get("sha256")
+            if type(sha256) is str:
+                proven.evidence.setdefault(sha256, []).append(index)
+        elif kind == BUNDLE_EVENT and target.get("type") == BUNDLE_TARGET:
+            digest = details.get(MANIFEST_DIGEST_KEY)
+            if type(digest) is str:
+                proven.manifests.add(digest)
 
 
 # --- bindings: manifest and evidence to proven events --------------------------------
@@ -325,6 +375,10 @@ def _check_bindings(
     listed: dict[str, str] = manifest["files"]
     items = _evidence_items(listed)
     report.evidence_items += len(items)
+    if window is not None and _bindings_hold(
+        files, listed, matching=matching, proven=proven, items=items, window=window
+    ):
+        return
     get = files.get
     for path in items:
         sha256 = path[len(EVIDENCE_DIR) :]
@@ -347,16 +401,43 @@ def _check_bindings(
         report.fail(path, "an evidence event records it but the bundle lacks it")
 
 
+def _bindings_hold(
+    files: dict[str, bytes],
+    listed: dict[str, str],
+    *,
+    matching: set[str],
+    proven: _Proven,
+    items: list[str],
+    window: tuple[datetime, datetime],
+) -> bool:
+    """True when the loop above would find nothing, checked item-wise in bulk: every item
+    matched its manifest hash and is named by it, the proven evidence events record
+    exactly the items, and every item's metadata is there, collected inside the window."""
+    names = [path[len(EVIDENCE_DIR) :] for path in items]
+    if not matching.issuperset(items) or [listed[path] for path in items] != names:
+        return False
+    if proven.evidence.keys() != set(names):
+        return False
+    metas = list(map(files.get, [path + ".json" for path in items]))
+    if None in metas:
+        return False
+    try:
+        collected = [orjson.loads(meta)["collected_at"] for meta in cast(list[bytes], metas)]
+        moments = list(map(datetime.fromisoformat, collected))
+        # a moment without an offset cannot be compared with the window's: TypeError
+        return not moments or (window[0] <= min(moments) and max(moments) < window[1])
+    except (ValueError, KeyError, TypeError):
+        return False
+
+
 def _evidence_items(listed: Iterable[str]) -> list[str]:
     """The evidence items the manifest lists: ``evidence/<sha256>``, in path order."""
     size = len(EVIDENCE_DIR) + 64
-    return sorted(
-        path
-        for path in listed
-        if len(path) == size
-        and path.startswith(EVIDENCE_DIR)
-        and SHA256_HEX.fullmatch(path, len(EVIDENCE_DIR))
-    )
+    paths = sorted([path for path in listed if len(path) == size and path.startswith(EVIDENCE_DIR)])
+    names = "".join([path[len(EVIDENCE_DIR) :] for path in paths])
+    if names.isascii() and not names.encode().translate(None, LOWER_HEX):
+        return paths  # the usual case: every such path names a SHA-256, checked at once
+    return [path for path in paths if SHA256_HEX.fullmatch(path, len(EVIDENCE_DIR))]
 
 
 def _window(manifest: dict[str, Any]) -> tuple[datetime, datetime] | None:
