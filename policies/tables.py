@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -82,9 +82,11 @@ class DecisionTallyMarkRow(SQLModel, table=True):
 
 class ReportedDecisionRow(SQLModel, table=True):
     """A decision id an OPA agent reported (its primary key makes the claim atomic across
-    workers and replicas: two uploads of one new id record it once)."""
+    workers and replicas: two uploads of one new id record it once). Claims older than the
+    retention are pruned (ADR 0214): the index on ``reported_at`` finds them."""
 
     __tablename__ = "policy_reported_decisions"
+    __table_args__ = (Index("ix_policy_reported_decisions_reported_at", "reported_at"),)
 
     decision_id: str = Field(sa_column=Column(String(128), primary_key=True))
     reported_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
