@@ -63,15 +63,29 @@ class RegoTestReport:
 
 
 def compile_engine(files: BundleFiles, *, include_tests: bool = True) -> regorus.Engine:
-    """A regorus engine loaded with the bundle; Rego syntax errors become ``BundleError``."""
+    """A regorus engine loaded with the bundle; Rego syntax errors become ``BundleError``.
+
+    A failed engine is dropped here, before the error leaves: the error's traceback holds
+    this frame, and an unsendable engine freed with it on another thread (a garbage
+    collection there) would be leaked with an unraisable ``RuntimeError``."""
     engine = regorus.Engine()
     modules = files.modules if include_tests else files.policy_modules()
-    for path, source in sorted(modules.items()):
-        try:
-            engine.add_policy(path, source)
-        except RuntimeError as exc:
-            raise BundleError(f"{path}: {engine_error_message(exc)}") from exc
-    engine.add_data(files.data)
+    failure: BaseException | None = None
+    try:
+        for path, source in sorted(modules.items()):
+            try:
+                engine.add_policy(path, source)
+            except RuntimeError as exc:
+                failure = BundleError(f"{path}: {engine_error_message(exc)}")
+                failure.__cause__ = exc
+                break
+        else:
+            engine.add_data(files.data)
+    except BaseException as exc:  # add_data, or anything the engine raises
+        failure = exc
+    if failure is not None:
+        del engine
+        raise failure
     return engine
 
 

@@ -6,6 +6,7 @@ import itertools
 import json
 import re
 import threading
+import traceback
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -155,17 +156,26 @@ class RegorusEngine:
 
     def _with_input(self, text: str, run: Callable[[regorus.Engine], _T]) -> _T:
         """``run`` on this thread's engine with ``text`` as input; any engine failure
-        (Rust errors, pyo3 panics, which are BaseExceptions) is an ``EvaluationError``."""
+        (Rust errors, pyo3 panics, which are BaseExceptions) is an ``EvaluationError``.
+
+        A failure's traceback frames are cleared of their locals (this thread's engine
+        among them) before it leaves: the error may be freed on another thread, and if it
+        held an unsendable engine's last reference by then (evicted from this thread's
+        cache), the engine would be leaked with an unraisable ``RuntimeError``."""
         try:
-            engine = self._engine()
-            engine.set_input_json(text)
-            return run(engine)
-        except EvaluationError:
-            raise
+            return run(self._engine_for(text))
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:
+            traceback.clear_frames(exc.__traceback__)
+            if isinstance(exc, EvaluationError):
+                raise
             raise EvaluationError(engine_error_message(exc)) from exc
+
+    def _engine_for(self, text: str) -> regorus.Engine:
+        engine = self._engine()
+        engine.set_input_json(text)
+        return engine
 
     def _eval_rule(self, engine: regorus.Engine, query: str) -> Evaluation:
         value = json.loads(engine.eval_rule_as_json(query))
