@@ -10,6 +10,10 @@ per listed event (ADR 0709):
 * proofs are ``{"proofs":{"<n>":["<hex>",...],...},"tree_size":<n>}`` and a newline, the
   keys in ``json.dumps(sort_keys=True)`` order (as strings), each hash 64 lowercase hex
   digits: exactly what ``layout.compact_json_bytes`` writes.
+
+Each file is read whole first (``all_proofs_at_once``, ``event_lines_at_once``: a few passes
+over all its bytes, ADR 0710); only when that reading declines are the entries or lines read
+one at a time, which says what is wrong. The tests hold both readings to the same bytes.
 """
 
 from __future__ import annotations
@@ -172,7 +176,7 @@ def all_proofs_at_once(body: bytes) -> dict[int, bytes | None] | None:
     if len(digits) != total * HASH_HEX or digits.translate(None, LOWER_HEX):
         return None
     hashes = binascii.unhexlify(digits)
-    ends = list(accumulate(count * HASH for count in counts))
+    ends = list(accumulate(hashes_in_list * HASH for hashes_in_list in counts))
     starts = [0, *ends[:-1]]
     return dict(
         zip(map(int, keys), [hashes[a:b] for a, b in zip(starts, ends, strict=True)], strict=True)

@@ -51,6 +51,7 @@ from reports.bundle.layout import (
     PUBLIC_KEY,
 )
 from reports.bundle.proof_files import (
+    LOWER_HEX,
     SpellingError,
     event_lines_at_once,
     parse_event_line,
@@ -60,7 +61,6 @@ from reports.bundle.proofs import HASH, SharedPaths, verify_at_once
 from reports.errors import BundleFormatError
 
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
-LOWER_HEX = b"0123456789abcdef"
 WHOLE_BUNDLE = "<bundle>"
 
 
