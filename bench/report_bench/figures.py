@@ -305,8 +305,8 @@ def bench_bundle(workdir: Path, events: int, count: int) -> None:
             assert report.ok, report.problems[:5]
         checked = min(runs)
         bundle_rate = report.events_checked / checked
-        proof_rate = proofs_only(bundle, key)
-        with collector_paused():  # as verify_bundle runs
+        with collector_paused():  # as verify_bundle runs; each the best of several runs
+            proof_rate = max(proofs_only(bundle, key) for _ in range(VERIFY_RUNS))
             floor = min(verify_floor(bundle)[0] for _ in range(VERIFY_RUNS))
         floor_rate = report.events_checked / floor
         verified = float("inf")
@@ -324,8 +324,8 @@ def bench_bundle(workdir: Path, events: int, count: int) -> None:
             f"ratio {bundle_rate / audit_rate:.2f}x (goal >= 0.5x)"
         )
         print(
-            f"    of which the audit/ part alone (event lines, inclusion proofs, checkpoint, "
-            f"evidence bindings; zip already read): {proof_rate:,.0f} events/s = "
+            f"    of which the audit/ part alone (event lines, inclusion proofs, checkpoint; "
+            f"zip already read; best of {VERIFY_RUNS}): {proof_rate:,.0f} events/s = "
             f"{proof_rate / audit_rate:.2f}x audit verify"
         )
         print(

@@ -25,20 +25,33 @@ def verify_at_once(size: int, root: bytes, listed: Sequence[tuple[int, bytes, by
     """True only if every ``(index, leaf hash, proof)`` is an inclusion proof of that leaf
     at that index in the tree of ``size`` leaves whose root is ``root``: then each proof,
     checked alone, verifies too. False says only that some proof fails (or an index is
-    listed twice).
+    listed twice)."""
+    ordered = sorted(listed, key=itemgetter(0))
+    return verify_in_order(
+        size,
+        root,
+        [index for index, _, _ in ordered],
+        [leaf for _, leaf, _ in ordered],
+        [proof for _, _, proof in ordered],
+    )
+
+
+def verify_in_order(
+    size: int, root: bytes, indices: Sequence[int], leaves: Sequence[bytes], proofs: Sequence[bytes]
+) -> bool:
+    """``verify_at_once`` over leaves already in index order, given as three lists.
 
     The leaves are walked in index order. A node holds an earlier leaf exactly when it
     holds the previous one (nodes cover contiguous ranges), so a walk looks up only the
     node it shares with the previous leaf, where it ends, and keeps only the nodes it
     shares with the next one: the nodes below are one leaf's alone.
     """
-    ordered = sorted(listed, key=itemgetter(0))
     last = size - 1
     reached: dict[tuple[int, int], tuple[bytes, bytes, int]] = {}
     sha256 = hashlib.sha256
     previous = -1
-    following = [index for index, _, _ in ordered[1:]] + [-1] if ordered else []
-    for (index, leaf, proof), after in zip(ordered, following, strict=True):
+    following = [*indices[1:], -1] if indices else []
+    for index, leaf, proof, after in zip(indices, leaves, proofs, following, strict=True):
         if not previous < index < size or len(proof) % HASH:
             return False
         fn, sn, node, at, shifts, end = index, last, leaf, 0, 0, len(proof)

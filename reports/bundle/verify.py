@@ -57,7 +57,7 @@ from reports.bundle.proof_files import (
     parse_event_line,
     parse_proofs,
 )
-from reports.bundle.proofs import HASH, SharedPaths, verify_at_once
+from reports.bundle.proofs import HASH, SharedPaths, verify_at_once, verify_in_order
 from reports.errors import BundleFormatError
 
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
@@ -257,32 +257,40 @@ def _check_events(
     raw = files.get(EVENTS)
     if raw is None:
         return proven
-    listed = _listed_at_once(raw, proofs)
-    if listed is None:
-        listed = _listed_line_by_line(raw, proofs, report)
-    else:
-        report.events_checked += len(listed)
-    proven_events = _proven_events(listed, checkpoint, report)
-    _note_events(proven_events, proven)
+    at_once = _events_at_once(raw, proofs, checkpoint)
+    if at_once is not None:
+        indices, canonical = at_once
+        report.events_checked += len(indices)
+        _note_events(zip(indices, canonical, strict=True), proven)
+        return proven
+    listed = _listed_line_by_line(raw, proofs, report)
+    _note_events(_proven_events(listed, checkpoint, report), proven)
     return proven
 
 
 Listed = list[tuple[int, bytes, bytes, bytes]]  # index, canonical, leaf hash, proof
 
 
-def _listed_at_once(raw: bytes, proofs: dict[int, bytes | None]) -> Listed | None:
-    """The common case, read in bulk: every line well spelled, each index once, each with
-    its proof and no proof left over. None otherwise (the line-by-line reading names why)."""
-    lines = event_lines_at_once(raw)
-    if lines is None:
+def _events_at_once(
+    raw: bytes, proofs: dict[int, bytes | None], checkpoint: CheckpointBody | None
+) -> tuple[list[int], list[bytes]] | None:
+    """The usual bundle, checked in bulk: every line well spelled, in index order, each
+    with a proof and none left over, and every proof reaching the checkpoint's root. The
+    events' indices and canonical bytes; None otherwise (then the line-by-line reading and
+    the proof-by-proof check name every problem)."""
+    lines = event_lines_at_once(raw) if checkpoint is not None else None
+    if checkpoint is None or lines is None:
         return None
     indices, canonical = lines
     found = list(map(proofs.get, indices))
-    if len(proofs) != len(indices) or len(set(indices)) != len(indices) or None in found:
+    if len(proofs) != len(indices) or None in found:
         return None
     sha256 = hashlib.sha256
     leaves = [sha256(b"\x00" + event).digest() for event in canonical]
-    return list(zip(indices, canonical, leaves, cast(list[bytes], found), strict=True))
+    size, root = checkpoint.tree_size, checkpoint.root_hash
+    if not verify_in_order(size, root, indices, leaves, cast(list[bytes], found)):
+        return None  # also an index out of order, or listed twice
+    return lines
 
 
 def _listed_line_by_line(
@@ -338,7 +346,7 @@ def _proven_events(
     return proven
 
 
-def _note_events(events: list[tuple[int, bytes]], proven: _Proven) -> None:
+def _note_events(events: Iterable[tuple[int, bytes]], proven: _Proven) -> None:
     """Note what the proven events record: evidence hashes, and the manifest's digest."""
     for index, canonical in events:
         try:
