@@ -70,22 +70,16 @@ def compile_engine(files: BundleFiles, *, include_tests: bool = True) -> regorus
     collection there) would be leaked with an unraisable ``RuntimeError``."""
     engine = regorus.Engine()
     modules = files.modules if include_tests else files.policy_modules()
-    failure: BaseException | None = None
     try:
         for path, source in sorted(modules.items()):
             try:
                 engine.add_policy(path, source)
             except RuntimeError as exc:
-                failure = BundleError(f"{path}: {engine_error_message(exc)}")
-                failure.__cause__ = exc
-                break
-        else:
-            engine.add_data(files.data)
-    except BaseException as exc:  # add_data, or anything the engine raises
-        failure = exc
-    if failure is not None:
-        del engine
-        raise failure
+                raise BundleError(f"{path}: {engine_error_message(exc)}") from exc
+        engine.add_data(files.data)
+    except BaseException:
+        del engine  # freed here, on its own thread: the error's frames no longer hold it
+        raise
     return engine
 
 
