@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import binascii
 import re
+from functools import partial
 from itertools import accumulate
 from operator import lt
 
@@ -186,6 +187,7 @@ def all_proofs_at_once(body: bytes) -> dict[int, bytes | None] | None:
 BASE64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
 LINE_SKELETON = b'{"":"","":}\n'  # a line with its key names, base64 and index taken out
 NUMBER_JOINT = b"}\n{:"  # between one line's index and the next line's
+STRICT_B64DECODE = partial(b64decode, validate=True)
 
 
 def event_lines_at_once(raw: bytes) -> tuple[list[int], list[bytes]] | None:
@@ -196,8 +198,9 @@ def event_lines_at_once(raw: bytes) -> tuple[list[int], list[bytes]] | None:
     Taking out the base64 alphabet leaves each line's skeleton; split at its quotes, the
     key names, the separators and the index of every line fall at fixed strides.
     """
-    count = raw.count(b"\n")
-    if not count or raw.translate(None, BASE64) != LINE_SKELETON * count:
+    skeleton = raw.translate(None, BASE64)  # a newline is not base64: one per skeleton
+    count = len(skeleton) // len(LINE_SKELETON)
+    if not count or skeleton != LINE_SKELETON * count:
         return None
     tokens = raw.split(b'"')  # { canonical : <base64> , index :<n>}\n{ canonical ...
     if (
@@ -216,10 +219,10 @@ def event_lines_at_once(raw: bytes) -> tuple[list[int], list[bytes]] | None:
         return None
     encoded = tokens[3::6]
     try:  # pybase64: SIMD base64, several times binascii's speed on these lines
-        canonical = [b64decode(text, validate=True) for text in encoded]
+        canonical = list(map(STRICT_B64DECODE, encoded))
     except binascii.Error:
         return None
     # one spelling only: no padding bits set, no padding group beyond the last
-    if b"".join([b64encode(event) for event in canonical]) != b"".join(encoded):
+    if b"".join(map(b64encode, canonical)) != b"".join(encoded):
         return None
     return list(map(int, digits)), canonical

@@ -18,7 +18,6 @@ What is checked, each failure named with the file that broke:
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -154,7 +153,7 @@ def _check_manifest(
         report.fail(MANIFEST, "missing")
         return None
     try:
-        manifest = json.loads(raw)
+        manifest = orjson.loads(raw)
         listed = manifest["files"]
         report.framework = str(manifest["framework"])
         window = manifest["window"]
