@@ -103,6 +103,7 @@ ELEMENT = 2 + HASH_HEX + 1  # "<64 hex digits>" and the comma after it
 QUOTES = [b'"' * n for n in range(65)]  # paths are at most 64 hashes long
 COMMAS = [b"," * n for n in range(65)]
 LOWER_HEX = b"0123456789abcdef"
+UPPER_HEX_REFUSED = bytes.maketrans(b"ABCDEF", b"!!!!!!")
 
 
 def _hashes(spelled: bytes) -> bytes | None:
@@ -173,10 +174,15 @@ def all_proofs_at_once(body: bytes) -> dict[int, bytes | None] | None:
         or joined[ELEMENT - 1 :: ELEMENT] != b"," * (total - 1)
     ):
         return None
-    digits = joined.translate(None, b'",')
-    if len(digits) != total * HASH_HEX or digits.translate(None, LOWER_HEX):
+    # one pass strips the quotes and commas and turns uppercase hex digits into a character
+    # unhexlify refuses: what it decodes is lowercase hex only
+    digits = joined.translate(UPPER_HEX_REFUSED, b'",')
+    if len(digits) != total * HASH_HEX:
         return None
-    hashes = binascii.unhexlify(digits)
+    try:
+        hashes = binascii.unhexlify(digits)
+    except binascii.Error:
+        return None
     ends = list(accumulate(hashes_in_list * HASH for hashes_in_list in counts))
     starts = [0, *ends[:-1]]
     return dict(

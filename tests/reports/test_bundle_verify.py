@@ -203,6 +203,24 @@ def test_an_added_file_fails_naming_it(bundle: Path, audit_log: AuditLog) -> Non
         assert added in report.broken_files(), report.problems
 
 
+def test_a_proof_file_listed_and_a_file_added_are_both_named(
+    bundle: Path, audit_log: AuditLog
+) -> None:
+    """Listing a proof file and adding an unlisted one keep the counts of a sound bundle:
+    each is still named."""
+
+    def list_and_add(files: dict[str, bytes]) -> None:
+        import hashlib
+
+        manifest = json.loads(files[MANIFEST])
+        manifest["files"][PROOFS] = hashlib.sha256(files[PROOFS]).hexdigest()
+        files[MANIFEST] = compact_json_bytes(manifest)
+        files["notes.txt"] = b"not in the manifest"
+
+    report = verify(rewrite(bundle, list_and_add), audit_log)
+    assert {PROOFS, "notes.txt", MANIFEST} <= report.broken_files(), report.problems
+
+
 def test_a_report_edited_with_its_manifest_updated_still_fails(
     bundle: Path, audit_log: AuditLog
 ) -> None:
