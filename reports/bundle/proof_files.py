@@ -107,22 +107,37 @@ UPPER_HEX_REFUSED = bytes.maketrans(b"ABCDEF", b"!!!!!!")
 
 
 def _hashes(spelled: bytes) -> bytes | None:
-    """``"<hex>","<hex>"`` → the hashes concatenated; None unless spelled exactly so."""
+    """One proof's list ``"<hex>","<hex>"`` → its hashes concatenated; None unless spelled
+    exactly so (1 to 64 hashes, or none)."""
     if not spelled:
         return b""
     count, rest = divmod(len(spelled) + 1, ELEMENT)
     if rest or not 0 < count < len(QUOTES):
         return None
+    return _decoded(spelled, count)
+
+
+def _decoded(spelled: bytes, count: int) -> bytes | None:
+    """``count`` hashes spelled ``"<hex>","<hex>"`` in lowercase hex → the hashes
+    concatenated; None unless spelled exactly so."""
+    quotes = QUOTES[count] if count < len(QUOTES) else b'"' * count
+    commas = COMMAS[count - 1] if count <= len(COMMAS) else b"," * (count - 1)
     if (
-        spelled[::ELEMENT] != QUOTES[count]
-        or spelled[ELEMENT - 2 :: ELEMENT] != QUOTES[count]
-        or spelled[ELEMENT - 1 :: ELEMENT] != COMMAS[count - 1]
+        len(spelled) + 1 != count * ELEMENT
+        or spelled[::ELEMENT] != quotes
+        or spelled[ELEMENT - 2 :: ELEMENT] != quotes
+        or spelled[ELEMENT - 1 :: ELEMENT] != commas
     ):
         return None
-    digits = spelled.translate(None, b'",')
-    if len(digits) != count * HASH_HEX or digits.translate(None, LOWER_HEX):
+    # one pass strips the quotes and commas and turns uppercase hex digits into a character
+    # unhexlify refuses: what it decodes is lowercase hex only
+    digits = spelled.translate(UPPER_HEX_REFUSED, b'",')
+    if len(digits) != count * HASH_HEX:
         return None
-    return binascii.unhexlify(digits)
+    try:
+        return binascii.unhexlify(digits)
+    except binascii.Error:
+        return None
 
 
 DIGITS = b"0123456789"
@@ -167,21 +182,8 @@ def all_proofs_at_once(body: bytes) -> dict[int, bytes | None] | None:
     total = sum(counts)
     if total * ELEMENT != sum(lengths) + count or not 0 < min(counts) <= max(counts) < 65:
         return None  # a list not of whole elements, or an empty or overlong one
-    joined = b",".join(lists)
-    if (
-        joined[::ELEMENT] != b'"' * total
-        or joined[ELEMENT - 2 :: ELEMENT] != b'"' * total
-        or joined[ELEMENT - 1 :: ELEMENT] != b"," * (total - 1)
-    ):
-        return None
-    # one pass strips the quotes and commas and turns uppercase hex digits into a character
-    # unhexlify refuses: what it decodes is lowercase hex only
-    digits = joined.translate(UPPER_HEX_REFUSED, b'",')
-    if len(digits) != total * HASH_HEX:
-        return None
-    try:
-        hashes = binascii.unhexlify(digits)
-    except binascii.Error:
+    hashes = _decoded(b",".join(lists), total)
+    if hashes is None:
         return None
     ends = list(accumulate(hashes_in_list * HASH for hashes_in_list in counts))
     starts = [0, *ends[:-1]]
