@@ -28,10 +28,17 @@ class PolicyEngine(Protocol):
 
     ``evaluate`` raises ``EvaluationError`` when the engine fails (bad query, crash,
     unreachable server); an undefined result is ``Evaluation(defined=False)``.
+
+    ``ready`` prepares evaluation on the calling thread (an embedded engine compiles its
+    bundle there and evaluates once); it is cheap once done and raises ``EvaluationError``
+    when it cannot. The decision service calls it before a decision's CPU budget starts, so
+    one-time set-up is never judged a runaway policy (ADR 0215).
     """
 
     @property
     def revision(self) -> str: ...
+
+    def ready(self) -> None: ...
 
     def evaluate(self, query: str, input_document: Mapping[str, Any]) -> Evaluation: ...
 

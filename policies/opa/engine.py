@@ -45,6 +45,9 @@ class OpaEngine:
     def revision(self) -> str:
         return self._revision
 
+    def ready(self) -> None:
+        """Nothing to prepare here: the OPA server evaluates."""
+
     def evaluate(self, query: str, input_document: Mapping[str, Any]) -> Evaluation:
         parts = query.split(".")
         if parts[0] != "data" or len(parts) < 2:

@@ -49,6 +49,9 @@ class CountingEngine:
         if self.fail_on is not None and document.get("subject", {}).get("id") == self.fail_on:
             raise EvaluationError("boom")
 
+    def ready(self) -> None:
+        """Nothing to prepare."""
+
     def evaluate(self, query: str, input_document: Mapping[str, Any]) -> Evaluation:
         if query != MASK_QUERY:  # the decision log's masking runs on its own thread
             self.single += 1

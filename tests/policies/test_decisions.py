@@ -34,6 +34,9 @@ class ScriptedEngine:
     def revision(self) -> str:
         return "scripted"
 
+    def ready(self) -> None:
+        """Nothing to prepare."""
+
     def evaluate(self, query: str, input_document: Mapping[str, Any]) -> Evaluation:
         if isinstance(self.answer, Exception):
             raise self.answer

@@ -40,6 +40,9 @@ class PausedEngine:
     def revision(self) -> str:
         return ENGINE.revision
 
+    def ready(self) -> None:
+        ENGINE.ready()
+
     def evaluate(self, query: str, input_document: Mapping[str, Any]) -> Evaluation:
         time.sleep(self.pause)
         return ENGINE.evaluate(query, input_document)

@@ -68,6 +68,9 @@ class CountingEngine:
     def revision(self) -> str:
         return self.inner.revision
 
+    def ready(self) -> None:
+        """Nothing to prepare."""
+
     def evaluate(self, query: str, input_document: Any) -> Any:
         self.evaluations += 1
         if self.fail:
