@@ -401,17 +401,17 @@ class DecisionService:
             return [self._decide_entry(request, entry_point, requested_by) for _, request in chunk]
         requests = [view.request for view in views]
         evaluations: list[Evaluation] | None = None
+        runaway = False
         started = time.perf_counter()
-        cpu_started = time.thread_time()
         if isinstance(engine, BatchEngine):
             try:
-                engine.ready()
+                engine.ready()  # outside the CPU budget: set-up is not the policy's cost
                 cpu_started = time.thread_time()
                 evaluations = engine.evaluate_many(self._query, requests)
+                runaway = time.thread_time() - cpu_started > self._timeout * len(requests)
             except EvaluationError:
                 evaluations = None
         elapsed = time.perf_counter() - started
-        runaway = time.thread_time() - cpu_started > self._timeout * len(requests)
         if evaluations is None or runaway:
             return [self._decide_entry(request, entry_point, requested_by) for _, request in chunk]
         share = elapsed / len(requests)
