@@ -120,8 +120,10 @@ def _hashes(spelled: bytes) -> bytes | None:
 def _decoded(spelled: bytes, count: int) -> bytes | None:
     """``count`` hashes spelled ``"<hex>","<hex>"`` in lowercase hex → the hashes
     concatenated; None unless spelled exactly so."""
-    quotes = QUOTES[count] if count < len(QUOTES) else b'"' * count
-    commas = COMMAS[count - 1] if count <= len(COMMAS) else b"," * (count - 1)
+    if count < len(QUOTES):  # one proof's list: the spellings are made once, above
+        quotes, commas = QUOTES[count], COMMAS[count - 1]
+    else:  # every list joined (the bulk reading)
+        quotes, commas = b'"' * count, b"," * (count - 1)
     if (
         len(spelled) + 1 != count * ELEMENT
         or spelled[::ELEMENT] != quotes
